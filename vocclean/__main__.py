@@ -1,0 +1,3 @@
+from vocclean.cli import main
+
+main(prog_name="vocclean")

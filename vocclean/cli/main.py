@@ -1,0 +1,132 @@
+"""The chained command group: global I/O options, then steps, folded and drained.
+
+Each step command returns a Step object (click's imagepipe pattern); the
+group's result callback hands them to ``vocclean.runner.run``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import click
+
+from vocclean import __version__
+from vocclean.errors import VoccleanError
+from vocclean.io.readers import DEFAULT_MAX_RECORD_BYTES
+from vocclean.runner import RunOptions, run
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+EXIT_BROKEN_PIPE, EXIT_INTERRUPTED = 141, 130
+
+
+@click.group(chain=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-i",
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="PATH",
+    help="Input file, directory (walked recursively), glob or - for stdin (default). Repeatable. "
+    "JSONL (.jsonl/.json), plain-text articles (.txt) and Parquet; .gz/.bz2/.xz/.zst read transparently.",
+)
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    metavar="PATH",
+    help="Output JSONL file (compressed by extension), directory (one file per input), or - for stdout.",
+)
+@click.option("--rejects", metavar="PATH", help="Write every dropped record here, with the step and reason.")
+@click.option("--text-field", default="text", show_default=True, help="JSON field holding the article.")
+@click.option("--id-field", default="id", show_default=True, help="JSON field holding the record id.")
+@click.option("--annotate", is_flag=True, help="Record what each step did under the 'vocclean' key.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress on stderr (default: on when stderr is a terminal).",
+)
+@click.option("--strict", is_flag=True, help="Stop with exit 1 at the first bad input record.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["jsonl", "text"]),
+    default="jsonl",
+    show_default=True,
+    help="Output format: JSONL, or plain-text articles into the -o directory.",
+)
+@click.option(
+    "--max-record-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_RECORD_BYTES,
+    show_default=True,
+    help="Longer lines or files are rejected without being read into memory.",
+)
+@click.version_option(__version__, prog_name="vocclean")
+def main(**options) -> None:
+    """Clean and deduplicate scraped articles. Steps chain in one process
+    and read JSONL from stdin by default.
+
+    \b
+    Examples:
+      vocclean -i dump/ -o cleaned.jsonl --rejects rejects.jsonl clean
+      cat articles.jsonl | vocclean fix-encoding normalize-script | jq .text
+      vocclean -i raw/ -o out/ fix-encoding strip-boilerplate
+
+    \b
+    Exit codes: 0 success; 1 finished but some records were rejected as bad
+    input (or check found problems); 2 usage or I/O error; 130 interrupted;
+    141 output pipe closed (| head).
+    """
+    # A shell starts background jobs with SIGINT ignored; restore Python's handler so that
+    # Ctrl-C (or kill -INT) always ends the run cleanly through KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@main.result_callback()
+def run_chain(steps, **options) -> None:
+    flat = []
+    for step in steps:
+        flat.extend(step if isinstance(step, list) else [step])
+    run_options = RunOptions(
+        inputs=tuple(options["inputs"]) or ("-",),
+        output=options["output"],
+        rejects=options["rejects"],
+        text_field=options["text_field"],
+        id_field=options["id_field"],
+        annotate=options["annotate"],
+        progress=options["progress"],
+        strict=options["strict"],
+        format=options["output_format"],
+        max_record_bytes=options["max_record_bytes"],
+    )
+    ctx = click.get_current_context()
+    try:
+        result = run(flat, run_options)
+    except VoccleanError as exc:
+        click.echo(f"vocclean: {exc}", err=True)
+        ctx.exit(exc.exit_code)
+    except BrokenPipeError:
+        # The reader went away (| head): a normal end. Silence the final flush too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        ctx.exit(EXIT_BROKEN_PIPE)
+    except KeyboardInterrupt:
+        click.echo("vocclean: interrupted; no partial output was kept", err=True)
+        ctx.exit(EXIT_INTERRUPTED)
+    except OSError as exc:
+        name = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"vocclean: I/O error{name}: {exc.strerror or exc}", err=True)
+        ctx.exit(EXIT_ERROR)
+    ctx.exit(EXIT_PROBLEMS if result.bad_input else EXIT_OK)
+
+
+def current_run_inputs() -> tuple[str, ...]:
+    """The group's -i values, for steps whose defaults depend on the input (file or stdin)."""
+    root = click.get_current_context().find_root()
+    return tuple(root.params.get("inputs") or ("-",))
+
+
+# Step commands. Each module defines one click command returning a Step.
+# (registrations below)

@@ -1,0 +1,1 @@
+"""Reading records from files and streams, writing them back atomically."""

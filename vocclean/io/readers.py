@@ -1,0 +1,241 @@
+"""Readers: JSONL, plain-text articles and Parquet, compressed or not.
+
+Every input line or file becomes a Record. Bad input never raises: it becomes
+a rejected Record (rejected_by "read") with a reason naming what is wrong, so
+that records in = records out + records rejected holds from the first step.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import sys
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+import orjson
+
+from vocclean.io.compression import open_read, sniff_compression
+from vocclean.io.sources import InputFile
+from vocclean.record import Record
+
+READ = "read"
+DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    text_field: str = "text"
+    id_field: str = "id"
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+
+
+class ByteCounter:
+    """Counts the bytes read so far, for progress reporting."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+
+
+def read_inputs(
+    inputs: list[InputFile], options: ReadOptions, counter: ByteCounter | None = None
+) -> Iterator[Record]:
+    """All records of all inputs, in order."""
+    counter = counter or ByteCounter()
+    for source in inputs:
+        yield from read_input(source, options, counter)
+
+
+def read_input(source: InputFile, options: ReadOptions, counter: ByteCounter) -> Iterator[Record]:
+    try:
+        if source.is_stdin:
+            yield from _read_jsonl(_stdin_stream(), source, options, counter)
+            return
+        kind = source.format
+        if kind == "sniff":
+            kind = _sniff_format(source.path)
+        if kind == "text":
+            yield _read_text_file(source, options, counter)
+        elif kind == "parquet":
+            yield from _read_parquet(source, options, counter)
+        else:
+            with open_read(source.path) as stream:
+                yield from _read_jsonl(stream, source, options, counter)
+    except (OSError, EOFError, zlib.error, ValueError) as exc:
+        # Unreadable or corrupt file (permission, truncated gzip, bad zstd frame...):
+        # say so, keep a trace of it in the rejects and go on with the next file.
+        yield _unreadable(source, exc)
+
+
+def _stdin_stream() -> IO[bytes]:
+    stdin = sys.stdin.buffer
+    head = stdin.peek(6)[:6] if hasattr(stdin, "peek") else b""
+    kind = sniff_compression(head)
+    if kind is None:
+        return stdin
+    import bz2
+    import gzip
+    import lzma
+
+    import zstandard
+
+    openers = {
+        ".gz": lambda: gzip.GzipFile(fileobj=stdin, mode="rb"),
+        ".bz2": lambda: bz2.BZ2File(stdin, "rb"),
+        ".xz": lambda: lzma.LZMAFile(stdin, "rb"),
+        ".zst": lambda: io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(stdin)),
+    }
+    return openers[kind]()
+
+
+def _sniff_format(path: str) -> str:
+    """JSONL when the file starts with `{`, plain text otherwise."""
+    with open_read(path) as stream:
+        head = stream.read(4096)
+    return "jsonl" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else "text"
+
+
+def _unreadable(source: InputFile, exc: BaseException) -> Record:
+    reason = (
+        f"cannot read file: {exc.strerror or exc}"
+        if isinstance(exc, OSError)
+        else (f"cannot read file: corrupt or truncated data ({exc})")
+    )
+    record = Record(id=source.relative, text=None, source=source.path, file=source.relative)
+    return record.reject(READ, reason)
+
+
+def _read_jsonl(
+    stream: IO[bytes], source: InputFile, options: ReadOptions, counter: ByteCounter
+) -> Iterator[Record]:
+    name = source.path if not source.is_stdin else "<stdin>"
+    limit = options.max_record_bytes
+    number = 0
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            break
+        number += 1
+        counter.bytes += len(line)
+        where = f"{name}:{number}"
+        if len(line) > limit and not line.endswith(b"\n"):
+            skipped = _skip_rest_of_line(stream)
+            counter.bytes += skipped
+            record = Record(id=where, text=None, source=where, file=source.relative, raw=line[:1024])
+            yield record.reject(
+                READ,
+                f"line is longer than the maximum record size of {limit} bytes "
+                f"({len(line) + skipped} bytes); raise --max-record-bytes to accept it",
+            )
+            continue
+        if not line.strip():
+            continue
+        yield parse_json_record(line, where, source.relative, options)
+
+
+def _skip_rest_of_line(stream: IO[bytes]) -> int:
+    skipped = 0
+    while True:
+        chunk = stream.readline(_CHUNK)
+        skipped += len(chunk)
+        if not chunk or chunk.endswith(b"\n"):
+            return skipped
+
+
+def parse_json_record(line: bytes, where: str, file: str, options: ReadOptions) -> Record:
+    """One JSONL line as a Record, or a rejected Record saying what is wrong with it."""
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        value = _lenient_json(line, exc)
+    if isinstance(value, _Invalid):
+        return _bad_line(line, where, file, f"invalid JSON: {value.message}")
+    if not isinstance(value, dict):
+        return _bad_line(line, where, file, f"not a JSON object (a JSON {_json_type(value)})")
+    text = value.get(options.text_field)
+    if options.text_field not in value:
+        return _bad_line(line, where, file, f"no {options.text_field!r} field; name it with --text-field")
+    if not isinstance(text, str):
+        return _bad_line(
+            line, where, file, f"the {options.text_field!r} field is a {_json_type(text)}, not a string"
+        )
+    raw_id = value.get(options.id_field)
+    record_id = where if raw_id is None else raw_id if isinstance(raw_id, str) else _id_string(raw_id)
+    own = value.get("vocclean")
+    annotations = dict(own) if isinstance(own, dict) else {}
+    return Record(id=record_id, text=text, fields=value, source=where, file=file, annotations=annotations)
+
+
+class _Invalid:
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _lenient_json(line: bytes, error: orjson.JSONDecodeError) -> Any:
+    """The stdlib parser accepts a little more (NaN, lone surrogate escapes); try it before rejecting."""
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return _Invalid(str(error))
+
+
+def _bad_line(line: bytes, where: str, file: str, reason: str) -> Record:
+    record = Record(id=where, text=None, source=where, file=file, raw=line.rstrip(b"\r\n"))
+    return record.reject(READ, reason)
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number"
+    )
+
+
+def _id_string(value: Any) -> str:
+    return orjson.dumps(value).decode() if not isinstance(value, int | float) else str(value)
+
+
+def _read_text_file(source: InputFile, options: ReadOptions, counter: ByteCounter) -> Record:
+    """A plain-text article: raw bytes kept until a decoding step runs."""
+    with open_read(source.path) as stream:
+        data = stream.read(options.max_record_bytes + 1)
+    counter.bytes += len(data)
+    record = Record(id=source.relative, text=None, raw=data, source=source.path, file=source.relative)
+    if len(data) > options.max_record_bytes:
+        record.raw = data[:1024]
+        return record.reject(
+            READ,
+            f"file is larger than the maximum record size of {options.max_record_bytes} bytes; "
+            "raise --max-record-bytes to accept it",
+        )
+    if not data.strip():
+        return record.reject(READ, "empty file")
+    return record
+
+
+def _read_parquet(source: InputFile, options: ReadOptions, counter: ByteCounter) -> Iterator[Record]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        yield _unreadable(source, ValueError("Parquet input needs pyarrow: pip install 'vocclean[parquet]'"))
+        return
+    parquet = pq.ParquetFile(source.path)
+    number = 0
+    for batch in parquet.iter_batches(batch_size=1024):
+        counter.bytes += batch.nbytes
+        for row in batch.to_pylist():
+            number += 1
+            where = f"{source.path}:{number}"
+            line = orjson.dumps(row, default=str)
+            yield parse_json_record(line, where, source.relative, options)
+
+
+def raw_for_rejects(raw: bytes) -> dict[str, str]:
+    """Rejected raw input as JSON-safe fields: text when it is UTF-8, base64 otherwise."""
+    try:
+        return {"raw": raw.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"raw_base64": base64.b64encode(raw).decode("ascii")}

@@ -1,0 +1,75 @@
+"""Turn the -i arguments into an ordered list of input files."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from vocclean.errors import VoccleanError
+from vocclean.io.compression import strip_compression
+
+STDIN = "-"
+
+JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+TEXT_SUFFIXES = (".txt", ".text")
+PARQUET_SUFFIXES = (".parquet",)
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """One input: its path (or "-" for stdin) and its name relative to the -i root."""
+
+    path: str
+    relative: str
+
+    @property
+    def is_stdin(self) -> bool:
+        return self.path == STDIN
+
+    @property
+    def format(self) -> str:
+        """jsonl, text or parquet, from the name; files of other names are sniffed."""
+        if self.is_stdin:
+            return "jsonl"
+        name = strip_compression(self.path.lower())
+        if name.endswith(JSONL_SUFFIXES):
+            return "jsonl"
+        if name.endswith(TEXT_SUFFIXES):
+            return "text"
+        if name.endswith(PARQUET_SUFFIXES):
+            return "parquet"
+        return "sniff"
+
+
+def expand_inputs(arguments: list[str] | tuple[str, ...]) -> list[InputFile]:
+    """Files, directories (walked recursively, sorted), globs and "-", in argument order."""
+    inputs: list[InputFile] = []
+    for argument in arguments or (STDIN,):
+        if argument == STDIN:
+            inputs.append(InputFile(STDIN, "stdin"))
+            continue
+        path = Path(argument)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            inputs.extend(InputFile(str(p), p.relative_to(path).as_posix()) for p in found)
+        elif path.exists():
+            inputs.append(InputFile(str(path), path.name))
+        elif glob.has_magic(argument):
+            matches = sorted(glob.glob(argument, recursive=True))
+            files = [m for m in matches if os.path.isfile(m)]
+            if not files:
+                raise VoccleanError(f"{argument}: the pattern matches no file")
+            root = _glob_root(argument)
+            inputs.extend(InputFile(m, os.path.relpath(m, root)) for m in files)
+        else:
+            raise VoccleanError(f"{argument}: no such file or directory")
+    return inputs
+
+
+def _glob_root(pattern: str) -> str:
+    """The directory part of a glob before its first wildcard."""
+    parts = Path(pattern).parts
+    fixed = [p for p in parts[: next(i for i, p in enumerate(parts) if glob.has_magic(p))]]
+    return str(Path(*fixed)) if fixed else "."

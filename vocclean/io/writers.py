@@ -1,0 +1,249 @@
+"""Writers: JSONL or plain text to stdout, a file or a directory, always atomically.
+
+Files are written under a temporary name beside the final one and renamed when
+the run completes, so a crash or Ctrl-C never leaves a half-written file under
+the final name. ``abort()`` removes the temporary files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+from collections import OrderedDict
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from vocclean.errors import VoccleanError
+from vocclean.io.compression import strip_compression, wrap_write
+from vocclean.io.readers import raw_for_rejects
+from vocclean.record import Record
+
+_MAX_OPEN = 64
+
+
+def record_fields(record: Record, text_field: str, id_field: str, annotate: bool) -> dict[str, Any]:
+    """The output object: input fields in order, id first when it was generated, text replaced."""
+    fields = record.fields
+    if id_field in fields:
+        out = dict(fields)
+    else:
+        out = {id_field: record.id}
+        out.update(fields)
+    if record.text is not None:
+        out[text_field] = record.text
+    if annotate and record.annotations:
+        out["vocclean"] = record.annotations
+    return out
+
+
+def reject_fields(record: Record, text_field: str, id_field: str) -> dict[str, Any]:
+    """A rejected record, whole, with why it was rejected under "vocclean"."""
+    out = record_fields(record, text_field, id_field, annotate=False)
+    if record.raw is not None and record.text is None:
+        out.update(raw_for_rejects(record.raw))
+    rejection = record.rejection
+    own: dict[str, Any] = dict(record.annotations)
+    if rejection is not None:
+        own.update(rejected_by=rejection.step, reason=rejection.reason, source=record.source)
+        own.update(rejection.details)
+    out["vocclean"] = own
+    return out
+
+
+def dumps(value: dict[str, Any]) -> bytes:
+    """One JSONL line. orjson for speed; stdlib json for what orjson refuses (lone surrogates)."""
+    try:
+        return orjson.dumps(value) + b"\n"
+    except TypeError:
+        return json.dumps(value, ensure_ascii=True, separators=(",", ":"), default=str).encode() + b"\n"
+
+
+class AtomicFile:
+    """A binary output file written under a temporary name, renamed on commit."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self._raw: IO[bytes] = open(self.temp, "wb")
+        self.stream: IO[bytes] = wrap_write(self._raw, self.path)
+
+    def reopen(self) -> None:
+        """Open the temporary file again to append (after being closed to save handles)."""
+        self._raw = open(self.temp, "ab")
+        self.stream = wrap_write(self._raw, self.path)
+
+    def suspend(self) -> None:
+        if self.stream is not self._raw:
+            self.stream.close()
+        self._raw.close()
+
+    def commit(self) -> None:
+        self.suspend()
+        os.replace(self.temp, self.path)
+
+    def abort(self) -> None:
+        for stream in (self.stream, self._raw):
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()
+        self.temp.unlink(missing_ok=True)
+
+
+class StdoutSink:
+    """Writes lines to stdout."""
+
+    def __init__(self) -> None:
+        self.stream = sys.stdout.buffer
+
+    def write(self, record: Record, data: bytes) -> None:
+        self.stream.write(data)
+
+    def commit(self) -> None:
+        self.stream.flush()
+
+    def abort(self) -> None:
+        pass
+
+
+class FileSink:
+    """Writes every record to one file (compressed by its extension)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.file = AtomicFile(path)
+
+    def write(self, record: Record, data: bytes) -> None:
+        self.file.stream.write(data)
+
+    def commit(self) -> None:
+        self.file.commit()
+
+    def abort(self) -> None:
+        self.file.abort()
+
+
+class DirectorySink:
+    """One output file per input file, under the same relative name.
+
+    JSONL inputs keep their name (and compression); other inputs get `.jsonl`.
+    Files stay open while records arrive in input order; a step that reorders
+    (dedup keep-longest) only makes a file be reopened to append.
+    """
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self.files: dict[str, AtomicFile] = {}
+        self.open: OrderedDict[str, AtomicFile] = OrderedDict()
+
+    def output_name(self, record: Record) -> str:
+        name = record.file or "stdin"
+        base = strip_compression(name)
+        if base.endswith((".jsonl", ".json", ".ndjson")):
+            return name
+        return f"{base.rsplit('.', 1)[0] if '.' in Path(base).name else base}.jsonl"
+
+    def _file(self, name: str) -> AtomicFile:
+        handle = self.open.get(name)
+        if handle is not None:
+            self.open.move_to_end(name)
+            return handle
+        handle = self.files.get(name)
+        if handle is None:
+            handle = AtomicFile(_inside(self.directory, name))
+            self.files[name] = handle
+        else:
+            handle.reopen()
+        self.open[name] = handle
+        if len(self.open) > _MAX_OPEN:
+            _, oldest = self.open.popitem(last=False)
+            oldest.suspend()
+        return handle
+
+    def write(self, record: Record, data: bytes) -> None:
+        self._file(self.output_name(record)).stream.write(data)
+
+    def commit(self) -> None:
+        for name, handle in self.files.items():
+            if name in self.open:
+                handle.commit()
+            else:
+                os.replace(handle.temp, handle.path)
+
+    def abort(self) -> None:
+        for handle in self.files.values():
+            handle.abort()
+
+
+class TextDirectorySink(DirectorySink):
+    """Plain-text articles back into files, one per record, named by its id."""
+
+    def output_name(self, record: Record) -> str:
+        name = strip_compression(record.id) if record.file == record.id else _safe_name(record.id)
+        return name if Path(name).suffix else f"{name}.txt"
+
+    def write(self, record: Record, data: bytes) -> None:
+        name = self.output_name(record)
+        if name in self.files:
+            raise VoccleanError(f"{name}: two records would be written to the same text file")
+        handle = AtomicFile(_inside(self.directory, name))
+        handle.stream.write(data)
+        handle.suspend()
+        self.files[name] = handle
+
+
+def _safe_name(record_id: str) -> str:
+    return re.sub(r"[^\w.\-]+", "_", record_id).strip("._") or "record"
+
+
+def _inside(directory: Path, name: str) -> Path:
+    path = (directory / name).resolve()
+    if directory.resolve() not in path.parents:
+        raise VoccleanError(f"{name}: output name escapes the output directory")
+    return path
+
+
+class RecordWriter:
+    """Serialises records to a sink as JSONL (or text)."""
+
+    def __init__(self, sink: Any, text_field: str, id_field: str, annotate: bool, text: bool = False):
+        self.sink = sink
+        self.text_field = text_field
+        self.id_field = id_field
+        self.annotate = annotate
+        self.text = text
+        self.count = 0
+
+    def write(self, record: Record) -> None:
+        if self.text:
+            data = (record.text or "").encode("utf-8", "surrogatepass")
+        else:
+            data = dumps(record_fields(record, self.text_field, self.id_field, self.annotate))
+        self.sink.write(record, data)
+        self.count += 1
+
+    def write_reject(self, record: Record) -> None:
+        self.sink.write(record, dumps(reject_fields(record, self.text_field, self.id_field)))
+        self.count += 1
+
+    def commit(self) -> None:
+        self.sink.commit()
+
+    def abort(self) -> None:
+        self.sink.abort()
+
+
+def open_output(target: str, *, directory: bool, text: bool) -> Any:
+    """The sink for -o: "-" is stdout, an existing directory or a path ending in / a directory."""
+    if target == "-":
+        if text:
+            raise VoccleanError("--format text needs -o DIRECTORY (one file per article)")
+        return StdoutSink()
+    if directory:
+        return TextDirectorySink(target) if text else DirectorySink(target)
+    if text:
+        raise VoccleanError("--format text needs -o DIRECTORY (one file per article)")
+    return FileSink(target)

@@ -1,0 +1,174 @@
+"""Fold steps over a stream of records; route rejects; count what each step did.
+
+The pipeline is the whole Python API of a run:
+
+    from vocclean.pipeline import Pipeline
+    from vocclean.steps.fix_encoding import FixEncoding
+    pipeline = Pipeline([FixEncoding()])
+    for record in pipeline.run(records, on_reject=print):
+        ...
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from vocclean.record import Record
+from vocclean.steps.base import RecordStep, Step
+
+BAD_INPUT_STEPS = frozenset({"read", "decode"})
+
+
+class DecodeUtf8(RecordStep):
+    """Decode plain-text inputs as strict UTF-8 when no fix-encoding step does it."""
+
+    name = "decode"
+
+    def process(self, record: Record) -> Record:
+        if record.text is None and record.raw is not None:
+            try:
+                record.text = record.raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return record.reject(
+                    self.name,
+                    f"not UTF-8 (byte 0x{record.raw[exc.start]:02x} at offset {exc.start}); "
+                    "add the fix-encoding step to decode other encodings",
+                )
+            if record.text.startswith("\ufeff"):
+                record.text = record.text[1:]
+            record.raw = None
+        return record
+
+
+@dataclass
+class StepStats:
+    """Records in, out and rejected by one step, and the seconds spent inside it."""
+
+    name: str
+    records_in: int = 0
+    records_out: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+
+
+class _Meter:
+    """Wraps an iterator: counts items and the time spent producing them."""
+
+    def __init__(self, iterator: Iterator[Record]) -> None:
+        self.iterator = iterator
+        self.count = 0
+        self.seconds = 0.0
+
+    def __iter__(self) -> Iterator[Record]:
+        clock = time.perf_counter
+        iterator = self.iterator
+        while True:
+            start = clock()
+            try:
+                item = next(iterator)
+            except StopIteration:
+                self.seconds += clock() - start
+                return
+            self.seconds += clock() - start
+            self.count += 1
+            yield item
+
+
+def with_decoding(steps: list[Step]) -> list[Step]:
+    """Insert a strict UTF-8 decode before the first step that needs text (or at the end)."""
+    for index, step in enumerate(steps):
+        if step.accepts_bytes:
+            return steps
+        return [*steps[:index], DecodeUtf8(), *steps[index:]]
+    return [*steps, DecodeUtf8()]
+
+
+class Pipeline:
+    """Runs steps in order over records.
+
+    ``records_factory`` (optional) gives a fresh iterator over the input; it is
+    passed, through the steps before them, to steps that have a ``fit`` method
+    (two-pass steps such as boilerplate learning). Rejected records go to
+    ``on_reject`` as soon as a step rejects them; live ones come out of ``run``.
+    """
+
+    def __init__(self, steps: Iterable[Step]) -> None:
+        self.steps = with_decoding(list(steps))
+        self.stats = [StepStats("read")] + [StepStats(step.name) for step in self.steps]
+
+    def run(
+        self,
+        records: Iterable[Record],
+        on_reject: Callable[[Record], None],
+        records_factory: Callable[[], Iterator[Record]] | None = None,
+    ) -> Iterator[Record]:
+        if records_factory is not None:
+            self._fit(records_factory)
+        read = self.stats[0]
+        meter = _Meter(self._live(iter(records), read, on_reject))
+        stream: Iterator[Record] = iter(meter)
+        previous = meter
+        for step, stats in zip(self.steps, self.stats[1:], strict=True):
+            stats_in = _Counting(stream)
+            out = _Meter(self._live(iter(step(stats_in)), stats, on_reject))
+            stream = iter(_StepClock(out, previous, stats, stats_in))
+            previous = out
+        yield from stream
+        read.seconds = meter.seconds
+        read.records_in = read.records_out + read.rejected
+
+    def _fit(self, records_factory: Callable[[], Iterator[Record]]) -> None:
+        for index, step in enumerate(self.steps):
+            fit = getattr(step, "fit", None)
+            if fit is None:
+                continue
+            before = self.steps[:index]
+
+            def replay(before: list[Step] = before) -> Iterator[Record]:
+                stream: Iterator[Record] = (r for r in records_factory() if not r.rejected)
+                for earlier in before:
+                    stream = (r for r in earlier(stream) if not r.rejected)
+                return stream
+
+            fit(replay)
+
+    @staticmethod
+    def _live(
+        records: Iterator[Record], stats: StepStats, on_reject: Callable[[Record], None]
+    ) -> Iterator[Record]:
+        for record in records:
+            if record.rejection is not None:
+                stats.rejected += 1
+                on_reject(record)
+            else:
+                stats.records_out += 1
+                yield record
+
+
+class _Counting:
+    """Counts the records a step pulls from its input."""
+
+    def __init__(self, iterator: Iterator[Record]) -> None:
+        self.iterator = iterator
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Record]:
+        for record in self.iterator:
+            self.count += 1
+            yield record
+
+
+class _StepClock:
+    """Keeps a step's stats current: records in, and its own time (its output's minus its input's)."""
+
+    def __init__(self, out: _Meter, previous: _Meter, stats: StepStats, stats_in: _Counting) -> None:
+        self.out, self.previous, self.stats, self.stats_in = out, previous, stats, stats_in
+
+    def __iter__(self) -> Iterator[Record]:
+        try:
+            yield from self.out
+        finally:
+            self.stats.records_in = self.stats_in.count
+            self.stats.seconds = max(0.0, self.out.seconds - self.previous.seconds)

@@ -1,0 +1,131 @@
+"""One run: read the inputs, fold the steps, write output and rejects.
+
+This is the Python API behind every chained command line::
+
+    from vocclean.runner import RunOptions, run
+    result = run([FixEncoding(), NormalizeScript()], RunOptions(inputs=("dump/",), output="out.jsonl"))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vocclean.errors import VoccleanError
+from vocclean.io.readers import DEFAULT_MAX_RECORD_BYTES, ByteCounter, ReadOptions, read_inputs
+from vocclean.io.sources import InputFile, expand_inputs
+from vocclean.io.writers import RecordWriter, open_output
+from vocclean.messages import warn
+from vocclean.pipeline import BAD_INPUT_STEPS, Pipeline, StepStats
+from vocclean.progress import Progress
+from vocclean.record import Record
+from vocclean.steps.base import Step
+
+MAX_BAD_INPUT_MESSAGES = 50
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    inputs: tuple[str, ...] = ("-",)
+    output: str = "-"
+    rejects: str | None = None
+    text_field: str = "text"
+    id_field: str = "id"
+    annotate: bool = False
+    progress: bool | None = None
+    strict: bool = False
+    format: str = "jsonl"
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+
+
+@dataclass
+class RunResult:
+    records_in: int = 0
+    written: int = 0
+    rejected: int = 0
+    bad_input: int = 0
+    steps: list[StepStats] = field(default_factory=list)
+
+
+class StrictStop(VoccleanError):
+    """--strict: the first bad input record stops the run (exit 1)."""
+
+    exit_code = 1
+
+
+def inputs_are_files(options: RunOptions) -> bool:
+    """True when every input can be read twice (two-pass steps need it)."""
+    return all(argument != "-" for argument in options.inputs)
+
+
+def run(steps: list[Step], options: RunOptions) -> RunResult:
+    inputs = expand_inputs(options.inputs)
+    read_options = ReadOptions(options.text_field, options.id_field, options.max_record_bytes)
+    counter = ByteCounter()
+    rejects = _open_rejects(options)
+    output = RecordWriter(
+        open_output(options.output, directory=_is_directory(options), text=options.format == "text"),
+        options.text_field,
+        options.id_field,
+        options.annotate,
+        text=options.format == "text",
+    )
+    writers = [w for w in (output, rejects) if w is not None]
+    result = RunResult()
+    pipeline = Pipeline(steps)
+
+    def on_reject(record: Record) -> None:
+        result.rejected += 1
+        assert record.rejection is not None
+        if record.rejection.step in BAD_INPUT_STEPS:
+            result.bad_input += 1
+            if options.strict:
+                raise StrictStop(f"{record.source}: {record.rejection.reason} (--strict stops here)")
+            if result.bad_input <= MAX_BAD_INPUT_MESSAGES:
+                warn(f"{record.source}: {record.rejection.reason}")
+        if rejects is not None:
+            rejects.write_reject(record)
+
+    factory = _replay(inputs, read_options) if inputs_are_files(options) else None
+    progress = Progress(options.progress, counter)
+    try:
+        records = read_inputs(inputs, read_options, counter)
+        for record in pipeline.run(records, on_reject, factory):
+            output.write(record)
+            result.written += 1
+            progress.update(result.written)
+        progress.finish(result.written)
+        for writer in writers:
+            writer.commit()
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
+    result.steps = pipeline.stats
+    result.records_in = pipeline.stats[0].records_out + pipeline.stats[0].rejected
+    if result.bad_input:
+        where = f"written to {options.rejects}" if options.rejects else "pass --rejects PATH to keep them"
+        warn(f"{result.bad_input} record(s) rejected as bad input ({where})")
+    return result
+
+
+def _replay(inputs: list[InputFile], read_options: ReadOptions):
+    def records() -> Iterator[Record]:
+        return read_inputs(inputs, read_options)
+
+    return records
+
+
+def _is_directory(options: RunOptions) -> bool:
+    target = options.output
+    return target != "-" and (Path(target).is_dir() or target.endswith("/") or options.format == "text")
+
+
+def _open_rejects(options: RunOptions) -> RecordWriter | None:
+    if options.rejects is None:
+        return None
+    if options.rejects == "-":
+        raise VoccleanError("--rejects needs a file path, not stdout")
+    sink = open_output(options.rejects, directory=False, text=False)
+    return RecordWriter(sink, options.text_field, options.id_field, annotate=True)
