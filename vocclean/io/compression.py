@@ -62,8 +62,8 @@ def wrap_write(raw: IO[bytes], name: str | Path) -> IO[bytes]:
     """Wrap a binary file opened for writing in the compressor its name asks for."""
     kind = compression_of(name)
     if kind == ".gz":
-        # mtime=0 keeps compressed output byte-identical from run to run.
-        return gzip.GzipFile(fileobj=raw, mode="wb", mtime=0)
+        # No name and mtime=0 in the header keep compressed output byte-identical from run to run.
+        return gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0)
     if kind == ".bz2":
         return bz2.BZ2File(raw, "wb")
     if kind == ".xz":

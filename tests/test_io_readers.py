@@ -1,0 +1,177 @@
+"""Reading inputs: formats, compression, ids, fields, and bad input as rejected records."""
+
+from __future__ import annotations
+
+import base64
+import bz2
+import gzip
+import json
+import lzma
+
+import pytest
+import zstandard
+
+from tests.conftest import REPO
+from vocclean.errors import VoccleanError
+from vocclean.io.readers import ByteCounter, ReadOptions, read_inputs
+from vocclean.io.sources import expand_inputs
+
+CASES = json.loads((REPO / "tests/cases/io/bad_input.json").read_text())
+
+
+def read_all(*arguments: str, **options) -> list:
+    return list(read_inputs(expand_inputs(arguments), ReadOptions(**options), ByteCounter()))
+
+
+def case_line(case: dict) -> bytes:
+    if "line_base64" in case:
+        return base64.b64decode(case["line_base64"])
+    if "line_repeat" in case:
+        piece, count = case["line_repeat"]
+        return (piece * count).encode()
+    return case["line"].encode()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["label"] for c in CASES])
+def test_bad_line_becomes_a_rejected_record_naming_file_and_line(tmp_path, case):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"id": "ok", "text": "fine"}\n' + case_line(case) + b"\n")
+    good, bad = read_all(str(path))
+    assert not good.rejected and good.text == "fine"
+    assert bad.rejected and bad.rejection.step == "read"
+    assert case["reason"] in bad.rejection.reason
+    assert bad.source == f"{path}:2"
+
+
+def test_fields_are_kept_in_order_and_id_taken_from_the_id_field(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"z": 1, "text": "t", "id": "x", "a": [1]}\n')
+    (record,) = read_all(str(path))
+    assert record.id == "x"
+    assert list(record.fields) == ["z", "text", "id", "a"]
+
+
+def test_missing_id_becomes_file_and_line(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"text": "one"}\n\n{"text": "two"}\n')
+    ids = [r.id for r in read_all(str(path))]
+    assert ids == [f"{path}:1", f"{path}:3"]
+
+
+def test_numeric_id_is_used_as_a_string(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": 7, "text": "t"}\n')
+    assert read_all(str(path))[0].id == "7"
+
+
+def test_text_and_id_field_names_are_options(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"url": "u1", "content": "body"}\n')
+    (record,) = read_all(str(path), text_field="content", id_field="url")
+    assert (record.id, record.text) == ("u1", "body")
+
+
+@pytest.mark.parametrize(
+    "suffix,compress",
+    [
+        (".gz", gzip.compress),
+        (".bz2", bz2.compress),
+        (".xz", lzma.compress),
+        (".zst", lambda data: zstandard.ZstdCompressor().compress(data)),
+    ],
+)
+def test_compressed_jsonl_is_read_transparently(tmp_path, suffix, compress):
+    path = tmp_path / f"a.jsonl{suffix}"
+    path.write_bytes(compress(b'{"text": "\xe4\xb8\xad\xe6\x96\x87"}\n{"text": "b"}\n'))
+    assert [r.text for r in read_all(str(path))] == ["中文", "b"]
+
+
+def test_directory_is_walked_recursively_in_sorted_order(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "z.txt").write_bytes(b"z")
+    (tmp_path / "a.txt").write_bytes(b"a")
+    (tmp_path / "c.jsonl").write_text('{"text": "c"}\n')
+    records = read_all(str(tmp_path))
+    assert [r.id for r in records] == ["a.txt", "b/z.txt", f"{tmp_path / 'c.jsonl'}:1"]
+    assert records[0].raw == b"a" and records[0].text is None
+
+
+def test_glob_matches_files_sorted(tmp_path):
+    for name in ("b.txt", "a.txt", "c.md"):
+        (tmp_path / name).write_bytes(b"x")
+    records = read_all(str(tmp_path / "*.txt"))
+    assert [r.id for r in records] == ["a.txt", "b.txt"]
+
+
+def test_missing_path_is_a_usage_error(tmp_path):
+    with pytest.raises(VoccleanError, match="no such file"):
+        read_all(str(tmp_path / "nope.jsonl"))
+
+
+def test_unnamed_file_is_sniffed_as_jsonl_or_text(tmp_path):
+    (tmp_path / "one").write_text('{"text": "json"}\n')
+    (tmp_path / "two").write_bytes("纯文本".encode())
+    first, second = read_all(str(tmp_path))
+    assert first.text == "json"
+    assert second.raw == "纯文本".encode()
+
+
+def test_empty_text_file_is_rejected(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (record,) = read_all(str(tmp_path))
+    assert record.rejection.reason == "empty file"
+
+
+def test_empty_jsonl_file_gives_no_records(tmp_path):
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    assert read_all(str(tmp_path)) == []
+
+
+def test_line_longer_than_the_limit_is_rejected_without_reading_it_whole(tmp_path):
+    path = tmp_path / "big.jsonl"
+    long_text = "x" * 5000
+    path.write_text(f'{{"text": "{long_text}"}}\n{{"text": "after"}}\n')
+    big, after = read_all(str(path), max_record_bytes=1000)
+    assert big.rejected and "longer than the maximum record size of 1000 bytes" in big.rejection.reason
+    assert len(big.raw) <= 1024
+    assert after.text == "after" and after.source.endswith(":2")
+
+
+def test_corrupt_gzip_is_reported_and_the_next_file_still_read(tmp_path):
+    data = gzip.compress(b'{"text": "a"}\n' * 1000)
+    (tmp_path / "1.jsonl.gz").write_bytes(data[: len(data) // 2])
+    (tmp_path / "2.jsonl").write_text('{"text": "next"}\n')
+    records = read_all(str(tmp_path))
+    bad = [r for r in records if r.rejected]
+    assert len(bad) == 1 and "corrupt or truncated" in bad[0].rejection.reason
+    assert records[-1].text == "next"
+
+
+def test_unreadable_file_becomes_a_rejected_record(tmp_path, monkeypatch):
+    (tmp_path / "a.jsonl").write_text('{"text": "a"}\n')
+    (tmp_path / "b.jsonl").write_text('{"text": "b"}\n')
+
+    def refuse(path):
+        if str(path).endswith("a.jsonl"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return open(path, "rb")
+
+    monkeypatch.setattr("vocclean.io.readers.open_read", refuse)
+    locked, readable = read_all(str(tmp_path))
+    assert locked.rejected and locked.rejection.reason == "cannot read file: Permission denied"
+    assert readable.text == "b"
+
+
+def test_directory_as_input_to_a_text_reader_error_is_not_raised(tmp_path):
+    (tmp_path / "x.txt").mkdir()
+    assert read_all(str(tmp_path)) == []
+
+
+def test_parquet_rows_become_records(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    table = pa.table({"id": ["p1", "p2"], "text": ["一", "二"], "n": [1, 2]})
+    pq.write_table(table, tmp_path / "a.parquet")
+    records = read_all(str(tmp_path / "a.parquet"))
+    assert [(r.id, r.text, r.fields["n"]) for r in records] == [("p1", "一", 1), ("p2", "二", 2)]

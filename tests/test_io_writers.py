@@ -1,0 +1,154 @@
+"""Writing output: JSONL fields and ids, rejects, directories, compression, atomicity, determinism."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from vocclean.errors import VoccleanError
+from vocclean.record import Record
+from vocclean.runner import RunOptions, run
+from vocclean.steps.base import RecordStep
+
+
+class Fails(RecordStep):
+    """Raises KeyboardInterrupt on the second record, as Ctrl-C would mid-run."""
+
+    name = "fails"
+
+    def __init__(self):
+        super().__init__()
+        self.seen = 0
+
+    def process(self, record: Record) -> Record:
+        self.seen += 1
+        if self.seen == 2:
+            raise KeyboardInterrupt
+        return record
+
+
+def lines(path) -> list[dict]:
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def test_generated_id_comes_first_and_other_fields_keep_their_order(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"title": "t", "text": "body", "n": 1}\n')
+    run([], RunOptions(inputs=(str(source),), output=str(tmp_path / "out.jsonl")))
+    (out,) = lines(tmp_path / "out.jsonl")
+    assert list(out) == ["id", "title", "text", "n"]
+    assert out["id"] == f"{source}:1"
+
+
+def test_annotations_are_written_only_with_annotate(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "text": "body"}\n')
+
+    class Note(RecordStep):
+        name = "note"
+
+        def process(self, record):
+            record.annotate(seen=True)
+            return record
+
+    run([Note()], RunOptions(inputs=(str(source),), output=str(tmp_path / "plain.jsonl")))
+    run([Note()], RunOptions(inputs=(str(source),), output=str(tmp_path / "ann.jsonl"), annotate=True))
+    assert "vocclean" not in lines(tmp_path / "plain.jsonl")[0]
+    assert lines(tmp_path / "ann.jsonl")[0]["vocclean"] == {"seen": True}
+
+
+def test_rejects_file_holds_the_whole_record_and_why(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"id": "a", "text": "ok"}\nnot json\n{"id": "b", "text": "x", "keep": [1]}\n')
+
+    class DropB(RecordStep):
+        name = "drop-b"
+
+        def process(self, record):
+            return record.reject(self.name, "b is unwanted") if record.id == "b" else record
+
+    result = run(
+        [DropB()],
+        RunOptions(
+            inputs=(str(source),), output=str(tmp_path / "o.jsonl"), rejects=str(tmp_path / "r.jsonl")
+        ),
+    )
+    bad_json, dropped = lines(tmp_path / "r.jsonl")
+    assert bad_json["raw"] == "not json" and bad_json["vocclean"]["rejected_by"] == "read"
+    assert bad_json["vocclean"]["source"] == f"{source}:2"
+    assert dropped["keep"] == [1] and dropped["vocclean"]["reason"] == "b is unwanted"
+    assert (result.records_in, result.written, result.rejected, result.bad_input) == (3, 1, 2, 1)
+
+
+def test_non_utf8_raw_line_is_kept_in_rejects_as_base64(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"\xff\xfe junk\n")
+    run(
+        [],
+        RunOptions(
+            inputs=(str(source),), output=str(tmp_path / "o.jsonl"), rejects=str(tmp_path / "r.jsonl")
+        ),
+    )
+    (reject,) = lines(tmp_path / "r.jsonl")
+    assert reject["raw_base64"] == "//4ganVuaw=="
+
+
+def test_output_compressed_by_extension_and_byte_identical_across_runs(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(f'{{"text": "第{i}条"}}\n' for i in range(100)))
+    for name in ("a.jsonl.gz", "b.jsonl.gz"):
+        run([], RunOptions(inputs=(str(source),), output=str(tmp_path / name)))
+    assert (tmp_path / "a.jsonl.gz").read_bytes() == (tmp_path / "b.jsonl.gz").read_bytes()
+    assert lines(tmp_path / "a.jsonl.gz")[99]["text"] == "第99条"
+
+
+def test_directory_output_mirrors_input_names(tmp_path):
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "a.txt").write_bytes("甲".encode())
+    (src / "b.jsonl.gz").write_bytes(gzip.compress(b'{"text": "b"}\n'))
+    out = tmp_path / "out"
+    run([], RunOptions(inputs=(str(src),), output=f"{out}/"))
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        "b.jsonl.gz",
+        "sub",
+        "sub/a.jsonl",
+    ]
+    assert lines(out / "sub" / "a.jsonl") == [{"id": "sub/a.txt", "text": "甲"}]
+    assert lines(out / "b.jsonl.gz")[0]["text"] == "b"
+
+
+def test_text_format_writes_articles_back_as_files(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_bytes("正文\n".encode())
+    run([], RunOptions(inputs=(str(src),), output=str(tmp_path / "out"), format="text"))
+    assert (tmp_path / "out" / "a.txt").read_text(encoding="utf-8") == "正文\n"
+
+
+def test_text_format_to_stdout_is_a_usage_error(tmp_path):
+    with pytest.raises(VoccleanError, match="needs -o DIRECTORY"):
+        run([], RunOptions(inputs=(str(tmp_path),), format="text"))
+
+
+def test_interrupted_run_leaves_no_file_under_the_final_name(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "a"}\n{"text": "b"}\n{"text": "c"}\n')
+    with pytest.raises(KeyboardInterrupt):
+        run(
+            [Fails()],
+            RunOptions(
+                inputs=(str(source),), output=str(tmp_path / "out.jsonl"), rejects=str(tmp_path / "r.jsonl")
+            ),
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+def test_rejects_to_stdout_is_refused_before_anything_is_written(tmp_path):
+    with pytest.raises(VoccleanError, match="--rejects needs a file path"):
+        run([], RunOptions(inputs=(str(tmp_path),), output=str(tmp_path / "o.jsonl"), rejects="-"))
+    assert not (tmp_path / "o.jsonl").exists()

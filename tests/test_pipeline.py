@@ -1,0 +1,116 @@
+"""The pipeline: rejects routed, conservation, UTF-8 decoding of plain-text inputs, step stats."""
+
+from __future__ import annotations
+
+from vocclean.pipeline import DecodeUtf8, Pipeline, with_decoding
+from vocclean.record import Record
+from vocclean.steps.base import RecordStep, Step
+
+
+class DropShort(RecordStep):
+    name = "drop-short"
+
+    def process(self, record):
+        return record.reject(self.name, "too short") if len(record.text) < 3 else record
+
+
+class Upper(RecordStep):
+    name = "upper"
+
+    def process(self, record):
+        record.text = record.text.upper()
+        return record
+
+
+class Broken(RecordStep):
+    name = "broken"
+
+    def process(self, record):
+        if record.text == "boom":
+            raise RuntimeError("bug")
+        return record
+
+
+class TakesBytes(Step):
+    name = "takes-bytes"
+    accepts_bytes = True
+
+    def __call__(self, records):
+        yield from records
+
+
+def records(*texts: str) -> list[Record]:
+    return [Record(id=str(i), text=t) for i, t in enumerate(texts)]
+
+
+def run(steps, items):
+    rejected: list[Record] = []
+    pipeline = Pipeline(steps)
+    out = list(pipeline.run(items, rejected.append))
+    return out, rejected, pipeline
+
+
+def test_rejected_records_leave_the_stream_and_later_steps_never_see_them():
+    out, rejected, _ = run([DropShort(), Upper()], records("ab", "abcd"))
+    assert [r.text for r in out] == ["ABCD"]
+    assert [(r.text, r.rejection.step, r.rejection.reason) for r in rejected] == [
+        ("ab", "drop-short", "too short")
+    ]
+
+
+def test_conservation_and_per_step_counts():
+    out, rejected, pipeline = run([DropShort(), Upper()], records("a", "bb", "ccc", "dddd"))
+    assert len(out) + len(rejected) == 4
+    stats = {s.name: s for s in pipeline.stats}
+    assert (
+        stats["drop-short"].records_in,
+        stats["drop-short"].records_out,
+        stats["drop-short"].rejected,
+    ) == (4, 2, 2)
+    assert (stats["upper"].records_in, stats["upper"].records_out) == (2, 2)
+    assert stats["read"].records_in == 4
+
+
+def test_an_exception_in_a_record_step_rejects_that_record_only():
+    out, rejected, _ = run([Broken()], records("fine", "boom", "also fine"))
+    assert [r.text for r in out] == ["fine", "also fine"]
+    assert rejected[0].rejection.reason == "internal error: RuntimeError: bug"
+
+
+def test_plain_text_bytes_are_decoded_as_utf8_before_the_first_text_step():
+    items = [
+        Record(id="a.txt", text=None, raw="\ufeff中文".encode()),
+        Record(id="b.txt", text=None, raw=b"\xd6\xd0"),
+    ]
+    out, rejected, _ = run([Upper()], items)
+    assert out[0].text == "中文" and out[0].raw is None
+    assert "not UTF-8" in rejected[0].rejection.reason and "fix-encoding" in rejected[0].rejection.reason
+
+
+def test_decoding_is_left_to_a_step_that_accepts_bytes():
+    assert isinstance(with_decoding([Upper()])[0], DecodeUtf8)
+    chain = with_decoding([TakesBytes(), Upper()])
+    assert [type(s) for s in chain] == [TakesBytes, Upper]
+    assert isinstance(with_decoding([])[-1], DecodeUtf8)
+
+
+def test_fit_gets_a_replay_of_the_records_as_they_reach_the_step():
+    seen: list[str] = []
+
+    class Learner(RecordStep):
+        name = "learner"
+
+        def fit(self, factory):
+            seen.extend(r.text for r in factory())
+
+        def process(self, record):
+            return record
+
+    items = records("x", "hello", "world")
+    run_out = list(
+        Pipeline([DropShort(), Upper(), Learner()]).run(
+            items, lambda r: None, lambda: iter(records("x", "hello"))
+        )
+    )
+    assert seen == ["HELLO"]
+    assert len(run_out) == 2
