@@ -12,8 +12,9 @@ The pipeline is the whole Python API of a run:
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep, Step
@@ -51,6 +52,7 @@ class StepStats:
     records_out: int = 0
     rejected: int = 0
     seconds: float = 0.0
+    counters: Counter[str] = field(default_factory=Counter)
 
 
 class _Meter:
@@ -96,7 +98,8 @@ class Pipeline:
 
     def __init__(self, steps: Iterable[Step]) -> None:
         self.steps = with_decoding(list(steps))
-        self.stats = [StepStats("read")] + [StepStats(step.name) for step in self.steps]
+        # Each step's own counters (removals by kind and rule, encodings...) are shared, not copied.
+        self.stats = [StepStats("read")] + [StepStats(step.name, counters=step.stats) for step in self.steps]
 
     def run(
         self,
