@@ -1,0 +1,487 @@
+"""Context-aware punctuation and width normalisation for mixed Chinese/English text.
+
+Upstream tools often flatten punctuation: an NFKC pass turns ``，：；！？（）``
+into ASCII between hanzi, a translation pass leaves ``。`` after English
+sentences. The rules here put each mark back into the form its *neighbourhood*
+wants, character by character, so an English paragraph inside a Chinese
+article (or a Chinese name inside an English sentence) keeps its own marks.
+
+Context of a mark = the nearest letter or hanzi on each side on the same line,
+skipping digits, spaces, quotes and ASCII symbols. A Latin run counts as an
+English sentence only when it starts after punctuation or a line start, or is
+long (``我买了iPhone 12 Pro。`` keeps its ``。``; ``...he said。`` does not).
+
+Never touched: URLs, e-mail addresses, numbers (decimals, thousands, times,
+dates, versions), abbreviations (U.S., e.g., Co., Ltd.), code-like tokens
+(backticks, calls, operators, snake_case, dotted names, markdown links),
+and quotation marks of any kind.
+
+Every rule has a name (see ``RULES``) and can be skipped. ``normalize`` returns
+the new text and how many edits each rule made.
+
+>>> rules = PunctuationRules()
+>>> rules.normalize("会议指出,要(尽快)落实.")
+('会议指出，要（尽快）落实。', {'zh-punctuation': 1, 'zh-parentheses': 2, 'zh-period': 1})
+>>> rules.normalize("He attended the meeting。The meeting began at 10:30.")[0]
+'He attended the meeting. The meeting began at 10:30.'
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["RULES", "RULE_NAMES", "PunctuationRules", "Rule", "normalize_punctuation"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    description: str
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("fullwidth-alnum", "full-width letters and digits to ASCII: ２０１２年 -> 2012年, ＣＯＶＩＤ"),
+    Rule("ideographic-indent", "ideographic spaces (U+3000) indenting a line are removed"),
+    Rule("ideographic-latin-space", "an ideographic space between Latin words becomes one ASCII space"),
+    Rule("zh-punctuation", "ASCII , : ; ! ? after hanzi become ，：；！？ (spaces after them dropped)"),
+    Rule("zh-parentheses", "ASCII ( ) around or after Chinese become （ ）"),
+    Rule("zh-period", "a . closing a Chinese sentence becomes 。"),
+    Rule("latin-punctuation", "，：； after an English sentence become , : ; with a following space"),
+    Rule("latin-period", "。 after an English sentence becomes . with a following space"),
+    Rule("latin-sentence-space", "a missing space after . ! ? is restored: meeting.The -> meeting. The"),
+    Rule("latin-comma-space", "a missing space after a comma between words is restored: education,Based"),
+    Rule("latin-hyphen", "machine-translation hyphens are mended: high -quality -> high-quality"),
+)
+RULE_NAMES = tuple(rule.name for rule in RULES)
+
+# --- character classes -----------------------------------------------------
+
+# Chinese evidence: ideographs, kana, CJK symbols and punctuation (not U+3000),
+# full-width punctuation. Quotes “”‘’ are neutral: English uses them too.
+_CJK_RANGES = (
+    "\u2e80-\u2fff\u3001-\u303f\u3040-\u30ff\u3100-\u312f\u31a0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+    "\U00020000-\U0003134f"
+)
+_IDEOGRAPH_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_LATIN_RANGES = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+_CJK = re.compile(f"[{_CJK_RANGES}]")
+_IDEOGRAPH = re.compile(f"[{_IDEOGRAPH_RANGES}]")
+_LATIN = re.compile(f"[{_LATIN_RANGES}]")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+
+_HAN, _LAT = "H", "L"
+_CONTEXT_REACH = 16  # characters scanned each way for a letter or hanzi
+_RUN_REACH = 400  # characters scanned back for the start of a Latin run
+
+# --- protected spans -------------------------------------------------------
+
+_URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]"
+_ABBREVIATIONS = (
+    "Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|No|Nos|Co|Ltd|Inc|Corp|Bros|vs|etc|Fig|Figs|Vol|Vols|pp|"
+    "Jan|Feb|Mar|Apr|Aug|Sep|Sept|Oct|Nov|Dec|Gov|Gen|Col|Lt|Sgt|Rep|Sen|Hon|Rev|Dept|"
+    "Univ|Assn|Ave|Blvd|Mt|approx|est|ca|cf|al|op|cit|ed|eds"
+)
+_PROTECTED = re.compile(
+    "|".join(
+        (
+            r"\[[^\]\n]*\]\([^()\s]*\)",  # markdown link
+            rf"(?:(?:https?|ftp)[:：]//|www\.){_URL_CHARS}+",  # URL (also with a full-width colon)
+            r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+",  # e-mail
+            r"\b[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.(?:com|net|org|cn|gov|edu|io|tw|hk|info|co|uk)\b"
+            rf"(?:/{_URL_CHARS}*)?",  # bare domain
+            r"\d+(?:[.,:]\d+)+",  # decimal, thousands, time, date, version
+            r"\b(?:[A-Za-z]\.){2,}",  # U.S., e.g., a.m.
+            rf"\b(?:{_ABBREVIATIONS})\.",  # Co., Ltd., Mr.
+            r"`[^`\n]+`",  # inline code
+            r"\b[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\([^()\n]{0,80}\)",  # call f(x, y)
+            r"[A-Za-z0-9_.]*(?:==|!=|<=|>=|->|=>|::|&&|\|\|)[A-Za-z0-9_.]*",  # operators
+            r"\b[A-Za-z0-9]*_[A-Za-z0-9_]*",  # snake_case
+            r"\b[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+\b",  # dotted names: os.path, file.txt
+        )
+    ),
+    re.ASCII,  # \b and \d must treat hanzi as non-word, full-width digits as non-digits
+)
+_URL_TRAILING = ".,;:!?)]'"
+
+# --- candidates: cheap searches that find where a rule might fire -----------
+
+_FULLWIDTH_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+_FULLWIDTH_TO_ASCII = {
+    code: code - 0xFEE0
+    for start, end in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+    for code in range(start, end + 1)
+}
+_IDEOGRAPHIC_INDENT = re.compile("^[ \t\u3000]*\u3000[ \t\u3000]*", re.MULTILINE)
+_IDEOGRAPHIC_BETWEEN_LATIN = re.compile("(?<=[A-Za-z0-9.,;:!?'\")\\]])\u3000+(?=[A-Za-z0-9(\"'\\[])")
+# ASCII marks that may sit in Chinese context. Marks right after a Latin
+# letter (English, URLs) and the dot of a decimal are dropped inside the
+# regex engine; parentheses are always kept, they are decided in pairs.
+_ASCII_MARKS = re.compile(r"[,:;!?().](?<![A-Za-z][,:;!?.])(?<![0-9]\.)")
+# Every Latin-context candidate in one scan: a full-width mark after Latin
+# text, a sentence end or comma glued to the next word, a spaced hyphen.
+_LATIN_CANDIDATES = re.compile(
+    f"[{_LATIN_RANGES}0-9)\"'’”\\]%.](?: ?[，。：；]|[.!?][A-Z]|,[A-Za-z]| -[a-z])"
+)
+_LATIN_MARK_RULES = {"，": "latin-punctuation", "：": "latin-punctuation", "；": "latin-punctuation"}
+
+_TO_FULLWIDTH = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
+_TO_ASCII = {"，": ",", "：": ":", "；": ";", "。": "."}
+_CLOSERS = set("”’」』）》)]\"'")
+_OPENERS = set("“‘「『（《(\"'")
+# Words before " -x" that make it a command-line flag, not a broken hyphen.
+_COMMANDS = frozenset(
+    (
+        *("ls", "rm", "cp", "mv", "cd", "cat", "echo", "find", "sed", "awk", "grep", "tar", "chmod"),
+        *("chown", "sudo", "apt", "brew", "ssh", "curl", "wget", "git", "make", "gcc", "rustc"),
+        *("cargo", "go", "java", "node", "npm", "pip", "pip3", "python", "python3", "conda"),
+        *("docker", "kubectl"),
+    )
+)
+
+
+def _kind(char: str) -> str | None:
+    if char.isascii():
+        return _LAT if char.isalpha() else None
+    if _CJK.match(char):
+        return _HAN
+    if _LATIN.match(char):
+        return _LAT
+    return None
+
+
+def _nearest_script(text: str, positions: range) -> str | None:
+    """The script (H or L) of the first letter or hanzi at ``positions``, stopping at a line end."""
+    for j in positions:
+        char = text[j]
+        if char == "\n":
+            return None
+        kind = _kind(char)
+        if kind:
+            return kind
+    return None
+
+
+def _script_before(text: str, index: int) -> str | None:
+    return _nearest_script(text, range(index - 1, max(-1, index - 1 - _CONTEXT_REACH), -1))
+
+
+def _script_after(text: str, index: int) -> str | None:
+    return _nearest_script(text, range(index + 1, min(len(text), index + 1 + _CONTEXT_REACH)))
+
+
+def _in_english_sentence(text: str, index: int) -> bool:
+    """Is the mark at ``index`` closing an English sentence (not a word inside Chinese)?
+
+    The Latin run before it reaches back to the last CJK character or line
+    start. A run that starts right after a hanzi (``我买了iPhone``) is a term
+    embedded in Chinese unless it is long; one that starts after punctuation
+    or a line start is a sentence once it has two words.
+    """
+    j = index - 1
+    stop = max(-1, index - 1 - _RUN_REACH)
+    while j > stop and text[j] != "\n" and not _CJK.match(text[j]):
+        j -= 1
+    run = text[j + 1 : index]
+    words = len(_LATIN_WORD.findall(run))
+    if j <= stop:
+        return True
+    embedded = j >= 0 and _IDEOGRAPH.match(text[j]) is not None and run[:1].isalnum()
+    return words >= 5 if embedded else words >= 2
+
+
+def _short_hanzi_in_english(text: str, index: int) -> bool:
+    """Is the hanzi run before ``index`` a short term inside English (``in 北京, Shanghai``)?"""
+    j = index - 1
+    while j >= 0 and text[j] in _CLOSERS:
+        j -= 1
+    count = 0
+    while j >= 0 and _IDEOGRAPH.match(text[j]):
+        count += 1
+        j -= 1
+    if count == 0 or count > 4:
+        return False
+    while j >= 0 and text[j] == " ":
+        j -= 1
+    return j >= 0 and _LATIN.match(text[j]) is not None
+
+
+class _Protected:
+    """Spans no rule may touch, found line by line when a rule is about to fire.
+
+    Protected tokens never cross a line break, and most lines hold no
+    candidate at all, so only the lines that need it are scanned.
+    """
+
+    __slots__ = ("_lines", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._lines: dict[int, tuple[list[int], list[int]]] = {}
+
+    def _spans(self, line_start: int) -> tuple[list[int], list[int]]:
+        text = self._text
+        line_end = text.find("\n", line_start)
+        if line_end < 0:
+            line_end = len(text)
+        starts, ends = [], []
+        for match in _PROTECTED.finditer(text, line_start, line_end):
+            start, end = match.span()
+            if match.group().startswith(("http", "ftp", "www")):
+                while end > start and text[end - 1] in _URL_TRAILING:
+                    end -= 1
+            starts.append(start)
+            ends.append(end)
+        spans = self._lines[line_start] = (starts, ends)
+        return spans
+
+    def covers(self, index: int) -> bool:
+        line_start = self._text.rfind("\n", 0, index) + 1
+        starts, ends = self._lines.get(line_start) or self._spans(line_start)
+        k = bisect_right(starts, index) - 1
+        return k >= 0 and index < ends[k]
+
+
+class PunctuationRules:
+    """The punctuation and width rules, minus the skipped ones.
+
+    ``PunctuationRules(skip={"latin-hyphen"})`` keeps every rule but that one.
+    Unknown names raise ``ValueError``.
+    """
+
+    def __init__(self, skip: Iterable[str] = ()) -> None:
+        skipped = frozenset(skip)
+        unknown = sorted(skipped - set(RULE_NAMES))
+        if unknown:
+            raise ValueError(f"unknown rule {', '.join(unknown)}; rules are: {', '.join(RULE_NAMES)}")
+        self.skipped = skipped
+        self.active = frozenset(RULE_NAMES) - skipped
+
+    def __repr__(self) -> str:
+        return f"PunctuationRules(skip={sorted(self.skipped)!r})"
+
+    def normalize(self, text: str) -> tuple[str, dict[str, int]]:
+        """Return ``(new_text, {rule name: number of edits})`` (only rules that fired)."""
+        fired: dict[str, int] = {}
+        active = self.active
+        text = self._normalize_width(text, fired, active)
+        edits: list[tuple[int, int, str, str]] = []
+        protected = _Protected(text)
+        if _ASCII_MARKS.search(text):
+            self._chinese_context(text, protected, edits, active)
+        if _LATIN_CANDIDATES.search(text):
+            self._latin_context(text, protected, edits, active)
+        if not edits:
+            return text, fired
+        return _apply(text, edits, fired), fired
+
+    # --- width ---------------------------------------------------------------
+
+    @staticmethod
+    def _normalize_width(text: str, fired: dict[str, int], active: frozenset[str]) -> str:
+        if "fullwidth-alnum" in active and _FULLWIDTH_ALNUM.search(text):
+            fired["fullwidth-alnum"] = len(_FULLWIDTH_ALNUM.findall(text))
+            text = text.translate(_FULLWIDTH_TO_ASCII)
+        if "\u3000" in text:
+            if "ideographic-indent" in active:
+                text, count = _IDEOGRAPHIC_INDENT.subn("", text)
+                if count:
+                    fired["ideographic-indent"] = count
+            if "ideographic-latin-space" in active:
+                text, count = _IDEOGRAPHIC_BETWEEN_LATIN.subn(" ", text)
+                if count:
+                    fired["ideographic-latin-space"] = count
+        return text
+
+    # --- Chinese context: ASCII marks become full-width -----------------------
+
+    def _chinese_context(self, text: str, protected: _Protected, edits: list, active: frozenset[str]) -> None:
+        want_marks = "zh-punctuation" in active
+        want_parens = "zh-parentheses" in active
+        want_period = "zh-period" in active
+        parens: list[int] = []
+        for match in _ASCII_MARKS.finditer(text):
+            i = match.start()
+            char = text[i]
+            if char in "()":
+                if want_parens:
+                    parens.append(i)
+            elif char == ".":
+                if want_period and _closes_chinese_sentence(text, i) and not protected.covers(i):
+                    edits.append((i, i + 1, "。", "zh-period"))
+            elif want_marks and _is_chinese_mark(text, i) and not protected.covers(i):
+                end = i + 1
+                while end < len(text) and text[end] == " ":
+                    end += 1
+                if end == len(text) or text[end] in "\r\n":
+                    end = i + 1  # spaces before a line end are someone else's business
+                edits.append((i, end, _TO_FULLWIDTH[char], "zh-punctuation"))
+        if parens:
+            _chinese_parentheses(text, parens, protected, edits)
+
+    # --- Latin context: full-width marks become ASCII, spaces restored --------
+
+    @staticmethod
+    def _latin_context(text: str, protected: _Protected, edits: list, active: frozenset[str]) -> None:
+        for match in _LATIN_CANDIDATES.finditer(text):
+            candidate = match.group()
+            start = match.start()
+            if candidate[-1] in _TO_ASCII:
+                edit = _latin_mark_edit(text, match.end() - 1, protected, active)
+            elif candidate[1] in ".!?":
+                edit = "latin-sentence-space" in active and _sentence_space_edit(text, start + 1, protected)
+            elif candidate[1] == ",":
+                edit = "latin-comma-space" in active and _comma_space_edit(text, start + 1, protected)
+            else:
+                edit = "latin-hyphen" in active and _hyphen_edit(text, start + 1, protected)
+            if edit:
+                edits.append(edit)
+
+
+def _latin_mark_edit(text: str, i: int, protected: _Protected, active: frozenset[str]) -> tuple | None:
+    char = text[i]
+    rule = _LATIN_MARK_RULES.get(char, "latin-period")
+    if rule not in active or _script_before(text, i) != _LAT:
+        return None
+    if rule == "latin-punctuation" and _script_after(text, i) == _HAN:
+        return None  # ``He stresses，要…``: the clause that follows is Chinese
+    if not _in_english_sentence(text, i) or protected.covers(i):
+        return None
+    following = text[i + 1 : i + 2]
+    space = "" if not following or following.isspace() or following in _CLOSERS else " "
+    return (i, i + 1, _TO_ASCII[char] + space, rule)
+
+
+def _ascii_word_start(text: str, end: int) -> int:
+    start = end
+    while start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
+        start -= 1
+    return start
+
+
+def _sentence_space_edit(text: str, mark: int, protected: _Protected) -> tuple | None:
+    """``meeting.The`` -> ``meeting. The``, unless it is a domain, an identifier or an abbreviation."""
+    word_start = _ascii_word_start(text, mark)
+    word = text[word_start:mark]
+    before = text[word_start - 1] if word_start else ""
+    if len(word) < 2 or not word[-2:].islower() or not text[mark + 2 : mark + 3].islower():
+        return None
+    if before and (before in "._-@/\\" or (before.isascii() and before.isalnum())):
+        return None  # part of a domain, path, e-mail or identifier
+    if protected.covers(mark) or protected.covers(mark - 1):
+        return None
+    return (mark + 1, mark + 1, " ", "latin-sentence-space")
+
+
+def _comma_space_edit(text: str, comma: int, protected: _Protected) -> tuple | None:
+    """``education,Based`` -> ``education, Based``; one-letter words (``x,y``) are left."""
+    if comma < 2 or not (text[comma - 2].isascii() and text[comma - 2].isalpha()):
+        return None
+    after = text[comma + 1 : comma + 3]
+    if not (len(after) == 2 and after.isascii() and after.isalpha()) or after[1].isupper():
+        return None
+    if protected.covers(comma):
+        return None
+    return (comma + 1, comma + 1, " ", "latin-comma-space")
+
+
+def _hyphen_edit(text: str, space: int, protected: _Protected) -> tuple | None:
+    """``high -quality`` -> ``high-quality``; command-line flags (``tar -xzf``, ``ls -la``) are left."""
+    word_start = _ascii_word_start(text, space)
+    word = text[word_start:space]
+    tail_end = space + 2
+    while tail_end < len(text) and "a" <= text[tail_end] <= "z":
+        tail_end += 1
+    after = text[tail_end : tail_end + 1]
+    if len(word) < 2 or word.lower() in _COMMANDS or tail_end - (space + 2) < 3:
+        return None
+    if after and (after.isalnum() or after in "-_"):
+        return None
+    if word_start and not (text[word_start - 1].isspace() or _CJK.match(text[word_start - 1])):
+        return None
+    if protected.covers(space + 1):
+        return None
+    return (space, space + 1, "", "latin-hyphen")
+
+
+def _is_chinese_mark(text: str, i: int) -> bool:
+    char = text[i]
+    if _script_before(text, i) != _HAN:
+        return False
+    following = text[i + 1 : i + 3]
+    if char == ":" and following == "//":
+        return False
+    if char in "!?" and following[:1] == "=":
+        return False
+    return not (_script_after(text, i) == _LAT and _short_hanzi_in_english(text, i))
+
+
+def _closes_chinese_sentence(text: str, i: int) -> bool:
+    if text[i - 1 : i] == "." or text[i + 1 : i + 2] == ".":
+        return False  # an ellipsis ... is not a full stop
+    j = i - 1
+    while j >= 0 and text[j] in _CLOSERS:
+        j -= 1
+    if j < 0 or not _IDEOGRAPH.match(text[j]):
+        return False
+    following = text[i + 1 : i + 2]
+    if following and not (following.isspace() or following in _OPENERS or _CJK.match(following)):
+        return False
+    return not _short_hanzi_in_english(text, i)
+
+
+def _chinese_parentheses(text: str, positions: list[int], protected: _Protected, edits: list) -> None:
+    """Pair parentheses on each line and decide each pair (or stray one) by its context."""
+    stack: list[int] = []
+    pairs: list[tuple[int, int]] = []
+    strays: list[int] = []
+    for i in positions:
+        if text[i] == "(":
+            stack.append(i)
+        elif stack and "\n" not in text[stack[-1] : i]:
+            pairs.append((stack.pop(), i))
+        else:
+            strays.append(i)
+    strays.extend(stack)
+    for open_, close in pairs:
+        if text[open_ - 1 : open_] == "]":
+            continue  # markdown link target: [label](url)
+        before = _script_before(text, open_)
+        inside = text[open_ + 1 : close]
+        inside_han = _IDEOGRAPH.search(inside) is not None
+        after = _script_after(text, close)
+        chinese = (
+            before == _HAN
+            or (before is None and (inside_han or after == _HAN))
+            or (inside_han and not _LATIN.search(inside) and after == _HAN)
+        )
+        if chinese and not (protected.covers(open_) or protected.covers(close)):
+            edits.append((open_, open_ + 1, "（", "zh-parentheses"))
+            edits.append((close, close + 1, "）", "zh-parentheses"))
+    for i in strays:
+        before, after = _script_before(text, i), _script_after(text, i)
+        if {before, after} <= {_HAN, None} and _HAN in (before, after) and not protected.covers(i):
+            edits.append((i, i + 1, "（" if text[i] == "(" else "）", "zh-parentheses"))
+
+
+def _apply(text: str, edits: list[tuple[int, int, str, str]], fired: dict[str, int]) -> str:
+    edits.sort(key=lambda edit: (edit[0], edit[1]))
+    pieces: list[str] = []
+    position = 0
+    for start, end, replacement, rule in edits:
+        if start < position:
+            continue  # overlaps an earlier edit
+        pieces.append(text[position:start])
+        pieces.append(replacement)
+        position = end
+        fired[rule] = fired.get(rule, 0) + 1
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def normalize_punctuation(text: str, skip: Iterable[str] = ()) -> str:
+    """Normalise ``text`` with every rule but those in ``skip`` (builds the rules each call)."""
+    return PunctuationRules(skip).normalize(text)[0]
