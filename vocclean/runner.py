@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vocclean.engines.local import DEFAULT_CHUNK_RECORDS, ParallelPipeline, default_jobs
 from vocclean.errors import VoccleanError
 from vocclean.io.readers import DEFAULT_MAX_RECORD_BYTES, ByteCounter, ReadOptions, read_inputs
 from vocclean.io.sources import InputFile, expand_inputs
@@ -37,6 +38,13 @@ class RunOptions:
     strict: bool = False
     format: str = "jsonl"
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    # Execution (vocclean.engines): worker processes (None: all cores), local or dask, the
+    # Dask scheduler address (None: a local cluster of `jobs` workers), resume a batch run.
+    jobs: int | None = None
+    engine: str = "local"
+    scheduler: str | None = None
+    resume: bool = False
+    chunk_records: int = DEFAULT_CHUNK_RECORDS
 
 
 @dataclass
@@ -60,6 +68,12 @@ def inputs_are_files(options: RunOptions) -> bool:
 
 
 def run(steps: list[Step], options: RunOptions) -> RunResult:
+    if options.engine == "dask":
+        from vocclean.engines.dask_engine import run_dask
+
+        return run_dask(steps, options)
+    if options.engine != "local":
+        raise VoccleanError(f"unknown engine {options.engine!r}: use local or dask")
     inputs = expand_inputs(options.inputs)
     read_options = ReadOptions(options.text_field, options.id_field, options.max_record_bytes)
     counter = ByteCounter()
@@ -73,7 +87,7 @@ def run(steps: list[Step], options: RunOptions) -> RunResult:
     )
     writers = [w for w in (output, rejects) if w is not None]
     result = RunResult()
-    pipeline = Pipeline(steps)
+    pipeline = make_pipeline(steps, options)
 
     def on_reject(record: Record) -> None:
         result.rejected += 1
@@ -108,6 +122,14 @@ def run(steps: list[Step], options: RunOptions) -> RunResult:
         where = f"written to {options.rejects}" if options.rejects else "pass --rejects PATH to keep them"
         warn(f"{result.bad_input} record(s) rejected as bad input ({where})")
     return result
+
+
+def make_pipeline(steps: list[Step], options: RunOptions) -> Pipeline:
+    """The serial pipeline for -j 1, the worker-process one otherwise (same output)."""
+    jobs = options.jobs or default_jobs()
+    if jobs <= 1:
+        return Pipeline(steps)
+    return ParallelPipeline(steps, jobs=jobs, chunk_records=options.chunk_records)
 
 
 def _replay(inputs: list[InputFile], read_options: ReadOptions):

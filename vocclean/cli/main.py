@@ -64,6 +64,30 @@ EXIT_BROKEN_PIPE, EXIT_INTERRUPTED = 141, 130
     show_default=True,
     help="Longer lines or files are rejected without being read into memory.",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for per-article steps (default: all cores). Output is the same for any -j.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: this machine's cores. dask: a Dask cluster (pip install 'vocclean[dask]').",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster of -j workers).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Directory to directory: skip the input files that the manifest in -o lists as finished.",
+)
 @click.version_option(__version__, prog_name="vocclean")
 def main(**options) -> None:
     """Clean and deduplicate scraped articles. Steps chain in one process
@@ -101,8 +125,14 @@ def run_chain(steps, **options) -> None:
         strict=options["strict"],
         format=options["output_format"],
         max_record_bytes=options["max_record_bytes"],
+        jobs=options["jobs"],
+        engine=options["engine"],
+        scheduler=options["scheduler"],
+        resume=options["resume"],
     )
     ctx = click.get_current_context()
+    if run_options.scheduler and run_options.engine != "dask":
+        raise click.UsageError("--scheduler needs --engine dask")
     try:
         result = run(flat, run_options)
     except VoccleanError as exc:

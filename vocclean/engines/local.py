@@ -1,0 +1,407 @@
+"""The local engine: per-article steps on every core of one machine, same output as one core.
+
+The chain is cut into stages: a *segment* is a run of consecutive per-article
+steps (``per_record`` True), a *whole-stream* step (dedup across documents)
+is a stage of its own. Segments run on chunks of records in worker
+processes; whole-stream steps run here, in the parent, in stream order, so
+their index and decisions stay single and deterministic.
+
+Order: chunks are submitted in input order and their results taken back in
+the same order, and within a chunk every record (live or rejected, by any
+step of the segment) keeps its position. Records rejected before a segment
+(by the reader or a whole-stream step) wait beside the chunk and are routed
+at their position too, so the rejects file is byte-identical to ``-j 1``.
+
+Memory: at most ``2 * jobs + 1`` chunks are in flight, each at most
+``chunk_records`` records or ``chunk_chars`` characters of text.
+
+Start-up: a pool costs some tens of milliseconds per worker (fork) and more
+with spawn; an input of fewer than ``POOL_MIN_CHUNKS`` chunks runs in this
+process instead, with the same code, and never starts one.
+
+Stats: workers count into their own copies of the steps; each chunk's
+counters come back with it and are added to the parent's step objects, so a
+step's ``stats`` read the same after a ``-j 4`` run as after ``-j 1``. A
+step's ``seconds`` is its time summed over the workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import chain, islice
+
+from vocclean.pipeline import Pipeline, StepStats, _Counting, _Meter, _StepClock
+from vocclean.record import Record
+from vocclean.steps.base import Step
+
+__all__ = [
+    "DEFAULT_CHUNK_CHARS",
+    "DEFAULT_CHUNK_RECORDS",
+    "POOL_MIN_CHUNKS",
+    "ChunkResult",
+    "ParallelPipeline",
+    "WorkerPool",
+    "default_jobs",
+    "is_per_record",
+    "run_chunk",
+    "stages",
+]
+
+DEFAULT_CHUNK_RECORDS = 512
+DEFAULT_CHUNK_CHARS = 4_000_000
+POOL_MIN_CHUNKS = 3
+LIVE = -1  # reject_step value of a record that left the segment alive
+
+
+def default_jobs() -> int:
+    """All cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def is_per_record(step: Step) -> bool:
+    return bool(getattr(step, "per_record", False))
+
+
+def stages(steps: list[Step]) -> list[list[int]]:
+    """Indices of the steps grouped into stages: runs of per-article steps, and each other step alone."""
+    groups: list[list[int]] = []
+    for index, step in enumerate(steps):
+        if is_per_record(step) and groups and is_per_record(steps[groups[-1][-1]]):
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    return groups
+
+
+@dataclass
+class ChunkResult:
+    """A processed chunk: every record in input order and, for each, the segment step that rejected it."""
+
+    records: list[Record]
+    reject_step: list[int]
+    records_in: list[int]
+    rejected: list[int]
+    seconds: list[float]
+    counters: list[Counter[str]] = field(default_factory=list)
+
+
+def run_chunk(steps: list[Step], records: list[Record], fresh_counters: bool) -> ChunkResult:
+    """Run a segment's steps over one chunk, as the serial pipeline would record by record.
+
+    ``fresh_counters``: clear each step's ``stats`` first and return what this
+    chunk added (in a worker); otherwise the steps keep counting in place.
+    """
+    size = len(steps)
+    result = ChunkResult(list(records), [LIVE] * len(records), [0] * size, [0] * size, [0.0] * size)
+    positions = list(range(len(records)))
+    live = records
+    clock = time.perf_counter
+    for index, step in enumerate(steps):
+        if fresh_counters:
+            step.stats.clear()
+        started = clock()
+        out = list(step(iter(live)))
+        result.seconds[index] = clock() - started
+        if len(out) != len(live):
+            raise RuntimeError(f"{step.name}: a per-record step returned {len(out)} records for {len(live)}")
+        result.records_in[index] = len(live)
+        kept_positions = []
+        kept = []
+        for position, record in zip(positions, out, strict=True):
+            result.records[position] = record
+            if record.rejection is None:
+                kept_positions.append(position)
+                kept.append(record)
+            else:
+                result.reject_step[position] = index
+        result.rejected[index] = len(live) - len(kept)
+        positions, live = kept_positions, kept
+        if fresh_counters:
+            result.counters.append(Counter(step.stats))
+    return result
+
+
+# Worker process state: the segments' steps, unpickled once by the pool initializer.
+# It exists only inside worker processes; the parent never reads or writes it.
+_WORKER_SEGMENTS: list[list[Step]] = []
+
+
+def _init_worker(payload: bytes) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _WORKER_SEGMENTS[:] = pickle.loads(payload)
+
+
+def _run_in_worker(segment: int, records: list[Record]) -> ChunkResult:
+    return run_chunk(_WORKER_SEGMENTS[segment], records, fresh_counters=True)
+
+
+class WorkerPool:
+    """``jobs`` worker processes holding copies of the segments' steps, started on first use."""
+
+    def __init__(self, jobs: int, segments: list[list[Step]]) -> None:
+        self.jobs = jobs
+        self.segments = segments
+        self._executor: ProcessPoolExecutor | None = None
+
+    def executor(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            # Pickled here, not inherited: the steps cross to workers exactly as on spawn or Dask,
+            # and an unpicklable step fails now with its name rather than inside a worker.
+            payload = pickle.dumps(self.segments, protocol=pickle.HIGHEST_PROTOCOL)
+            method = "fork" if sys.platform.startswith("linux") else "spawn"
+            self._executor = ProcessPoolExecutor(
+                self.jobs,
+                mp_context=multiprocessing.get_context(method),
+                initializer=_init_worker,
+                initargs=(payload,),
+            )
+        return self._executor
+
+    def submit(self, segment: int, records: list[Record]) -> Future[ChunkResult]:
+        return self.executor().submit(_run_in_worker, segment, records)
+
+    def close(self, failed: bool = False) -> None:
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        if failed:
+            # Do not wait for in-flight chunks of a run that is over (Ctrl-C, | head, an error).
+            for process in list(getattr(executor, "_processes", {}).values()):
+                process.terminate()
+            executor.shutdown(wait=True, cancel_futures=True)
+        else:
+            executor.shutdown(wait=True)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self.close(failed=kind is not None)
+
+
+class Segment:
+    """Runs one segment's steps over a stream in chunks, in workers or here.
+
+    The stream carries live records and records already rejected (by the
+    reader or an earlier stage) that are not routed yet: those pass through
+    at their position, and this segment's own rejects join them there, so the
+    output is the serial pipeline's sequence of live and rejected records.
+    """
+
+    def __init__(
+        self,
+        number: int,
+        steps: list[Step],
+        stats: list[StepStats],
+        pool: WorkerPool,
+        chunk_records: int = DEFAULT_CHUNK_RECORDS,
+        chunk_chars: int = DEFAULT_CHUNK_CHARS,
+    ) -> None:
+        self.number, self.steps, self.stats, self.pool = number, steps, stats, pool
+        self.chunk_records, self.chunk_chars = chunk_records, chunk_chars
+
+    def __call__(self, stream: Iterable[Record]) -> Iterator[Record]:
+        chunks = _chunks(iter(stream), self.chunk_records, self.chunk_chars)
+        head = list(islice(chunks, POOL_MIN_CHUNKS))
+        if self.pool.jobs <= 1 or len(head) < POOL_MIN_CHUNKS:
+            for live, waiting in chain(head, chunks):
+                yield from self._emit(run_chunk(self.steps, live, fresh_counters=False), waiting)
+            return
+        in_flight: deque[tuple[Future[ChunkResult], list[tuple[int, Record]]]] = deque()
+        limit = 2 * self.pool.jobs + 1
+        for live, waiting in chain(head, chunks):
+            in_flight.append((self.pool.submit(self.number, live), waiting))
+            while len(in_flight) >= limit or (in_flight and in_flight[0][0].done()):
+                future, done_waiting = in_flight.popleft()
+                yield from self._emit(future.result(), done_waiting, merge=True)
+        while in_flight:
+            future, done_waiting = in_flight.popleft()
+            yield from self._emit(future.result(), done_waiting, merge=True)
+
+    def _emit(
+        self, result: ChunkResult, waiting: list[tuple[int, Record]], merge: bool = False
+    ) -> Iterator[Record]:
+        for index, stats in enumerate(self.stats):
+            stats.records_in += result.records_in[index]
+            stats.rejected += result.rejected[index]
+            stats.records_out += result.records_in[index] - result.rejected[index]
+            stats.seconds += result.seconds[index]
+            if merge:
+                self.steps[index].stats.update(result.counters[index])
+        if not waiting:
+            yield from result.records
+            return
+        records = result.records
+        done = 0
+        for position, record in waiting:
+            yield from records[done:position]
+            done = max(done, position)
+            yield record
+        yield from records[done:]
+
+
+def _chunks(
+    stream: Iterator[Record], max_records: int, max_chars: int
+) -> Iterator[tuple[list[Record], list[tuple[int, Record]]]]:
+    """Live records in chunks, each with the already-rejected records that came before each position."""
+    live: list[Record] = []
+    waiting: list[tuple[int, Record]] = []
+    chars = 0
+    for record in stream:
+        if record.rejection is not None:
+            waiting.append((len(live), record))
+            continue
+        live.append(record)
+        text = record.text
+        chars += len(text) if text is not None else len(record.raw or b"")
+        if len(live) >= max_records or chars >= max_chars:
+            yield live, waiting
+            live, waiting, chars = [], [], 0
+    if live or waiting:
+        yield live, waiting
+
+
+def _count(records: Iterator[Record], stats: StepStats) -> Iterator[Record]:
+    """Count a stage's output (live and rejected) and pass every record on."""
+    for record in records:
+        if record.rejection is None:
+            stats.records_out += 1
+        else:
+            stats.rejected += 1
+        yield record
+
+
+class _WholeStream:
+    """Runs a whole-stream step on the live records of a stream that also carries unrouted rejects.
+
+    A reject the step pulls past is put back into its output just before the
+    step's next output record: where the serial pipeline routes it.
+    """
+
+    def __init__(self, step: Step) -> None:
+        self.step = step
+        self.pulled: list[Record] = []
+
+    def live(self, stream: Iterator[Record]) -> Iterator[Record]:
+        for record in stream:
+            if record.rejection is None:
+                yield record
+            else:
+                self.pulled.append(record)
+
+    def merge(self, output: Iterator[Record]) -> Iterator[Record]:
+        for record in output:
+            if self.pulled:
+                yield from self.pulled
+                self.pulled.clear()
+            yield record
+        yield from self.pulled
+        self.pulled.clear()
+
+
+class ParallelPipeline(Pipeline):
+    """A ``Pipeline`` whose per-article steps run on ``jobs`` worker processes.
+
+    Same output, same rejects in the same order, same stats as ``Pipeline``.
+    Rejected records travel with the stream to its end, where they are routed
+    in the order the serial pipeline routes them.
+    """
+
+    def __init__(
+        self,
+        steps: Iterable[Step],
+        jobs: int | None = None,
+        chunk_records: int = DEFAULT_CHUNK_RECORDS,
+        chunk_chars: int = DEFAULT_CHUNK_CHARS,
+    ) -> None:
+        super().__init__(steps)
+        self.jobs = jobs or default_jobs()
+        self.chunk_records = chunk_records
+        self.chunk_chars = chunk_chars
+
+    def run(
+        self,
+        records: Iterable[Record],
+        on_reject: Callable[[Record], None],
+        records_factory: Callable[[], Iterator[Record]] | None = None,
+    ) -> Iterator[Record]:
+        if records_factory is not None:
+            self._fit(records_factory)
+        read = self.stats[0]
+        meter = _Meter(_count(iter(records), read))
+        with self._pool(self.steps) as pool:
+            stream = self._fold(meter, list(range(len(self.steps))), pool, self.stats[1:])
+            for record in stream:
+                if record.rejection is None:
+                    yield record
+                else:
+                    on_reject(record)
+        read.seconds = meter.seconds
+        read.records_in = read.records_out + read.rejected
+
+    def _pool(self, steps: list[Step]) -> WorkerPool:
+        segments = [[steps[i] for i in group] for group in stages(steps) if is_per_record(steps[group[0]])]
+        return WorkerPool(self.jobs, segments)
+
+    def _fold(
+        self, source: _Meter, indices: list[int], pool: WorkerPool, all_stats: list[StepStats]
+    ) -> Iterator[Record]:
+        """Chain the stages of ``self.steps[indices]`` over ``source`` (live and rejected records)."""
+        steps = [self.steps[i] for i in indices]
+        stream: Iterator[Record] = iter(source)
+        previous = source
+        segment_number = 0
+        for group in stages(steps):
+            if is_per_record(steps[group[0]]):
+                segment = Segment(
+                    segment_number,
+                    [steps[i] for i in group],
+                    [all_stats[i] for i in group],
+                    pool,
+                    self.chunk_records,
+                    self.chunk_chars,
+                )
+                segment_number += 1
+                out = _Meter(segment(stream))
+                stream = iter(out)
+            else:
+                step, stats = steps[group[0]], all_stats[group[0]]
+                whole = _WholeStream(step)
+                stats_in = _Counting(whole.live(stream))
+                out = _Meter(_count(iter(step(stats_in)), stats))
+                stream = whole.merge(iter(_StepClock(out, previous, stats, stats_in)))
+            previous = out
+        return stream
+
+    def _fit(self, records_factory: Callable[[], Iterator[Record]]) -> None:
+        """Fit two-pass steps, replaying the input through the steps before them, in parallel."""
+        for index, step in enumerate(self.steps):
+            fit = getattr(step, "fit", None)
+            if fit is None:
+                continue
+            before = self.steps[:index]
+            # The replay is not the run: what the earlier steps count while replaying is not kept.
+            saved = [Counter(earlier.stats) for earlier in before]
+            with self._pool(before) as pool:
+
+                def replay(index: int = index, pool: WorkerPool = pool) -> Iterator[Record]:
+                    scratch = [StepStats(s.name) for s in self.steps[:index]]
+                    stream = self._fold(_Meter(records_factory()), list(range(index)), pool, scratch)
+                    return (r for r in stream if r.rejection is None)
+
+                fit(replay)
+            for earlier, counts in zip(before, saved, strict=True):
+                earlier.stats.clear()
+                earlier.stats.update(counts)
