@@ -21,6 +21,7 @@ from vocclean.messages import warn
 from vocclean.pipeline import BAD_INPUT_STEPS, Pipeline, StepStats
 from vocclean.progress import Progress
 from vocclean.record import Record
+from vocclean.report.observer import RunObserver
 from vocclean.steps.base import Step
 
 MAX_BAD_INPUT_MESSAGES = 50
@@ -67,7 +68,8 @@ def inputs_are_files(options: RunOptions) -> bool:
     return all(argument != "-" for argument in options.inputs)
 
 
-def run(steps: list[Step], options: RunOptions) -> RunResult:
+def run(steps: list[Step], options: RunOptions, observer: RunObserver | None = None) -> RunResult:
+    """``observer`` (optional, local engine) sees records read, written and rejected, for reports."""
     if options.engine == "dask":
         from vocclean.engines.dask_engine import run_dask
 
@@ -100,13 +102,19 @@ def run(steps: list[Step], options: RunOptions) -> RunResult:
                 warn(f"{record.source}: {record.rejection.reason}")
         if rejects is not None:
             rejects.write_reject(record)
+        if observer is not None:
+            observer.rejected(record)
 
     factory = _replay(inputs, read_options) if inputs_are_files(options) else None
     progress = Progress(options.progress, counter)
     try:
         records = read_inputs(inputs, read_options, counter)
+        if observer is not None:
+            records = observer.watch(records)
         for record in pipeline.run(records, on_reject, factory):
             output.write(record)
+            if observer is not None:
+                observer.written(record)
             result.written += 1
             progress.update(result.written)
         progress.finish(result.written)

@@ -1,0 +1,135 @@
+"""Watch a run for its report: before/after samples of changed records, and why records left.
+
+``vocclean.runner.run(steps, options, observer=RunObserver())`` calls ``watch``
+on the records read, ``written`` on each record written and ``rejected`` on
+each record dropped. Records are matched by ``record.source`` (FILE:LINE), so
+this also works when steps run on worker processes and records come back as
+copies.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from vocclean.record import Record
+
+# Annotation keys that say what changed, in the order that names a sample's category.
+CATEGORY_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("boilerplate", ("boilerplate", "removed_lines")),
+    ("repeated paragraphs", ("repeated_paragraphs",)),
+    ("encoding", ("mojibake", "unrecoverable", "replaced_bytes", "junk_removed", "encoding")),
+    ("script and punctuation", ("converted", "punctuation_rules", "script")),
+)
+NOTE_KEYS = ("boilerplate", "repeated_paragraphs")
+REASON_CHARS = 120
+
+
+@dataclass
+class Sample:
+    """One record before and after the run (``after`` is None when it was rejected)."""
+
+    id: str
+    source: str
+    category: str
+    before: str
+    after: str | None
+    rejected_by: str | None = None
+    reason: str | None = None
+    notes: list[dict[str, Any]] = field(default_factory=list)
+
+
+class RunObserver:
+    """Keeps a few samples per category (``per_category``, ``max_samples`` in all), first come.
+
+    Only the text of records in flight is held, at most ``max_pending`` of them
+    (whole-stream steps may hold many); texts longer than ``max_chars`` are not sampled.
+    """
+
+    def __init__(
+        self,
+        max_samples: int = 12,
+        per_category: int = 3,
+        max_pending: int = 10_000,
+        max_chars: int = 20_000,
+    ) -> None:
+        self.max_samples = max_samples
+        self.per_category = per_category
+        self.max_pending = max_pending
+        self.max_chars = max_chars
+        self.samples: list[Sample] = []
+        self.rejections: Counter[tuple[str, str]] = Counter()
+        self._before: dict[str, str] = {}
+        self._per_category: Counter[str] = Counter()
+
+    def watch(self, records: Iterable[Record]) -> Iterator[Record]:
+        for record in records:
+            if self._wanted() and record.rejection is None and len(self._before) < self.max_pending:
+                before = record.text if record.text is not None else _shown_bytes(record.raw)
+                if len(before) <= self.max_chars:
+                    self._before[record.source] = before
+            yield record
+
+    def written(self, record: Record) -> None:
+        before = self._before.pop(record.source, None)
+        if before is None or before == record.text:
+            return
+        self._keep(record, _category(record.annotations), before, record.text)
+
+    def rejected(self, record: Record) -> None:
+        rejection = record.rejection
+        assert rejection is not None
+        self.rejections[(rejection.step, _short(rejection.reason))] += 1
+        before = self._before.pop(record.source, None)
+        if before is not None:
+            self._keep(record, f"rejected by {rejection.step}", before, None)
+
+    def _wanted(self) -> bool:
+        return len(self.samples) < self.max_samples
+
+    def _keep(self, record: Record, category: str, before: str, after: str | None) -> None:
+        if not self._wanted() or self._per_category[category] >= self.per_category:
+            return
+        self._per_category[category] += 1
+        rejection = record.rejection
+        self.samples.append(
+            Sample(
+                id=record.id,
+                source=record.source,
+                category=category,
+                before=before,
+                after=after,
+                rejected_by=rejection.step if rejection else None,
+                reason=rejection.reason if rejection else None,
+                notes=_notes(record.annotations),
+            )
+        )
+
+
+def _category(annotations: dict[str, Any]) -> str:
+    for category, keys in CATEGORY_KEYS:
+        if any(annotations.get(key) for key in keys):
+            return category
+    return "changed"
+
+
+def _notes(annotations: dict[str, Any]) -> list[dict[str, Any]]:
+    """What steps said about removed lines (kind, rule), to label them in the report."""
+    notes = []
+    for key in NOTE_KEYS:
+        value = annotations.get(key)
+        for entry in value if isinstance(value, list) else []:
+            if isinstance(entry, dict):
+                notes.append({"key": key, **{k: v for k, v in entry.items() if isinstance(v, str | int)}})
+    return notes
+
+
+def _shown_bytes(raw: bytes | None) -> str:
+    """Undecoded bytes as a UTF-8 reader would show them (before fix-encoding)."""
+    return (raw or b"").decode("utf-8", errors="replace")
+
+
+def _short(reason: str) -> str:
+    return reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 1] + "…"
