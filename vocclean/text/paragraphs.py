@@ -2,8 +2,9 @@
 
 A paragraph is one non-blank line (CCNet's unit too): seed 004 has one
 paragraph per line, seed 002 separates them with blank lines, and both read
-the same way here. Paragraphs are numbered 0, 1, 2... in text order, blank
-lines not counted.
+the same way here. Lines are split on line feeds only (``\r\n`` works; a
+lone ``\r`` or U+2028 does not break a line). Paragraphs are numbered 0, 1,
+2... in text order, blank lines not counted.
 
 ``find_repeats`` works on the paragraphs' dedup keys (``normalize_key``) and
 reports, for each paragraph that repeats an earlier one, which one it repeats
@@ -33,15 +34,17 @@ missed is a near repeat changed at both its start and its end.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
+from vocclean.text.normalize_key import line_keys
+
 __all__ = [
     "ANCHOR_CHARS",
-    "Paragraph",
+    "Paragraphs",
     "Repeat",
     "edit_regions",
     "find_repeats",
@@ -55,12 +58,11 @@ _REGION_GAP = 3
 
 
 @dataclass(frozen=True, slots=True)
-class Paragraph:
-    """A non-blank line: its number among paragraphs, its line number, its text (no line break)."""
+class Paragraphs:
+    """The paragraphs of a text: their dedup keys and the line number of each."""
 
-    index: int
-    line: int
-    text: str
+    keys: list[str]
+    lines: Sequence[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +75,14 @@ class Repeat:
     kind: str  # "exact", "near" or "block"
 
 
-def split_paragraphs(text: str) -> list[Paragraph]:
-    """The non-blank lines of ``text``, in order (any of str.splitlines' line breaks)."""
-    paragraphs = []
-    for line_no, line in enumerate(text.splitlines()):
-        if line and not line.isspace():
-            paragraphs.append(Paragraph(len(paragraphs), line_no, line))
-    return paragraphs
+def split_paragraphs(text: str, to_simplified: Callable[[str], str] | None = None) -> Paragraphs:
+    """The non-blank lines of ``text``: their keys and line numbers."""
+    keys = line_keys(text, to_simplified)
+    if "" not in keys:  # no blank line, and no line without letters: every line is a paragraph
+        return Paragraphs(keys, range(len(keys)))
+    lines = text.split("\n")
+    numbers = [n for n, key in enumerate(keys) if key or (lines[n] and not lines[n].isspace())]
+    return Paragraphs([keys[n] for n in numbers], numbers)
 
 
 def edit_regions(a: str, b: str) -> int:
@@ -125,19 +128,28 @@ def find_repeats(
         if earlier is not None:
             found[j] = Repeat(j, earlier, 1.0, "exact")
             continue
-        first_with_key[key] = j
         if size < min_chars:
+            first_with_key[key] = j
             continue
         prefix = key[:ANCHOR_CHARS]
         suffix = key[-ANCHOR_CHARS:]
-        candidates = by_prefix.get(prefix, []) + by_suffix.get(suffix, [])
-        if candidates:
-            match = _best_near(key, candidates, keys, cutoff, max_edit_regions)
+        same_start = by_prefix.get(prefix)
+        same_end = by_suffix.get(suffix)
+        if same_start or same_end:
+            match = _best_near(key, (same_start or []) + (same_end or []), keys, cutoff, max_edit_regions)
             if match is not None:
                 found[j] = Repeat(j, match[0], match[1], "near")
+                first_with_key[key] = match[0]  # a later exact copy repeats the kept paragraph
                 continue
-        by_prefix.setdefault(prefix, []).append(j)
-        by_suffix.setdefault(suffix, []).append(j)
+        first_with_key[key] = j
+        if same_start is None:
+            by_prefix[prefix] = [j]
+        else:
+            same_start.append(j)
+        if same_end is None:
+            by_suffix[suffix] = [j]
+        else:
+            same_end.append(j)
     if found:
         _extend_blocks(keys, found)
     return [found[j] for j in sorted(found)]
@@ -157,56 +169,49 @@ def _best_near(
 def _extend_blocks(keys: Sequence[str], found: dict[int, Repeat]) -> None:
     """Mark unmatched paragraphs inside repeated blocks as repeats, in place.
 
-    Paragraph j repeats i when j-1 repeats i-1 (or j+1 repeats i+1) and j and i
-    have the same key; that catches the short lines (dates, headings, empty
-    keys such as ``***``) of a block pasted twice.
+    Paragraph j repeats i when j-1 repeats i-1 (or j+1 repeats i+1), i is kept
+    and j and i have the same key; that catches the short lines (dates,
+    headings, lines without letters such as ``***``) of a block pasted twice.
     """
-    n = len(keys)
-    changed = True
-    while changed:
-        changed = False
-        for j in range(n):
-            if j in found:
-                continue
-            for step in (-1, 1):
-                neighbour = found.get(j + step)
-                if neighbour is None:
-                    continue
-                i = neighbour.repeats - step
-                if 0 <= i < j and i not in found and keys[i] == keys[j] and i != j + step:
-                    found[j] = Repeat(j, i, 1.0, "block")
-                    changed = True
-                    break
+    last = len(keys) - 1
+    work = list(found)
+    while work:
+        anchor = work.pop()
+        for step in (-1, 1):
+            j = anchor - step  # the paragraph next to a repeat...
+            i = found[anchor].repeats - step  # ...and the one next to what it repeats
+            if 0 <= i < j <= last and j not in found and i not in found and keys[i] == keys[j]:
+                found[j] = Repeat(j, i, 1.0, "block")
+                work.append(j)
 
 
-def remove_paragraphs(text: str, paragraphs: Sequence[Paragraph], drop: set[int]) -> str:
+def remove_paragraphs(text: str, paragraph_lines: Sequence[int], drop: set[int]) -> str:
     """``text`` without the paragraphs numbered in ``drop``; everything else byte for byte.
 
+    ``paragraph_lines`` is the line number of each paragraph (``Paragraphs.lines``).
     A dropped paragraph takes its line break and the blank lines after it
-    along (or, at the end of the text, the blank lines before it), so no
+    along (or, when nothing follows it, the blank lines before it), so no
     double gap is left behind. A text that did not end with a line break
     still does not.
     """
     if not drop:
         return text
-    lines = text.splitlines(keepends=True)
+    lines = text.split("\n")
     keep = [True] * len(lines)
-    paragraph_lines = [p.line for p in paragraphs]
-    for position, paragraph in enumerate(paragraphs):
-        if paragraph.index not in drop:
-            continue
-        line = paragraph.line
+    for number in drop:
+        line = paragraph_lines[number]
         keep[line] = False
-        next_line = paragraph_lines[position + 1] if position + 1 < len(paragraphs) else len(lines)
-        if next_line < len(lines):
-            for blank in range(line + 1, next_line):
+        if number + 1 < len(paragraph_lines):
+            for blank in range(line + 1, paragraph_lines[number + 1]):
                 keep[blank] = False
         else:
+            for blank in range(line + 1, len(lines)):
+                keep[blank] = False
             blank = line - 1
-            while blank >= 0 and keep[blank] and (not lines[blank].strip()):
+            while blank >= 0 and keep[blank] and (not lines[blank] or lines[blank].isspace()):
                 keep[blank] = False
                 blank -= 1
-    result = "".join(line for line, kept in zip(lines, keep, strict=True) if kept)
-    if result and text and text[-1] not in "\n\r" and result[-1] in "\n\r":
-        result = result.rstrip("\r\n")
-    return result
+    kept = [line for line, keep_it in zip(lines, keep, strict=True) if keep_it]
+    if text.endswith("\n") and kept and kept[-1] != "":
+        kept.append("")  # the text ended with a line break: keep one
+    return "\n".join(kept)
