@@ -1,0 +1,231 @@
+"""The state of a duplicate search: compact indexes that grow a batch at a time.
+
+What the search holds per document, and why it is small:
+
+- LSH band keys: ``bands`` (uint32 key, uint32 document) pairs packed in one
+  uint64 each, kept as a few sorted runs per band (merged like a binary
+  counter, so inserting is amortised O(log n) and looking up a batch is one
+  ``searchsorted`` per run);
+- exact keys: a uint64 digest and a uint32 document for each distinct text;
+- a union-find parent, the first document with the same exact key, and the
+  similarity to the cluster's first document (4 bytes each);
+- the document's id, as UTF-8 bytes in one growing buffer;
+- offsets into a temporary file that holds each distinct text's shingle
+  values (sorted, 4 bytes per distinct shingle), read back with ``os.pread``
+  only to verify a candidate pair exactly. The file lives on disk (the page
+  cache), not in the process, and is deleted when the index is closed.
+
+Nothing here knows about records, steps or click.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+
+import numpy as np
+
+_S32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+class GrowableArray:
+    """A numpy array that can be appended to, doubling its capacity as needed."""
+
+    def __init__(self, dtype: np.dtype | type, capacity: int = 1024) -> None:
+        self._data = np.zeros(capacity, dtype=dtype)
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def extend(self, values: np.ndarray | Sequence) -> None:
+        values = np.asarray(values, dtype=self._data.dtype)
+        need = self._size + len(values)
+        if need > len(self._data):
+            grown = np.zeros(max(need, 2 * len(self._data)), dtype=self._data.dtype)
+            grown[: self._size] = self._data[: self._size]
+            self._data = grown
+        self._data[self._size : need] = values
+        self._size = need
+
+    @property
+    def view(self) -> np.ndarray:
+        """The filled part (a view: it changes when the array grows)."""
+        return self._data[: self._size]
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+
+class SortedRuns:
+    """A multimap from uint32 keys to uint32 documents: sorted runs of ``key << 32 | doc``."""
+
+    def __init__(self) -> None:
+        self.runs: list[np.ndarray] = []
+
+    def add(self, keys: np.ndarray, docs: np.ndarray) -> None:
+        if not len(keys):
+            return
+        self.runs.append(np.sort((keys.astype(np.uint64) << _S32) | docs.astype(np.uint64)))
+        while len(self.runs) > 1 and len(self.runs[-2]) <= len(self.runs[-1]):
+            newer, older = self.runs.pop(), self.runs.pop()
+            self.runs.append(np.sort(np.concatenate([older, newer])))
+
+    def lookup(self, keys: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """(query position, document) for stored entries equal to each key, at most ``limit`` per run.
+
+        Within one key, the earliest documents come first.
+        """
+        low = keys.astype(np.uint64) << _S32
+        high = low | _LOW32
+        positions, docs = [], []
+        for run in self.runs:
+            start = np.searchsorted(run, low, side="left")
+            counts = np.minimum(np.searchsorted(run, high, side="right") - start, limit)
+            hit = np.flatnonzero(counts)
+            if not len(hit):
+                continue
+            counts = counts[hit]
+            query = np.repeat(hit, counts)
+            first = np.repeat(start[hit] - np.cumsum(counts) + counts, counts)
+            docs.append((run[first + np.arange(len(query))] & _LOW32).astype(np.int64))
+            positions.append(query)
+        if not positions:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(positions), np.concatenate(docs)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(run.nbytes for run in self.runs)
+
+
+class KeyIndex:
+    """Exact keys (uint64 digests) to the first document that had each one."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def add(self, keys: np.ndarray, docs: np.ndarray) -> None:
+        if not len(keys):
+            return
+        order = np.argsort(keys, kind="stable")
+        self.runs.append((keys[order], docs[order].astype(np.uint32)))
+        while len(self.runs) > 1 and len(self.runs[-2][0]) <= len(self.runs[-1][0]):
+            (k2, d2), (k1, d1) = self.runs.pop(), self.runs.pop()
+            keys_all, docs_all = np.concatenate([k1, k2]), np.concatenate([d1, d2])
+            order = np.argsort(keys_all, kind="stable")
+            self.runs.append((keys_all[order], docs_all[order]))
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """The document stored for each key, or -1."""
+        found = np.full(len(keys), -1, dtype=np.int64)
+        for run_keys, run_docs in self.runs:
+            at = np.minimum(np.searchsorted(run_keys, keys), len(run_keys) - 1)
+            hit = (run_keys[at] == keys) & (found < 0)
+            found[hit] = run_docs[at[hit]]
+        return found
+
+    @property
+    def nbytes(self) -> int:
+        return sum(k.nbytes + d.nbytes for k, d in self.runs)
+
+
+class IdTable:
+    """Document ids as UTF-8 in one buffer: about len(id) + 8 bytes each."""
+
+    def __init__(self) -> None:
+        self._blob = bytearray()
+        self._ends = GrowableArray(np.int64)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def extend(self, ids: Sequence[str]) -> None:
+        ends = []
+        for doc_id in ids:
+            self._blob += doc_id.encode("utf-8", "surrogatepass")
+            ends.append(len(self._blob))
+        self._ends.extend(ends)
+
+    def __getitem__(self, i: int) -> str:
+        ends = self._ends.view
+        start = int(ends[i - 1]) if i else 0
+        return self._blob[start : int(ends[i])].decode("utf-8", "surrogatepass")
+
+    @property
+    def nbytes(self) -> int:
+        return len(self._blob) + self._ends.nbytes
+
+
+class ShingleStore:
+    """Sorted shingle values per document in a temporary file, read back on demand."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        self._file = tempfile.TemporaryFile(dir=directory, buffering=0)
+        self._ends = GrowableArray(np.int64)
+        self._size = 0
+
+    def append(self, values: np.ndarray, counts: np.ndarray) -> None:
+        """Append one sorted uint32 array per document, concatenated, with their lengths."""
+        self._file.write(np.ascontiguousarray(values, dtype=np.uint32).tobytes())
+        self._ends.extend(self._size + np.cumsum(counts, dtype=np.int64))
+        self._size += int(np.sum(counts))
+
+    def get(self, slot: int) -> np.ndarray:
+        ends = self._ends.view
+        start = int(ends[slot - 1]) if slot else 0
+        length = int(ends[slot]) - start
+        data = os.pread(self._file.fileno(), 4 * length, 4 * start)
+        return np.frombuffer(data, dtype=np.uint32)
+
+    @property
+    def disk_bytes(self) -> int:
+        return 4 * self._size
+
+    @property
+    def nbytes(self) -> int:
+        return self._ends.nbytes
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class UnionFind:
+    """Union-find over document numbers; the root of a cluster is its earliest document."""
+
+    def __init__(self) -> None:
+        self.parent = GrowableArray(np.int32)
+
+    def add(self, count: int) -> None:
+        start = len(self.parent)
+        self.parent.extend(np.arange(start, start + count, dtype=np.int32))
+
+    def find(self, x: int) -> int:
+        parent = self.parent.view
+        root = x
+        while parent[root] != root:
+            root = int(parent[root])
+        while parent[x] != root:  # path compression
+            parent[x], x = root, int(parent[x])
+        return root
+
+    def union(self, a: int, b: int) -> int:
+        """Join the clusters of a and b; the earlier root becomes the root of both."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return ra
+        root, child = min(ra, rb), max(ra, rb)
+        self.parent.view[child] = root
+        return root
+
+    def roots(self) -> np.ndarray:
+        """The root of every document, vectorised."""
+        roots = self.parent.view.astype(np.int64)
+        while True:
+            nxt = roots[roots]
+            if np.array_equal(nxt, roots):
+                return roots
+            roots = nxt

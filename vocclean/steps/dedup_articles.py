@@ -1,0 +1,252 @@
+"""dedup-articles: keep one copy of each story, exact or near duplicate.
+
+A whole-stream step over ``vocclean.duplicate_finder``: records are read in
+batches (shingled and MinHashed a batch at a time) and every record comes
+out, kept or rejected as a duplicate of the kept copy.
+
+- ``keep="first"`` streams: each batch is written as soon as it is indexed,
+  and the first copy of a story seen is the one kept.
+- ``keep="longest"`` and ``keep="field:NAME"`` decide only when the input
+  ends: records wait in a temporary file on disk (pickled, in input order)
+  while the index and one number or field value per record stay in memory;
+  output order is input order.
+
+The output text is never changed; Traditional/Simplified, width and
+punctuation are folded for comparison only.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from vocclean.duplicate_finder import DuplicateFinder, FinderParams
+from vocclean.record import Record
+from vocclean.steps.base import Step
+from vocclean.text.shingles import Shingler
+
+__all__ = ["DedupArticles", "parse_keep"]
+
+DEFAULT_BATCH = 1000
+
+
+def parse_keep(keep: str) -> tuple[str, str | None]:
+    """("first" | "longest" | "field", field name or None) from a --keep value."""
+    if keep in ("first", "longest"):
+        return keep, None
+    if keep.startswith("field:") and len(keep) > len("field:"):
+        return "field", keep[len("field:") :]
+    raise ValueError(f"keep must be first, longest or field:NAME, not {keep!r}")
+
+
+def _field_rank_key(value: Any) -> tuple:
+    """Smallest first: numbers, then strings, then anything else as JSON; missing values last."""
+    if value is None:
+        return (3,)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, value)
+    if isinstance(value, str):
+        return (1, value)
+    return (2, orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+
+
+class DedupArticles(Step):
+    """Remove exact and near-duplicate articles, keeping one copy of each story.
+
+    Options (keyword, with defaults):
+
+    - ``threshold`` (0.5): Jaccard similarity of the shingle sets from which
+      two texts are near duplicates (verified exactly on every candidate pair).
+    - ``num_perm`` (128): MinHash permutations.
+    - ``ngram`` (5): units per shingle (a unit is a hanzi or a Latin word).
+    - ``bands`` (0): LSH bands; 0 derives bands and rows from ``threshold``.
+    - ``lead_shingles`` (256) and ``lead_threshold`` (0.9): also duplicates
+      when the first ``lead_shingles`` shingles are this similar (the same
+      article with different junk appended); ``lead_threshold=0`` turns it off.
+    - ``keep`` ("first"): which copy survives: ``first``, ``longest`` (most
+      characters) or ``field:NAME`` (smallest value of field NAME, e.g. the
+      earliest date; records without it lose). Ties go to the earliest record.
+    - ``clusters`` (None): path of a JSONL file to write every cluster of two
+      or more records to, when the input ends.
+    - ``mark_only`` (False): annotate duplicates instead of rejecting them.
+    - ``batch_size`` (1000), ``max_candidates`` (100), ``tmp_dir`` (None: $TMPDIR).
+    """
+
+    name = "dedup-articles"
+
+    def __init__(
+        self,
+        *,
+        threshold: float = 0.5,
+        num_perm: int = 128,
+        ngram: int = 5,
+        bands: int = 0,
+        lead_shingles: int = 256,
+        lead_threshold: float = 0.9,
+        keep: str = "first",
+        clusters: str | os.PathLike | None = None,
+        mark_only: bool = False,
+        batch_size: int = DEFAULT_BATCH,
+        max_candidates: int = 100,
+        tmp_dir: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.policy, self.keep_field = parse_keep(keep)
+        self.params = FinderParams(
+            threshold=threshold,
+            num_perm=num_perm,
+            ngram=ngram,
+            bands=bands,
+            lead_shingles=lead_shingles,
+            lead_threshold=lead_threshold,
+            max_candidates=max_candidates,
+        )
+        bands_rows = self.params.lsh()
+        if bands_rows[0] * bands_rows[1] > num_perm or batch_size < 1:
+            raise ValueError(
+                f"invalid settings: {bands_rows[0]} bands of {bands_rows[1]} rows, batch {batch_size}"
+            )
+        self.keep = keep
+        self.clusters_path = Path(clusters) if clusters is not None else None
+        self.mark_only = mark_only
+        self.batch_size = batch_size
+        self.tmp_dir = tmp_dir
+        self.shingler = Shingler(ngram)
+
+    def new_finder(self) -> DuplicateFinder:
+        """A fresh, empty index (each run gets its own)."""
+        return DuplicateFinder(
+            self.params, merge_clusters=self.policy != "first", tmp_dir=self.tmp_dir, shingler=self.shingler
+        )
+
+    def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
+        finder = self.new_finder()
+        try:
+            if self.policy == "first":
+                yield from self._stream(records, finder)
+                keepers = finder.clusters.roots()
+            else:
+                keepers = yield from self._buffered(records, finder)
+            self._finish(finder, keepers)
+        finally:
+            finder.close()
+
+    def _batches(self, records: Iterable[Record]) -> Iterator[list[Record]]:
+        batch: list[Record] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _index(self, finder: DuplicateFinder, batch: list[Record]) -> range:
+        return finder.add([r.id for r in batch], [r.text or "" for r in batch])
+
+    def _stream(self, records: Iterable[Record], finder: DuplicateFinder) -> Iterator[Record]:
+        for batch in self._batches(records):
+            docs = self._index(finder, batch)
+            for record, doc in zip(batch, docs, strict=True):
+                yield self._mark(record, finder, doc, finder.clusters.find(doc))
+
+    def _buffered(self, records: Iterable[Record], finder: DuplicateFinder) -> Iterator[Record]:
+        """Index everything while records wait on disk; then choose keepers and replay."""
+        values: list[Any] = []
+        with tempfile.TemporaryFile(dir=self.tmp_dir) as spill:
+            for batch in self._batches(records):
+                self._index(finder, batch)
+                if self.policy == "longest":
+                    values.extend(len(r.text or "") for r in batch)
+                else:
+                    values.extend(r.fields.get(self.keep_field) for r in batch)
+                pickle.dump(batch, spill, protocol=pickle.HIGHEST_PROTOCOL)
+            keepers = self._choose_keepers(finder.clusters.roots(), values)
+            del values
+            spill.seek(0)
+            doc = 0
+            while doc < len(finder):
+                for record in pickle.load(spill):
+                    yield self._mark(record, finder, doc, int(keepers[doc]))
+                    doc += 1
+        return keepers
+
+    def _choose_keepers(self, roots: np.ndarray, values: list[Any]) -> np.ndarray:
+        """The document kept for each document's cluster, by the keep policy (ties: earliest)."""
+        docs = np.arange(len(roots))
+        if self.policy == "longest":
+            rank = -np.asarray(values, dtype=np.int64)
+        else:
+            order = sorted(range(len(values)), key=lambda i: _field_rank_key(values[i]))
+            rank = np.empty(len(values), dtype=np.int64)
+            rank[order] = np.arange(len(values))
+        best = np.lexsort((docs, rank, roots))  # grouped by root, best first
+        first_of_root = np.ones(len(best), dtype=bool)
+        first_of_root[1:] = roots[best][1:] != roots[best][:-1]
+        keeper_of_root = np.zeros(len(roots), dtype=np.int64)
+        keeper_of_root[roots[best][first_of_root]] = best[first_of_root]
+        return keeper_of_root[roots]
+
+    def _mark(self, record: Record, finder: DuplicateFinder, doc: int, keeper: int) -> Record:
+        keeper_id = finder.ids[keeper]
+        if keeper == doc:
+            record.annotate(cluster=keeper_id)
+            return record
+        kind, similarity = finder.relation(doc, keeper)
+        similarity = round(similarity, 4)
+        finder.similarity.view[doc] = similarity
+        self.stats[f"duplicates/{kind}"] += 1
+        record.annotate(duplicate_of=keeper_id, similarity=similarity, duplicate_kind=kind, cluster=keeper_id)
+        if not self.mark_only:
+            record.reject(
+                self.name, f"duplicate of {keeper_id}", duplicate_of=keeper_id, similarity=similarity
+            )
+        return record
+
+    def _finish(self, finder: DuplicateFinder, keepers: np.ndarray) -> None:
+        """Cluster-size stats, the finder's counters, and the --clusters file."""
+        self.stats.update(finder.stats)
+        if not len(keepers):
+            self._write_clusters(finder, keepers, np.zeros(0, dtype=np.int64))
+            return
+        sizes = np.bincount(keepers, minlength=len(keepers))
+        for size, count in zip(*np.unique(sizes[sizes > 1], return_counts=True), strict=True):
+            self.stats[f"cluster_size/{size}"] += int(count)
+        self._write_clusters(finder, keepers, sizes)
+
+    def _write_clusters(self, finder: DuplicateFinder, keepers: np.ndarray, sizes: np.ndarray) -> None:
+        if self.clusters_path is None:
+            return
+        order = np.argsort(keepers, kind="stable")
+        grouped = keepers[order]
+        starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(order) else order
+        tmp = self.clusters_path.with_name(self.clusters_path.name + ".tmp")
+        with open(tmp, "wb") as out:
+            for start in starts:
+                keeper = int(grouped[start])
+                size = int(sizes[keeper])
+                if size < 2:
+                    continue
+                members = []
+                for doc in order[start : start + size].tolist():
+                    if doc == keeper:
+                        members.append({"id": finder.ids[doc], "kept": True, "similarity": 1.0})
+                        continue
+                    kind = "exact" if finder.canonical.view[doc] == finder.canonical.view[keeper] else "near"
+                    members.append(
+                        {
+                            "id": finder.ids[doc],
+                            "kind": kind,
+                            "similarity": round(float(finder.similarity.view[doc]), 4),
+                        }
+                    )
+                line = {"cluster": finder.ids[keeper], "size": size, "members": members}
+                out.write(orjson.dumps(line) + b"\n")
+        os.replace(tmp, self.clusters_path)
