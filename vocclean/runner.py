@@ -77,6 +77,10 @@ def run(steps: list[Step], options: RunOptions, observer: RunObserver | None = N
     if options.engine != "local":
         raise VoccleanError(f"unknown engine {options.engine!r}: use local or dask")
     inputs = expand_inputs(options.inputs)
+    if _batch_mode(steps, options, inputs, observer):
+        from vocclean.engines.batch import run_batch
+
+        return run_batch(steps, options, inputs)
     read_options = ReadOptions(options.text_field, options.id_field, options.max_record_bytes)
     counter = ByteCounter()
     rejects = _open_rejects(options)
@@ -130,6 +134,19 @@ def run(steps: list[Step], options: RunOptions, observer: RunObserver | None = N
         where = f"written to {options.rejects}" if options.rejects else "pass --rejects PATH to keep them"
         warn(f"{result.bad_input} record(s) rejected as bad input ({where})")
     return result
+
+
+def _batch_mode(steps: list[Step], options: RunOptions, inputs: list[InputFile], observer) -> bool:
+    """Directory to directory with per-article steps: files in parallel, resumable (engines/batch.py)."""
+    from vocclean.engines.batch import why_not_batch
+
+    reason = why_not_batch(steps, inputs, _is_directory(options), options.format == "text")
+    if options.resume:
+        if reason:
+            raise VoccleanError(f"--resume needs a batch run, but {reason}")
+        return True
+    jobs = options.jobs or default_jobs()
+    return not reason and jobs > 1 and len(inputs) > 1 and observer is None
 
 
 def make_pipeline(steps: list[Step], options: RunOptions) -> Pipeline:

@@ -36,9 +36,11 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import chain, islice
 
+from vocclean.errors import VoccleanError
 from vocclean.pipeline import Pipeline, StepStats, _Counting, _Meter, _StepClock
 from vocclean.record import Record
 from vocclean.steps.base import Step
@@ -95,6 +97,8 @@ class ChunkResult:
     rejected: list[int]
     seconds: list[float]
     counters: list[Counter[str]] = field(default_factory=list)
+    # From a worker: per record (id, text, raw, annotations, rejection, fields or None if unchanged).
+    changes: list[tuple] = field(default_factory=list)
 
 
 def run_chunk(steps: list[Step], records: list[Record], fresh_counters: bool) -> ChunkResult:
@@ -144,7 +148,24 @@ def _init_worker(payload: bytes) -> None:
 
 
 def _run_in_worker(segment: int, records: list[Record]) -> ChunkResult:
-    return run_chunk(_WORKER_SEGMENTS[segment], records, fresh_counters=True)
+    """Run a chunk and send back what steps change, not the input fields they left alone."""
+    before = [r.fields.copy() for r in records]  # shallow: steps replace values, they do not edit them
+    result = run_chunk(_WORKER_SEGMENTS[segment], records, fresh_counters=True)
+    result.changes = [
+        (r.id, r.text, r.raw, r.annotations, r.rejection, None if r.fields == fields else r.fields)
+        for r, fields in zip(result.records, before, strict=True)
+    ]
+    result.records = []
+    return result
+
+
+def _apply_changes(records: list[Record], result: ChunkResult) -> None:
+    """Put a worker's changes into the parent's records (same positions)."""
+    for record, change in zip(records, result.changes, strict=True):
+        record.id, record.text, record.raw, record.annotations, record.rejection, fields = change
+        if fields is not None:
+            record.fields = fields
+    result.records = records
 
 
 class WorkerPool:
@@ -219,16 +240,27 @@ class Segment:
             for live, waiting in chain(head, chunks):
                 yield from self._emit(run_chunk(self.steps, live, fresh_counters=False), waiting)
             return
-        in_flight: deque[tuple[Future[ChunkResult], list[tuple[int, Record]]]] = deque()
+        in_flight: deque[tuple[Future[ChunkResult], list[Record], list[tuple[int, Record]]]] = deque()
         limit = 2 * self.pool.jobs + 1
         for live, waiting in chain(head, chunks):
-            in_flight.append((self.pool.submit(self.number, live), waiting))
+            in_flight.append((self.pool.submit(self.number, live), live, waiting))
             while len(in_flight) >= limit or (in_flight and in_flight[0][0].done()):
-                future, done_waiting = in_flight.popleft()
-                yield from self._emit(future.result(), done_waiting, merge=True)
+                yield from self._collect(*in_flight.popleft())
         while in_flight:
-            future, done_waiting = in_flight.popleft()
-            yield from self._emit(future.result(), done_waiting, merge=True)
+            yield from self._collect(*in_flight.popleft())
+
+    def _collect(
+        self, future: Future[ChunkResult], live: list[Record], waiting: list[tuple[int, Record]]
+    ) -> Iterator[Record]:
+        try:
+            result = future.result()
+        except BrokenProcessPool as exc:
+            raise VoccleanError(
+                "a worker process died (killed, or out of memory?); no partial output was kept. "
+                "Run with -j 1 to see which record fails"
+            ) from exc
+        _apply_changes(live, result)
+        yield from self._emit(result, waiting, merge=True)
 
     def _emit(
         self, result: ChunkResult, waiting: list[tuple[int, Record]], merge: bool = False
