@@ -1,0 +1,70 @@
+"""`fix-encoding`: bytes to text, mojibake repaired, invisible junk stripped, lost bytes flagged."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from vocclean.record import Record
+from vocclean.steps.base import RecordStep
+from vocclean.text.damage import find_unrecoverable
+from vocclean.text.decode import NotText, decode_bytes, preferred_codec
+from vocclean.text.junk import strip_invisible_junk
+from vocclean.text.mojibake import repair_mojibake
+
+
+class FixEncoding(RecordStep):
+    """Decode plain-text inputs and repair the text of every record.
+
+    ``encoding`` forces one codec for raw bytes (undecodable bytes are
+    replaced and counted). ``drop_unrecoverable`` rejects a record whose
+    share of unrecoverable characters (``锟斤拷``, U+FFFD, ``?`` between hanzi)
+    is above it; None keeps every record and only annotates the damage.
+    """
+
+    name = "fix-encoding"
+    accepts_bytes = True
+
+    def __init__(self, encoding: str | None = None, drop_unrecoverable: float | None = None) -> None:
+        super().__init__()
+        self.encoding = preferred_codec(encoding) if encoding else None
+        if drop_unrecoverable is not None and not 0.0 <= drop_unrecoverable <= 1.0:
+            raise ValueError(f"drop_unrecoverable must be between 0 and 1, not {drop_unrecoverable}")
+        self.drop_unrecoverable = drop_unrecoverable
+
+    def process(self, record: Record) -> Record:
+        if record.text is None and record.raw is not None:
+            try:
+                decoded = decode_bytes(record.raw, self.encoding)
+            except NotText as exc:
+                return record.reject(self.name, str(exc), bytes=len(record.raw))
+            record.text = decoded.text
+            record.raw = None
+            record.annotate(encoding=decoded.encoding)
+            self.stats[f"encoding/{decoded.encoding}"] += 1
+            if decoded.replaced_bytes:
+                record.annotate(replaced_bytes=decoded.replaced_bytes)
+                self.stats["replaced_bytes/bytes"] += decoded.replaced_bytes
+        if record.text is None:
+            return record
+        text, fixes = repair_mojibake(record.text)
+        if fixes:
+            record.annotate(mojibake=[{"kind": f.kind, "start": f.start, "length": f.length} for f in fixes])
+            self.stats.update(Counter(f"mojibake/{f.kind}" for f in fixes))
+        text, removed = strip_invisible_junk(text)
+        if removed:
+            record.annotate(junk_removed=removed)
+            self.stats["junk_removed/chars"] += removed
+        record.text = text
+        damage = find_unrecoverable(text)
+        if damage.chars:
+            record.annotate(unrecoverable={"chars": damage.chars, "ratio": round(damage.ratio, 4)})
+            self.stats["unrecoverable/docs"] += 1
+            if self.drop_unrecoverable is not None and damage.ratio > self.drop_unrecoverable:
+                return record.reject(
+                    self.name,
+                    f"unrecoverable damage: {damage.ratio:.1%} of characters "
+                    f"(above --drop-unrecoverable {self.drop_unrecoverable})",
+                    chars=damage.chars,
+                    ratio=round(damage.ratio, 4),
+                )
+        return record

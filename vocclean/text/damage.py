@@ -1,0 +1,48 @@
+"""Damage no decoder can undo: the bytes are gone, only their ghosts remain.
+
+``锟斤拷`` is U+FFFD U+FFFD (EF BF BD EF BF BD) read as GBK: a second wrong
+decode of text already replaced once. ``烫烫烫`` and ``屯屯屯`` are MSVC's
+fill bytes for uninitialised stack (0xCC) and heap (0xCD) memory read as GBK.
+U+FFFD is a replaced byte, and ``?`` between hanzi is what an encoder writes
+for a character it cannot encode.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_HANZI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_GHOSTS = re.compile(
+    f"(?:锟斤拷)+锟?|烫{{3,}}|屯{{3,}}|\ufffd+|(?<=[{_HANZI}])\\?{{2,}}|\\?{{2,}}(?=[{_HANZI}])"
+)
+_LONE_QUESTION = re.compile(f"(?<=[{_HANZI}])\\?(?=[{_HANZI}])")
+# Text that uses ASCII punctuation between hanzi (an upstream NFKC pass does
+# that) may mean a real question mark by a single ``?`` there.
+_ASCII_PUNCT_IN_HANZI = re.compile(f"[{_HANZI}][,;:!][{_HANZI}]")
+_NOT_SPACE = re.compile(r"\S")
+
+
+@dataclass(frozen=True, slots=True)
+class Damage:
+    chars: int
+    ratio: float
+
+
+def find_unrecoverable(text: str) -> Damage:
+    """How many characters of ``text`` are ghosts of lost bytes, and their share of non-space ones."""
+    if (
+        "\ufffd" not in text
+        and "?" not in text
+        and "锟" not in text
+        and "烫烫" not in text
+        and "屯屯" not in text
+    ):
+        return Damage(0, 0.0)
+    chars = sum(len(m.group()) for m in _GHOSTS.finditer(text))
+    if not _ASCII_PUNCT_IN_HANZI.search(text):
+        chars += len(_LONE_QUESTION.findall(text))
+    if not chars:
+        return Damage(0, 0.0)
+    visible = len(_NOT_SPACE.findall(text))
+    return Damage(chars, chars / max(visible, 1))

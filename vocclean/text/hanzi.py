@@ -1,0 +1,141 @@
+"""Character classes for CJK text and a plausibility score for decoded text.
+
+The score answers one question, asked by byte decoding and by mojibake repair
+alike: "which of these readings of the same bytes looks like real writing?".
+Real Chinese uses a few thousand common hanzi; a wrong decode spreads over
+rare hanzi, private-use code points, kana, Greek and box drawing. The common
+sets come from the codecs themselves (GB2312 level 1 for Simplified, Big5
+level 1 for Traditional, KS X 1001 for Hangul), so no frequency table ships.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+def _decode_grid(codec: str, leads: range, trails: range) -> set[str]:
+    chars = set()
+    for lead in leads:
+        for trail in trails:
+            try:
+                chars.add(bytes((lead, trail)).decode(codec))
+            except UnicodeDecodeError:
+                continue
+    return chars
+
+
+def _char_class(chars: set[str] | frozenset[str]) -> str:
+    """A regex character class body (ranges merged) for a set of characters."""
+    points = sorted(ord(c) for c in chars)
+    parts = []
+    start = prev = points[0]
+    for p in [*points[1:], -2]:
+        if p == prev + 1:
+            prev = p
+            continue
+        parts.append(
+            re.escape(chr(start)) if start == prev else f"{re.escape(chr(start))}-{re.escape(chr(prev))}"
+        )
+        start = prev = p
+    return "".join(parts)
+
+
+# GB2312 level 1 (3,755 hanzi, rows 16-55) and Big5 level 1 (5,401 常用字).
+COMMON_SIMPLIFIED: frozenset[str] = frozenset(
+    c for c in _decode_grid("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF)) if c >= "\u4e00"
+)
+COMMON_TRADITIONAL: frozenset[str] = frozenset(
+    c for c in _decode_grid("big5", range(0xA4, 0xC7), range(0x40, 0xFF)) if c >= "\u4e00"
+)
+COMMON_HANZI: frozenset[str] = COMMON_SIMPLIFIED | COMMON_TRADITIONAL
+# The 2,350 precomposed syllables of KS X 1001 (EUC-KR rows 16-40).
+COMMON_HANGUL: frozenset[str] = frozenset(_decode_grid("euc_kr", range(0xB0, 0xC9), range(0xA1, 0xFF)))
+
+COMMON_HANZI_CLASS = _char_class(COMMON_HANZI)
+COMMON_HANGUL_CLASS = _char_class(COMMON_HANGUL)
+HANZI_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+CJK_PUNCT_CLASS = (
+    "\u3000-\u303f\uff01-\uff65\u2010-\u2027\u2030-\u203b\u00b7\u00d7\u2236"
+    "\u2103\u2116\u2460-\u2473\u2192\u25a0\u25a1\u25c6\u25c7\u25cb\u25cf\u2605\u2606"  # ℃ № ①-⑳ → ■□◆◇○●★☆
+)
+KANA_CLASS = "\u3040-\u30ff\u31f0-\u31ff"
+BAD_CLASS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff"
+
+_COUNTERS = {
+    "ascii": re.compile("[\t\n\r -~]"),
+    "common_shared": re.compile(f"[{_char_class(COMMON_SIMPLIFIED & COMMON_TRADITIONAL)}]"),
+    "simplified_only": re.compile(f"[{_char_class(COMMON_SIMPLIFIED - COMMON_TRADITIONAL)}]"),
+    "traditional_only": re.compile(f"[{_char_class(COMMON_TRADITIONAL - COMMON_SIMPLIFIED)}]"),
+    "hanzi": re.compile(f"[{HANZI_CLASS}]"),
+    "punct": re.compile(f"[{CJK_PUNCT_CLASS}]"),
+    "kana": re.compile(f"[{KANA_CLASS}]"),
+    "common_hangul": re.compile(f"[{COMMON_HANGUL_CLASS}]"),
+    "hangul": re.compile("[\uac00-\ud7a3\u3130-\u318f]"),
+    "bad": re.compile(f"[{BAD_CLASS}]"),
+    "latin1": re.compile("[\u00a0-\u00ff]"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CharCounts:
+    """How many characters of a text fall in each class (hanzi includes common hanzi).
+
+    ``common_hanzi`` counts the common hanzi of the script the text uses most
+    (Simplified or Traditional); ``mixed_script`` the common hanzi of the
+    other one: a wrong decode mixes both, real text rarely does.
+    """
+
+    total: int
+    ascii: int
+    common_shared: int
+    simplified_only: int
+    traditional_only: int
+    hanzi: int
+    punct: int
+    kana: int
+    common_hangul: int
+    hangul: int
+    bad: int
+    latin1: int
+
+    @property
+    def common_hanzi(self) -> int:
+        return self.common_shared + max(self.simplified_only, self.traditional_only)
+
+    @property
+    def mixed_script(self) -> int:
+        return min(self.simplified_only, self.traditional_only)
+
+    @classmethod
+    def of(cls, text: str) -> CharCounts:
+        counts = {name: len(rx.findall(text)) for name, rx in _COUNTERS.items()}
+        return cls(total=len(text), **counts)
+
+
+def plausibility(text: str, language: str = "zh") -> float:
+    """How much ``text`` looks like real writing in ``language`` ("zh", "ja", "ko"), at most 1.0.
+
+    Common hanzi, CJK punctuation and ASCII count 1; rare hanzi 0.2; kana and
+    Hangul count only for the language that uses them; private-use, control
+    and replacement characters count -3, so a decode that produces them loses
+    to any clean reading. An empty text scores 0.
+    """
+    if not text:
+        return 0.0
+    c = CharCounts.of(text)
+    rare_hanzi = c.hanzi - c.common_hanzi - c.mixed_script
+    rare_hangul = c.hangul - c.common_hangul
+    other = c.total - c.ascii - c.hanzi - c.punct - c.kana - c.hangul - c.bad
+    good = c.ascii + c.punct + c.common_hanzi + 0.2 * rare_hanzi - 0.5 * other - c.mixed_script
+    if language == "ja":
+        # Japanese writing is never without kana; kanji alone are a Chinese reading.
+        good += c.kana - rare_hangul - c.common_hangul
+        if c.kana < 0.1 * (c.kana + c.hanzi):
+            good -= 0.5 * c.common_hanzi
+    elif language == "ko":
+        # Modern Korean is Hangul with few hanja; hanja mixed into Hangul is a wrong decode.
+        good += c.common_hangul - 0.5 * rare_hangul - 0.5 * c.kana - 0.7 * c.common_hanzi
+    else:
+        good += 0.3 * c.kana - rare_hangul - 0.5 * c.common_hangul
+    return (good - 3 * c.bad) / c.total

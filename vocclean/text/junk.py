@@ -1,0 +1,48 @@
+"""Invisible junk and line endings: what scraped text carries that nobody meant to write.
+
+Always removed: C0 controls other than tab and newline, DEL, C1 controls,
+byte-order marks inside the text (U+FEFF) and the noncharacters U+FFFE/U+FFFF.
+Removed only next to CJK text or at the edge of a line: zero-width spaces and
+joiners, word joiners, soft hyphens and bidi marks, which are meaningful
+elsewhere (a zero-width joiner inside an emoji sequence, a ZWNJ in Persian, a
+right-to-left mark in Arabic) but never between hanzi.
+"""
+
+from __future__ import annotations
+
+import re
+
+_INVISIBLE = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069"
+_CJK = (
+    "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+)
+
+# One cheap test decides whether a text needs any of this.
+_GATE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff{_INVISIBLE}]")
+_LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85]")
+_ALWAYS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\uffff]+")
+_IN_CJK = re.compile(
+    f"(?<=[{_CJK}])[{_INVISIBLE}]+|[{_INVISIBLE}]+(?=[{_CJK}])|^[{_INVISIBLE}]+|[{_INVISIBLE}]+$",
+    re.MULTILINE,
+)
+
+
+def normalize_line_endings(text: str) -> str:
+    """CRLF, CR, NEL and the Unicode line/paragraph separators become ``\\n``."""
+    return _LINE_BREAKS.sub("\n", text)
+
+
+def strip_invisible_junk(text: str) -> tuple[str, int]:
+    """Normalise line endings and remove invisible junk; return the text and how many characters went.
+
+    Line-ending changes are not counted as removed characters. Text without
+    any candidate character comes back as the same object.
+    """
+    if not _GATE.search(text):
+        return text, 0
+    text = normalize_line_endings(text)
+    before = len(text)
+    text = _ALWAYS.sub("", text)
+    text = _IN_CJK.sub("", text)
+    return text, before - len(text)
