@@ -13,15 +13,26 @@ import sys
 import click
 
 from vocclean import __version__
+from vocclean.cli.actions import find_action, run_action
+from vocclean.cli.group_options import before_chain, report_option, show_config_option
+from vocclean.config import ConfiguredGroup, command_line
 from vocclean.errors import VoccleanError
 from vocclean.io.readers import DEFAULT_MAX_RECORD_BYTES
+from vocclean.report.files import write_report
+from vocclean.report.observer import RunObserver
 from vocclean.runner import RunOptions, run
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 EXIT_BROKEN_PIPE, EXIT_INTERRUPTED = 141, 130
 
 
-@click.group(chain=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=ConfiguredGroup,
+    chain=True,
+    invoke_without_command=True,  # for --show-config alone; before_chain demands a command otherwise
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "-i",
     "--input",
@@ -88,6 +99,15 @@ EXIT_BROKEN_PIPE, EXIT_INTERRUPTED = 141, 130
     is_flag=True,
     help="Directory to directory: skip the input files that the manifest in -o lists as finished.",
 )
+@click.option(
+    "--chunk-records",
+    type=click.IntRange(min=1),
+    default=512,
+    hidden=True,
+    help="Records per chunk sent to a worker process (memory per chunk vs overhead).",
+)
+@report_option
+@show_config_option
 @click.version_option(__version__, prog_name="vocclean")
 def main(**options) -> None:
     """Clean and deduplicate scraped articles. Steps chain in one process
@@ -107,6 +127,7 @@ def main(**options) -> None:
     # A shell starts background jobs with SIGINT ignored; restore Python's handler so that
     # Ctrl-C (or kill -INT) always ends the run cleanly through KeyboardInterrupt.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    before_chain(click.get_current_context())
 
 
 @main.result_callback()
@@ -129,12 +150,19 @@ def run_chain(steps, **options) -> None:
         engine=options["engine"],
         scheduler=options["scheduler"],
         resume=options["resume"],
+        chunk_records=options["chunk_records"],
     )
     ctx = click.get_current_context()
     if run_options.scheduler and run_options.engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
+    action = find_action(flat)
+    observer = RunObserver() if options["report"] else None
     try:
-        result = run(flat, run_options)
+        if action is not None:
+            ctx.exit(run_action(action, flat, run_options, ctx, options["report"]))
+        result = run(flat, run_options, observer)
+        if options["report"]:
+            write_report(options["report"], result, run_options, observer, command_line(ctx))
     except VoccleanError as exc:
         click.echo(f"vocclean: {exc}", err=True)
         ctx.exit(exc.exit_code)
@@ -160,3 +188,11 @@ def current_run_inputs() -> tuple[str, ...]:
 
 # Step commands. Each module defines one click command returning a Step.
 # (registrations below)
+from vocclean.cli.fix_encoding import fix_encoding_command  # noqa: E402
+
+main.add_command(fix_encoding_command)
+from vocclean.cli.check import check_command  # noqa: E402
+from vocclean.cli.diff import diff_command  # noqa: E402
+
+main.add_command(check_command)
+main.add_command(diff_command)

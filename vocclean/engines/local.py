@@ -180,7 +180,7 @@ class WorkerPool:
         if self._executor is None:
             # Pickled here, not inherited: the steps cross to workers exactly as on spawn or Dask,
             # and an unpicklable step fails now with its name rather than inside a worker.
-            payload = pickle.dumps(self.segments, protocol=pickle.HIGHEST_PROTOCOL)
+            payload = _pickled_steps(self.segments)
             method = "fork" if sys.platform.startswith("linux") else "spawn"
             self._executor = ProcessPoolExecutor(
                 self.jobs,
@@ -210,6 +210,21 @@ class WorkerPool:
 
     def __exit__(self, kind, value, traceback) -> None:
         self.close(failed=kind is not None)
+
+
+def _pickled_steps(segments: list[list[Step]]) -> bytes:
+    try:
+        return pickle.dumps(segments, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        for step in (step for segment in segments for step in segment):
+            try:
+                pickle.dumps(step)
+            except (pickle.PicklingError, TypeError, AttributeError) as error:
+                raise TypeError(
+                    f"step {step.name} ({type(step).__qualname__}) cannot be sent to worker processes: "
+                    f"{error}. Give it __getstate__/__setstate__, or run with -j 1"
+                ) from error
+        raise TypeError(f"the steps cannot be sent to worker processes: {exc}") from exc
 
 
 class Segment:

@@ -1,0 +1,217 @@
+"""The local engine: per-article steps on worker processes give exactly what one process gives."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+
+import pytest
+
+from vocclean.engines import local
+from vocclean.engines.local import ParallelPipeline, WorkerPool, stages
+from vocclean.errors import VoccleanError
+from vocclean.pipeline import Pipeline
+from vocclean.record import Record
+from vocclean.steps.base import RecordStep, Step
+
+
+class DropShort(RecordStep):
+    name = "drop-short"
+
+    def process(self, record):
+        self.stats["seen/records"] += 1
+        return record.reject(self.name, "short") if len(record.text) < 3 else record
+
+
+class Tag(RecordStep):
+    name = "tag"
+
+    def process(self, record):
+        record.text = f"<{record.text}>"
+        record.annotate(tagged_by=os.getpid())
+        self.stats["tagged/records"] += 1
+        return record
+
+
+class FirstCopy(Step):
+    """A whole-stream step: rejects a text seen before (state across records)."""
+
+    name = "first-copy"
+
+    def __init__(self):
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def __call__(self, records):
+        for record in records:
+            if record.text in self.seen:
+                self.stats["duplicates/exact"] += 1
+                yield record.reject(self.name, "seen")
+            else:
+                self.seen.add(record.text)
+                yield record
+
+
+class KeepLongest(Step):
+    """A whole-stream step that holds every record until the input ends."""
+
+    name = "keep-longest"
+
+    def __call__(self, records):
+        held = list(records)
+        longest = max((len(r.text) for r in held), default=0)
+        for record in held:
+            yield record.reject(self.name, "not longest") if len(record.text) < longest - 3 else record
+
+
+class CountingFit(RecordStep):
+    """A two-pass step: counts texts in ``fit``, then marks the common ones."""
+
+    name = "counting-fit"
+
+    def __init__(self):
+        super().__init__()
+        self.common: set[str] = set()
+
+    def fit(self, replay):
+        counts: dict[str, int] = {}
+        for record in replay():
+            counts[record.text] = counts.get(record.text, 0) + 1
+        self.common = {text for text, n in counts.items() if n > 1}
+
+    def process(self, record):
+        if record.text in self.common:
+            record.annotate(common=True)
+        return record
+
+
+class Unpicklable(RecordStep):
+    name = "unpicklable"
+
+    def __init__(self):
+        super().__init__()
+        self.lock = threading.Lock()
+
+    def process(self, record):
+        return record
+
+
+class DiesInWorker(RecordStep):
+    name = "dies"
+
+    def process(self, record):
+        if record.text == "die" and os.getpid() != self.parent:
+            os._exit(3)
+        return record
+
+    def __init__(self):
+        super().__init__()
+        self.parent = os.getpid()
+
+
+def corpus(size: int = 1500) -> list[Record]:
+    records = []
+    for i in range(size):
+        if i % 97 == 5:
+            records.append(Record(id=f"bad{i}", text=None, source=f"in:{i}").reject("read", "invalid JSON"))
+        else:
+            records.append(Record(id=str(i), text=("x" * (i % 6)) + str(i % 211), source=f"in:{i}"))
+    return records
+
+
+def run(pipeline: Pipeline, records: list[Record]):
+    rejected = []
+    out = [(r.id, r.text, dict(r.annotations)) for r in pipeline.run(records, rejected.append)]
+    rejects = [(r.id, r.rejection.step, r.rejection.reason) for r in rejected]
+    stats = [(s.name, s.records_in, s.records_out, s.rejected, dict(s.counters)) for s in pipeline.stats]
+    return out, rejects, stats
+
+
+def without_pids(result):
+    out, rejects, stats = result
+    return [(i, t, {k: v for k, v in a.items() if k != "tagged_by"}) for i, t, a in out], rejects, stats
+
+
+CHAINS = {
+    "per-article only": lambda: [DropShort(), Tag()],
+    "whole-stream between segments": lambda: [DropShort(), FirstCopy(), Tag(), DropShort()],
+    "whole-stream at the end": lambda: [Tag(), FirstCopy()],
+    "two whole-stream steps in a row": lambda: [FirstCopy(), KeepLongest(), Tag()],
+    "buffering whole-stream step": lambda: [DropShort(), KeepLongest(), DropShort()],
+}
+
+
+@pytest.mark.parametrize("chain", CHAINS)
+def test_output_rejects_order_and_stats_equal_the_serial_pipeline(chain):
+    serial = run(Pipeline(CHAINS[chain]()), corpus())
+    parallel = run(ParallelPipeline(CHAINS[chain](), jobs=2, chunk_records=40), corpus())
+    assert without_pids(parallel) == without_pids(serial)
+    assert serial[1], "the corpus must exercise rejects"
+
+
+def test_per_article_steps_really_run_in_worker_processes():
+    out, _, _ = run(ParallelPipeline([Tag()], jobs=2, chunk_records=40), corpus())
+    pids = {annotations["tagged_by"] for _, _, annotations in out}
+    assert os.getpid() not in pids
+    assert len(pids) == 2
+
+
+def test_worker_counters_are_merged_into_the_parents_step_objects():
+    step = DropShort()
+    run(ParallelPipeline([step], jobs=2, chunk_records=40), corpus())
+    assert step.stats["seen/records"] == sum(1 for r in corpus() if not r.rejected)
+
+
+def test_an_input_of_few_chunks_runs_in_this_process_without_starting_workers(monkeypatch):
+    def no_pool(self):
+        raise AssertionError("a pool was started for a small input")
+
+    monkeypatch.setattr(WorkerPool, "executor", no_pool)
+    size = (local.POOL_MIN_CHUNKS - 1) * 40
+    serial = run(Pipeline([Tag()]), corpus(size))
+    parallel = run(ParallelPipeline([Tag()], jobs=2, chunk_records=40), corpus(size))
+    assert parallel == serial
+
+
+def test_a_two_pass_step_learns_from_a_parallel_replay_and_earlier_counts_are_not_doubled():
+    serial = Pipeline([DropShort(), CountingFit()])
+    serial_out = list(serial.run(corpus(), lambda r: None, records_factory=lambda: iter(corpus())))
+    steps = [DropShort(), CountingFit()]
+    parallel = ParallelPipeline(steps, jobs=2, chunk_records=40)
+    out = list(parallel.run(corpus(), lambda r: None, records_factory=lambda: iter(corpus())))
+    assert [(r.id, r.annotations) for r in out] == [(r.id, r.annotations) for r in serial_out]
+    assert steps[1].common and steps[1].common == serial.steps[2].common
+    assert steps[0].stats["seen/records"] == sum(1 for r in corpus() if not r.rejected)
+
+
+def test_stages_group_consecutive_per_article_steps():
+    steps = [DropShort(), Tag(), FirstCopy(), KeepLongest(), Tag()]
+    assert stages(steps) == [[0, 1], [2], [3], [4]]
+
+
+def test_an_unpicklable_step_is_refused_before_any_work_with_its_name():
+    with pytest.raises(TypeError, match="unpicklable"):
+        run(ParallelPipeline([Unpicklable()], jobs=2, chunk_records=40), corpus())
+
+
+def test_a_worker_that_dies_stops_the_run_with_an_error_not_a_hang():
+    records = corpus()
+    records[700] = Record(id="x", text="die")
+    with pytest.raises(VoccleanError, match="worker process died"):
+        run(ParallelPipeline([DiesInWorker()], jobs=2, chunk_records=40), records)
+
+
+def test_records_sent_to_workers_round_trip_through_pickle():
+    record = Record(
+        id="1", text="正文", fields={"id": "1", "text": "正文", "url": "u"}, source="f:1", file="f"
+    )
+    record.annotate(script="simplified")
+    copy = pickle.loads(pickle.dumps(record))
+    assert (copy.id, copy.text, copy.fields, copy.annotations, copy.source) == (
+        "1",
+        "正文",
+        record.fields,
+        {"script": "simplified"},
+        "f:1",
+    )
