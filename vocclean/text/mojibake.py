@@ -161,8 +161,9 @@ def _repair_cjk_run(run: str, before: str, after: str) -> tuple[str, str] | None
     best = None
     for kind, fixed in (
         ("utf8-as-gbk", utf8_read_as_gbk(run, before, after) if len(run.rstrip("\ufffd")) >= 2 else None),
-        ("big5-as-gbk", _recode(run, "gb18030", "big5hkscs")),
-        ("gbk-as-big5", _recode(run, "big5hkscs", "gb18030")),
+        # Two or three hanzi swapped between Big5 and GBK read as often as not like other words.
+        ("big5-as-gbk", _recode(run, "gb18030", "big5hkscs") if len(run) >= 4 else None),
+        ("gbk-as-big5", _recode(run, "big5hkscs", "gb18030") if len(run) >= 4 else None),
         ("utf8-as-big5", _recode(run, "big5hkscs", "utf-8") if len(run) >= 3 else None),
     ):
         if not fixed or fixed == run:
