@@ -33,7 +33,7 @@ from vocclean.steps.dedup_paragraphs import DedupParagraphs
 @click.option(
     "--max-edit-regions",
     type=click.IntRange(min=0),
-    default=2,
+    default=1,
     show_default=True,
     help="A near repeat may differ from the earlier paragraph in at most this many places.",
 )

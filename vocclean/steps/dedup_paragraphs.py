@@ -47,7 +47,8 @@ class DedupParagraphs(RecordStep):
       paragraph is not fuzzy-matched and not indexed across documents.
     - ``min_exact_chars`` (8): key length below which a paragraph is not
       removed on its own, only inside a repeated block.
-    - ``max_edit_regions`` (2): a near repeat may differ in at most this many places.
+    - ``max_edit_regions`` (1): a near repeat may differ in at most this many places
+      (stretches closer than 3 characters count as one).
     - ``across_docs`` (False): also remove paragraphs seen in an earlier document.
     - ``max_docs_with_paragraph`` (None): across documents, keep a paragraph in
       the first N documents that have it and remove it from the later ones
@@ -65,7 +66,7 @@ class DedupParagraphs(RecordStep):
         similarity: float = 0.85,
         min_chars: int = 20,
         min_exact_chars: int = 8,
-        max_edit_regions: int = 2,
+        max_edit_regions: int = 1,
         across_docs: bool = False,
         max_docs_with_paragraph: int | None = None,
         max_index_paragraphs: int = 50_000_000,

@@ -176,12 +176,9 @@ class ParagraphIndex:
         while len(self._levels) > 1 and 4 * len(self._levels[-1][0]) >= len(self._levels[-2][0]):
             upper = self._levels.pop()
             lower = self._levels.pop()
-            keys = np.concatenate((lower[0], upper[0]))
-            order = np.argsort(keys, kind="stable")
-            self._levels.append(
-                (
-                    keys[order],
-                    np.concatenate((lower[1], upper[1]))[order],
-                    np.concatenate((lower[2], upper[2]))[order],
-                )
-            )
+            # Both are sorted: insert the upper run at its search positions (no argsort of the
+            # concatenation, so a merge holds the two levels plus one merged copy, not three).
+            positions = np.searchsorted(lower[0], upper[0])
+            merged = tuple(np.insert(low, positions, up) for low, up in zip(lower, upper, strict=True))
+            del lower, upper, positions
+            self._levels.append(merged)

@@ -15,11 +15,15 @@ and how similar they are. Three rules, in order:
    whitespace and case, so ``，`` vs ``,`` or ``２０２２`` vs ``2022`` is exact.
 2. Near: a paragraph whose key has at least ``min_chars`` characters and whose
    rapidfuzz ``fuzz.ratio`` with an earlier kept paragraph's key is at least
-   ``similarity`` (0..1), with at most ``max_edit_regions`` separate places
-   that differ. The edit-region guard is what keeps templated paragraphs
-   apart: xwlb's "第三十七号主席令说…能源法…" and "第三十八号主席令说…反洗钱法…"
-   are 93% similar but differ in several places, while a repost with one
-   changed word differs in one.
+   ``similarity`` (0..1, default 0.85), with at most ``max_edit_regions``
+   (default 1) separate places that differ. The edit-region guard is what
+   keeps templated paragraphs apart: xwlb's "第三十七号主席令说…能源法…" and
+   "第三十八号主席令说…反洗钱法…" are 93% similar but differ in several places,
+   while a repost with one changed word differs in one. The defaults were
+   chosen on the labelled xwlb set (bench/dedup_paragraphs.py): 0.80 also
+   removed "…阿塞拜疆总统阿利耶夫前往天安门广场…" as a repeat of "…肯尼亚总统
+   鲁托前往天安门广场…" (81%, one region); two regions also removed
+   "…副主任委员黄明作的关于反洗钱法…" after "…王洪祥作的关于矿产资源法…".
 3. Block: a short paragraph (under ``min_exact_chars``: a date, ``（完）``, a
    heading) is never removed on its own, but it is when it sits inside a
    repeated block, i.e. its neighbour repeats the neighbour of an earlier
@@ -108,7 +112,7 @@ def find_repeats(
     similarity: float = 0.85,
     min_chars: int = 20,
     min_exact_chars: int = 8,
-    max_edit_regions: int = 2,
+    max_edit_regions: int = 1,
 ) -> list[Repeat]:
     """Which paragraphs repeat an earlier one, given the paragraphs' keys in order.
 
