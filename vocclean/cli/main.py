@@ -196,3 +196,6 @@ from vocclean.cli.diff import diff_command  # noqa: E402
 
 main.add_command(check_command)
 main.add_command(diff_command)
+from vocclean.cli.dedup_paragraphs import dedup_paragraphs_command  # noqa: E402
+
+main.add_command(dedup_paragraphs_command)
