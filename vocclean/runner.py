@@ -8,7 +8,7 @@ This is the Python API behind every chained command line::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +81,17 @@ def run(steps: list[Step], options: RunOptions, observer: RunObserver | None = N
         from vocclean.engines.batch import run_batch
 
         return run_batch(steps, options, inputs)
+    return run_streaming(steps, options, observer)
+
+
+def run_streaming(
+    steps: list[Step],
+    options: RunOptions,
+    observer: RunObserver | None = None,
+    pipeline_factory: Callable[[list[Step], RunOptions], Pipeline] | None = None,
+) -> RunResult:
+    """Read every input in order through one pipeline (serial, worker processes, or Dask chunks)."""
+    inputs = expand_inputs(options.inputs)
     read_options = ReadOptions(options.text_field, options.id_field, options.max_record_bytes)
     counter = ByteCounter()
     rejects = _open_rejects(options)
@@ -93,7 +104,7 @@ def run(steps: list[Step], options: RunOptions, observer: RunObserver | None = N
     )
     writers = [w for w in (output, rejects) if w is not None]
     result = RunResult()
-    pipeline = make_pipeline(steps, options)
+    pipeline = (pipeline_factory or make_pipeline)(steps, options)
 
     def on_reject(record: Record) -> None:
         result.rejected += 1

@@ -39,6 +39,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import chain, islice
+from typing import Any
 
 from vocclean.errors import VoccleanError
 from vocclean.pipeline import Pipeline, StepStats, _Counting, _Meter, _StepClock
@@ -74,6 +75,11 @@ def default_jobs() -> int:
 
 def is_per_record(step: Step) -> bool:
     return bool(getattr(step, "per_record", False))
+
+
+def segments_of(steps: list[Step]) -> list[list[Step]]:
+    """The steps of each segment (run of per-article steps), in order."""
+    return [[steps[i] for i in group] for group in stages(steps) if is_per_record(steps[group[0]])]
 
 
 def stages(steps: list[Step]) -> list[list[int]]:
@@ -148,9 +154,13 @@ def _init_worker(payload: bytes) -> None:
 
 
 def _run_in_worker(segment: int, records: list[Record]) -> ChunkResult:
-    """Run a chunk and send back what steps change, not the input fields they left alone."""
+    return run_chunk_remotely(_WORKER_SEGMENTS[segment], records)
+
+
+def run_chunk_remotely(steps: list[Step], records: list[Record]) -> ChunkResult:
+    """Run a chunk in a worker and send back what steps change, not the input fields they left alone."""
     before = [r.fields.copy() for r in records]  # shallow: steps replace values, they do not edit them
-    result = run_chunk(_WORKER_SEGMENTS[segment], records, fresh_counters=True)
+    result = run_chunk(steps, records, fresh_counters=True)
     result.changes = [
         (r.id, r.text, r.raw, r.annotations, r.rejection, None if r.fields == fields else r.fields)
         for r, fields in zip(result.records, before, strict=True)
@@ -192,6 +202,9 @@ class WorkerPool:
 
     def submit(self, segment: int, records: list[Record]) -> Future[ChunkResult]:
         return self.executor().submit(_run_in_worker, segment, records)
+
+    def result(self, future: Future[ChunkResult]) -> ChunkResult:
+        return future.result()
 
     def close(self, failed: bool = False) -> None:
         executor, self._executor = self._executor, None
@@ -241,7 +254,7 @@ class Segment:
         number: int,
         steps: list[Step],
         stats: list[StepStats],
-        pool: WorkerPool,
+        pool: Any,
         chunk_records: int = DEFAULT_CHUNK_RECORDS,
         chunk_chars: int = DEFAULT_CHUNK_CHARS,
     ) -> None:
@@ -255,7 +268,7 @@ class Segment:
             for live, waiting in chain(head, chunks):
                 yield from self._emit(run_chunk(self.steps, live, fresh_counters=False), waiting)
             return
-        in_flight: deque[tuple[Future[ChunkResult], list[Record], list[tuple[int, Record]]]] = deque()
+        in_flight: deque[tuple[Any, list[Record], list[tuple[int, Record]]]] = deque()
         limit = 2 * self.pool.jobs + 1
         for live, waiting in chain(head, chunks):
             in_flight.append((self.pool.submit(self.number, live), live, waiting))
@@ -265,10 +278,10 @@ class Segment:
             yield from self._collect(*in_flight.popleft())
 
     def _collect(
-        self, future: Future[ChunkResult], live: list[Record], waiting: list[tuple[int, Record]]
+        self, future: Any, live: list[Record], waiting: list[tuple[int, Record]]
     ) -> Iterator[Record]:
         try:
-            result = future.result()
+            result = self.pool.result(future)
         except BrokenProcessPool as exc:
             raise VoccleanError(
                 "a worker process died (killed, or out of memory?); no partial output was kept. "
@@ -398,12 +411,12 @@ class ParallelPipeline(Pipeline):
         read.seconds = meter.seconds
         read.records_in = read.records_out + read.rejected
 
-    def _pool(self, steps: list[Step]) -> WorkerPool:
-        segments = [[steps[i] for i in group] for group in stages(steps) if is_per_record(steps[group[0]])]
-        return WorkerPool(self.jobs, segments)
+    def _pool(self, steps: list[Step]) -> Any:
+        """Where segments run: a WorkerPool (started on first use) or, on Dask, the cluster."""
+        return WorkerPool(self.jobs, segments_of(steps))
 
     def _fold(
-        self, source: _Meter, indices: list[int], pool: WorkerPool, all_stats: list[StepStats]
+        self, source: _Meter, indices: list[int], pool: Any, all_stats: list[StepStats]
     ) -> Iterator[Record]:
         """Chain the stages of ``self.steps[indices]`` over ``source`` (live and rejected records)."""
         steps = [self.steps[i] for i in indices]
@@ -443,7 +456,7 @@ class ParallelPipeline(Pipeline):
             saved = [Counter(earlier.stats) for earlier in before]
             with self._pool(before) as pool:
 
-                def replay(index: int = index, pool: WorkerPool = pool) -> Iterator[Record]:
+                def replay(index: int = index, pool: Any = pool) -> Iterator[Record]:
                     scratch = [StepStats(s.name) for s in self.steps[:index]]
                     stream = self._fold(_Meter(records_factory()), list(range(index)), pool, scratch)
                     return (r for r in stream if r.rejection is None)
