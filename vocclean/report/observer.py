@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vocclean.record import Record
+from vocclean.report.record_diff import removal_labels
 
 # Annotation keys that say what changed, in the order that names a sample's category.
 CATEGORY_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -23,7 +24,6 @@ CATEGORY_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("encoding", ("mojibake", "unrecoverable", "replaced_bytes", "junk_removed", "encoding")),
     ("script and punctuation", ("converted", "punctuation_rules", "script")),
 )
-NOTE_KEYS = ("boilerplate", "repeated_paragraphs")
 REASON_CHARS = 120
 
 
@@ -38,7 +38,7 @@ class Sample:
     after: str | None
     rejected_by: str | None = None
     reason: str | None = None
-    notes: list[dict[str, Any]] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # removed line -> kind · rule
 
 
 class RunObserver:
@@ -103,7 +103,7 @@ class RunObserver:
                 after=after,
                 rejected_by=rejection.step if rejection else None,
                 reason=rejection.reason if rejection else None,
-                notes=_notes(record.annotations),
+                labels=removal_labels(record.annotations),
             )
         )
 
@@ -113,17 +113,6 @@ def _category(annotations: dict[str, Any]) -> str:
         if any(annotations.get(key) for key in keys):
             return category
     return "changed"
-
-
-def _notes(annotations: dict[str, Any]) -> list[dict[str, Any]]:
-    """What steps said about removed lines (kind, rule), to label them in the report."""
-    notes = []
-    for key in NOTE_KEYS:
-        value = annotations.get(key)
-        for entry in value if isinstance(value, list) else []:
-            if isinstance(entry, dict):
-                notes.append({"key": key, **{k: v for k, v in entry.items() if isinstance(v, str | int)}})
-    return notes
 
 
 def _shown_bytes(raw: bytes | None) -> str:

@@ -1,0 +1,142 @@
+"""Run the detectors over a corpus and hold the result against thresholds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from vocclean.check.detectors import DEFAULT_MIN_CHARS, Finding, FindingCollector, KindCount, detector_chain
+from vocclean.check.kinds import DEFAULT_FAIL_ON, DEFAULT_MAX_RATES, KINDS, RATE_GROUPS
+from vocclean.io.readers import ByteCounter, ReadOptions, read_inputs
+from vocclean.io.sources import expand_inputs
+from vocclean.pipeline import StepStats
+from vocclean.record import Record
+from vocclean.runner import RunOptions, inputs_are_files, make_pipeline
+from vocclean.steps.base import Step
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a check fails: a rate above its maximum, or any finding of a ``fail_on`` kind."""
+
+    max_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MAX_RATES))
+    fail_on: frozenset[str] = frozenset(DEFAULT_FAIL_ON)
+
+
+@dataclass
+class CheckResult:
+    """Findings by kind, the rates and the thresholds they were held against."""
+
+    records: int
+    kinds: dict[str, KindCount]
+    findings: list[Finding]
+    omitted: dict[str, int]
+    rates: dict[str, float]
+    thresholds: Thresholds
+    failures: list[str]
+    steps: list[StepStats]
+    seconds: float
+    bytes_read: int
+    min_chars: int
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def failing_kinds(self) -> set[str]:
+        """Kinds whose findings make the check fail (for severity in CI annotations)."""
+        failing = {k for k in self.thresholds.fail_on if self.kinds[k].findings}
+        for group, kinds in RATE_GROUPS.items():
+            if self.rates[group] > self.thresholds.max_rates[group]:
+                failing.update(k for k in kinds if self.kinds[k].findings)
+        return failing
+
+
+def check_records(
+    records: Iterable[Record],
+    steps: list[Step],
+    thresholds: Thresholds | None = None,
+    *,
+    min_chars: int = DEFAULT_MIN_CHARS,
+    max_findings: int = 50,
+    records_factory: Callable[[], Iterator[Record]] | None = None,
+    byte_counter: ByteCounter | None = None,
+    jobs: int | None = 1,
+) -> CheckResult:
+    """Run ``steps`` as detectors over ``records`` (which are consumed and changed: pass copies).
+
+    ``jobs`` > 1 runs per-article steps on worker processes (None: all cores), as ``-j`` does.
+    """
+    thresholds = thresholds or Thresholds()
+    collector = FindingCollector(max_findings, min_chars)
+    pipeline = make_pipeline(detector_chain(steps), RunOptions(jobs=jobs))
+
+    started = time.perf_counter()
+    for record in pipeline.run(_without_old_annotations(records), collector.finish, records_factory):
+        collector.finish(record)
+    seconds = time.perf_counter() - started
+    rates = {
+        group: collector.group_records[group] / collector.records if collector.records else 0.0
+        for group in RATE_GROUPS
+    }
+    return CheckResult(
+        records=collector.records,
+        kinds=collector.kinds,
+        findings=collector.findings,
+        omitted=dict(collector.omitted),
+        rates=rates,
+        thresholds=thresholds,
+        failures=_failures(collector.kinds, rates, thresholds),
+        steps=pipeline.stats,
+        seconds=seconds,
+        bytes_read=byte_counter.bytes if byte_counter else 0,
+        min_chars=min_chars,
+    )
+
+
+def check_corpus(
+    steps: list[Step],
+    options: RunOptions,
+    thresholds: Thresholds | None = None,
+    *,
+    min_chars: int = DEFAULT_MIN_CHARS,
+    max_findings: int = 50,
+) -> CheckResult:
+    """Read the inputs of ``options`` and check them; nothing is written."""
+    inputs = expand_inputs(options.inputs)
+    read_options = ReadOptions(options.text_field, options.id_field, options.max_record_bytes)
+    counter = ByteCounter()
+
+    def replay() -> Iterator[Record]:
+        return read_inputs(inputs, read_options)
+
+    return check_records(
+        read_inputs(inputs, read_options, counter),
+        steps,
+        thresholds,
+        min_chars=min_chars,
+        max_findings=max_findings,
+        records_factory=replay if inputs_are_files(options) else None,
+        byte_counter=counter,
+        jobs=options.jobs,
+    )
+
+
+def _without_old_annotations(records: Iterable[Record]) -> Iterator[Record]:
+    """Annotations an earlier run wrote (--annotate) must not count as findings now."""
+    for record in records:
+        record.annotations = {}
+        yield record
+
+
+def _failures(kinds: dict[str, KindCount], rates: dict[str, float], thresholds: Thresholds) -> list[str]:
+    failures = []
+    for group, rate in rates.items():
+        limit = thresholds.max_rates[group]
+        if rate > limit:
+            failures.append(f"{group} rate {rate:.3f} > {limit:g}")
+    for kind in KINDS:
+        if kind in thresholds.fail_on and kinds[kind].findings:
+            failures.append(f"{kinds[kind].findings} {kind} finding(s) (--fail-on {kind})")
+    return failures

@@ -1,0 +1,169 @@
+"""A check result as text for people, JSON for programs, JUnit XML and GitHub annotations for CI."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from vocclean.check.checker import CheckResult
+from vocclean.check.kinds import KINDS, RATE_GROUPS
+
+FORMATS = ("text", "json", "junit", "github")
+
+
+def render(result: CheckResult, format: str) -> str:
+    return {"text": render_text, "json": render_json, "junit": render_junit, "github": render_github}[format](
+        result
+    )
+
+
+def summary_line(result: CheckResult) -> str:
+    total = sum(count.findings for count in result.kinds.values())
+    head = f"vocclean check: {result.records} record(s), {total} finding(s)"
+    if result.passed:
+        return f"{head}: passed"
+    return f"{head}: FAILED ({'; '.join(result.failures)})"
+
+
+def render_text(result: CheckResult) -> str:
+    lines = [f"{f.where}: {f.kind}: {f.record_id}: {f.message}" for f in result.findings]
+    for kind, count in result.omitted.items():
+        lines.append(f"... and {count} more {kind} finding(s) (raise --max-findings to see them)")
+    if lines:
+        lines.append("")
+    failing = result.failing_kinds()
+    rows = [("kind", "records", "findings", "status")]
+    for kind, count in result.kinds.items():
+        if count.findings or kind in result.thresholds.fail_on:
+            rows.append((kind, str(count.records), str(count.findings), "FAIL" if kind in failing else "ok"))
+    for group, rate in result.rates.items():
+        limit = result.thresholds.max_rates[group]
+        status = "FAIL" if rate > limit else "ok"
+        rows.append((f"{group} rate", f"{rate:.3f}", f"max {limit:g}", status))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        numbers = [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+        cells = [row[0].ljust(widths[0]), *numbers]
+        lines.append("  ".join(cells).rstrip())
+    lines.append("")
+    lines.append(summary_line(result))
+    return "\n".join(lines) + "\n"
+
+
+def as_dict(result: CheckResult) -> dict[str, Any]:
+    return {
+        "passed": result.passed,
+        "records": result.records,
+        "failures": result.failures,
+        "kinds": {k: {"records": c.records, "findings": c.findings} for k, c in result.kinds.items()},
+        "rates": result.rates,
+        "thresholds": {
+            "max_rates": result.thresholds.max_rates,
+            "fail_on": [k for k in KINDS if k in result.thresholds.fail_on],
+            "min_chars": result.min_chars,
+        },
+        "findings": [
+            {"kind": f.kind, "file": f.file, "line": f.line, "id": f.record_id, "message": f.message}
+            for f in result.findings
+        ],
+        "omitted_findings": result.omitted,
+        "steps": [
+            {
+                "name": s.name,
+                "records_in": s.records_in,
+                "records_out": s.records_out,
+                "rejected": s.rejected,
+                "seconds": round(s.seconds, 6),
+            }
+            for s in result.steps
+        ],
+        "seconds": round(result.seconds, 6),
+        "bytes_read": result.bytes_read,
+    }
+
+
+def render_json(result: CheckResult) -> str:
+    return json.dumps(as_dict(result), ensure_ascii=False, indent=2) + "\n"
+
+
+# XML 1.0 cannot hold most control characters, whatever the escaping.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def render_junit(result: CheckResult) -> str:
+    """One test case per rate threshold and one per kind of finding."""
+    failing = result.failing_kinds()
+    cases: list[ET.Element] = []
+    for group, rate in result.rates.items():
+        limit = result.thresholds.max_rates[group]
+        case = ET.Element("testcase", classname="vocclean.check.rates", name=f"max-{group}-rate")
+        if rate > limit:
+            kinds = ", ".join(RATE_GROUPS[group])
+            failure = ET.SubElement(
+                case, "failure", message=f"{group} rate {rate:.3f} > {limit:g}", type="threshold"
+            )
+            failure.text = _xml_text(f"records with {kinds}: {rate:.3f} of {result.records}")
+        cases.append(case)
+    for kind, count in result.kinds.items():
+        case = ET.Element("testcase", classname="vocclean.check.kinds", name=kind)
+        listed = "\n".join(
+            f"{f.where}: {f.record_id}: {f.message}" for f in result.findings if f.kind == kind
+        )
+        if kind in failing:
+            failure = ET.SubElement(
+                case,
+                "failure",
+                message=_xml_text(f"{count.findings} {kind} finding(s) in {count.records} record(s)"),
+                type=kind,
+            )
+            failure.text = _xml_text(listed)
+        elif listed:
+            ET.SubElement(case, "system-out").text = _xml_text(listed)
+        cases.append(case)
+    failures = sum(1 for case in cases if case.find("failure") is not None)
+    attributes = {
+        "name": "vocclean check",
+        "tests": str(len(cases)),
+        "failures": str(failures),
+        "errors": "0",
+        "time": f"{result.seconds:.3f}",
+    }
+    suites = ET.Element("testsuites", attributes)
+    suite = ET.SubElement(suites, "testsuite", attributes)
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", name="records", value=str(result.records))
+    suite.extend(cases)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(result: CheckResult) -> str:
+    """GitHub Actions workflow commands: one annotation per finding, errors for failing kinds."""
+    failing = result.failing_kinds()
+    lines = []
+    for f in result.findings:
+        level = "error" if f.kind in failing else "warning"
+        where = f"file={_escape_property(f.file)}"
+        if f.line is not None:
+            where += f",line={f.line}"
+        title = _escape_property(f"vocclean {f.kind}")
+        lines.append(f"::{level} {where},title={title}::{_escape_data(f'{f.record_id}: {f.message}')}")
+    title = "title=vocclean check"
+    for failure in result.failures:
+        lines.append(f"::error {title}::{_escape_data(failure)}")
+    lines.append(f"::notice {title}::{_escape_data(summary_line(result))}")
+    return "\n".join(lines) + "\n"
