@@ -1,0 +1,95 @@
+"""--engine dask on a real distributed.LocalCluster (2 workers): the same bytes as the local engine."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from click.testing import CliRunner
+
+from tests.test_engines_batch import CHAINS, SMALL_CHUNKS, needs, outputs, write_corpus
+from vocclean.cli import main
+from vocclean.engines import dask_engine
+
+distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture
+def on_cluster(client, monkeypatch):
+    """--engine dask uses the module's cluster instead of starting one per command."""
+    monkeypatch.setattr(dask_engine, "connect", lambda options: client)
+    monkeypatch.setattr(dask_engine, "close", lambda client: None)
+    return client
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return write_corpus(tmp_path_factory.mktemp("dask") / "in")
+
+
+def cli(*args: str) -> None:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.output
+
+
+@pytest.mark.parametrize("name", CHAINS)
+def test_dask_output_and_rejects_equal_the_local_engine(tmp_path, corpus, on_cluster, name):
+    needs(CHAINS[name])
+    runs = {}
+    for engine in ("local", "dask"):
+        out, rejects = tmp_path / f"{engine}.jsonl", tmp_path / f"{engine}-rejects.jsonl"
+        cli("-i", str(corpus), "-o", str(out), "--rejects", str(rejects), "--annotate", "--engine", engine,
+            "-j", "1" if engine == "local" else "2", *SMALL_CHUNKS, *CHAINS[name])  # fmt: skip
+        runs[engine] = (out.read_bytes(), rejects.read_bytes())
+    assert runs["dask"] == runs["local"]
+    assert runs["local"][0]
+
+
+def test_dask_writes_one_output_per_input_file_like_the_local_engine(tmp_path, corpus, on_cluster):
+    runs = {}
+    for engine in ("local", "dask"):
+        out, rejects = tmp_path / engine, tmp_path / f"{engine}-rejects.jsonl"
+        cli("-i", str(corpus), "-o", f"{out}/", "--rejects", str(rejects), "--engine", engine, "-j", "1",
+            "fix-encoding")  # fmt: skip
+        runs[engine] = (outputs(out), rejects.read_bytes())
+    assert runs["dask"] == runs["local"]
+    assert len(runs["local"][0]) == 8
+
+
+def test_dask_reads_and_writes_fsspec_urls(tmp_path, corpus, on_cluster):
+    fsspec = pytest.importorskip("fsspec")
+    memory = fsspec.filesystem("memory")
+    for path in sorted(corpus.glob("*.jsonl")):
+        memory.pipe(f"/corpus/{path.name}", path.read_bytes())
+    cli("-i", "memory://corpus", "-o", "memory://cleaned/", "--engine", "dask", "fix-encoding")
+    parts = [arg for i in range(3) for arg in ("-i", str(corpus / f"part{i}.jsonl"))]
+    cli(*parts, "-o", f"{tmp_path / 'local'}/", "-j", "1", "fix-encoding")
+    expected = outputs(tmp_path / "local")
+    assert {name: memory.cat(f"/cleaned/{name}") for name in expected} == expected
+
+
+def test_without_dask_installed_the_engine_says_how_to_get_it(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_distributed(name, *args, **kwargs):
+        if name.startswith("distributed"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_distributed)
+    result = CliRunner().invoke(main, ["--engine", "dask", "fix-encoding"], input='{"text": "a"}\n')
+    assert result.exit_code == 2
+    assert "pip install 'vocclean[dask]'" in result.output
