@@ -1,0 +1,184 @@
+"""Scale benchmark: -j 1 against -j 2, clean's end-to-end rate, Dask against local.
+
+    .venv/bin/python bench/scale.py                          # everything, defaults below
+    .venv/bin/python bench/scale.py --size-mb 200 --reps 5
+    .venv/bin/python bench/scale.py --parts speedup --size-mb 50 --reps 3
+
+Every figure is the median of ``--reps`` runs of the real command line
+(``python -m vocclean ... clean``, interpreter start included), each in a
+fresh process; peak memory is the largest sum of the resident memory of the
+run's process tree (the CLI, its worker processes, the Dask cluster),
+sampled every 20 ms.
+
+Parts (``--parts``, comma separated):
+
+- ``speedup``: ``clean`` over a corpus of about ``--size-mb`` MB made from
+  the xwlb stories in ``../shared/data`` (the 19,876 stories repeated with
+  new ids until the size is reached, so later copies are exact duplicates
+  that dedup-articles rejects), with ``-j 1`` and ``-j 2``, and the ratio.
+- ``rate``: ``clean`` end to end over the xwlb stories (JSONL, 66 MB with
+  their html field) with the default ``-j`` (all cores), in MB/s of input.
+- ``dask``: the same job with ``--engine dask`` (a LocalCluster of ``-j``
+  workers, started by the command and included in its time) beside the
+  local engine: time, peak memory, and whether the outputs are identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+XWLB = REPO.parent / "shared" / "data" / "xwlb_cctv_news_zh" / "stories.jsonl.gz"
+
+
+def build_corpus(path: Path, size_mb: float, stories: int | None) -> int:
+    """Write xwlb stories (repeated with new ids) until ``size_mb``; return the bytes written."""
+    with gzip.open(XWLB, "rb") as stream:
+        lines = stream.read().splitlines()
+    if stories:
+        lines = lines[:stories]
+    target = int(size_mb * 1e6)
+    written = 0
+    with open(path, "wb") as out:
+        copy = 0
+        while written < target:
+            for line in lines:
+                record = json.loads(line)
+                if copy:
+                    record["id"] = f"{record['id']}-copy{copy}"
+                data = json.dumps(record, ensure_ascii=False).encode() + b"\n"
+                out.write(data)
+                written += len(data)
+                if written >= target:
+                    break
+            copy += 1
+    return written
+
+
+def peak_tree_rss(process) -> int:
+    """Largest RSS sum of a process and its descendants while it runs (bytes)."""
+    import psutil
+
+    peak = 0
+    try:
+        root = psutil.Process(process.pid)
+        while process.poll() is None:
+            total = 0
+            for proc in [root, *root.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    total += proc.memory_info().rss
+            peak = max(peak, total)
+            time.sleep(0.02)
+    except psutil.Error:
+        pass
+    return peak
+
+
+def run_clean(corpus: Path, out: Path, *options: str) -> tuple[float, int]:
+    """One `vocclean clean` run: (seconds, peak memory bytes)."""
+    command = [sys.executable, "-m", "vocclean", "-i", str(corpus), "-o", str(out), *options, "clean"]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE)
+    peak: list[int] = []
+    watcher = threading.Thread(target=lambda: peak.append(peak_tree_rss(process)))
+    watcher.start()
+    _, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    watcher.join()
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed:\n{stderr.decode(errors='replace')}")
+    return seconds, peak[0] if peak else 0
+
+
+def median_runs(reps: int, corpus: Path, out: Path, *options: str) -> tuple[float, int, str]:
+    times, peaks = [], []
+    for _ in range(reps):
+        seconds, peak = run_clean(corpus, out, *options)
+        times.append(seconds)
+        peaks.append(peak)
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()[:12]
+    return statistics.median(times), max(peaks), digest
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def speedup(work: Path, args) -> None:
+    corpus = work / "corpus.jsonl"
+    size = build_corpus(corpus, args.size_mb, args.stories)
+    rows, results = [], {}
+    for jobs in ("1", "2"):
+        seconds, peak, digest = median_runs(args.reps, corpus, work / f"out-j{jobs}.jsonl", "-j", jobs)
+        results[jobs] = seconds
+        rows.append(
+            [f"-j {jobs}", f"{seconds:.2f}", f"{size / 1e6 / seconds:.1f}", f"{peak / 1e6:.0f}", digest]
+        )
+    ratio = results["1"] / results["2"]
+    print(f"\n### clean, -j 1 against -j 2 ({size / 1e6:.0f} MB, median of {args.reps} runs)\n")
+    print(table(["run", "seconds", "MB/s", "peak MB", "output sha256"], rows))
+    print(f"\nspeed-up -j 2 / -j 1: **{ratio:.2f}x** (bar: 1.7x)")
+
+
+def rate(work: Path, args) -> None:
+    corpus = work / "xwlb.jsonl"
+    size = build_corpus(corpus, 1e9, args.stories) if not corpus.exists() else corpus.stat().st_size
+    seconds, peak, _ = median_runs(args.reps, corpus, work / "out-rate.jsonl")
+    print(f"\n### clean end to end over the xwlb stories, default -j ({os.cpu_count()} cores)\n")
+    row = [f"{size / 1e6:.1f}", f"{seconds:.2f}", f"{size / 1e6 / seconds:.1f}", f"{peak / 1e6:.0f}"]
+    print(table(["input MB", "seconds", "MB/s", "peak MB"], [row]))
+    print("\n(bar: 30 MB/s)")
+
+
+def dask(work: Path, args) -> None:
+    corpus = work / "xwlb.jsonl"
+    if not corpus.exists():
+        build_corpus(corpus, 1e9, args.stories)
+    size = corpus.stat().st_size
+    rows, digests = [], {}
+    for engine in ("local", "dask"):
+        out = work / f"out-{engine}.jsonl"
+        seconds, peak, digest = median_runs(args.reps, corpus, out, "--engine", engine, "-j", str(args.jobs))
+        digests[engine] = digest
+        rows.append([engine, f"{seconds:.2f}", f"{size / 1e6 / seconds:.1f}", f"{peak / 1e6:.0f}", digest])
+    print(
+        f"\n### clean over the xwlb stories: local engine against Dask LocalCluster ({args.jobs} workers)\n"
+    )
+    print(table(["engine", "seconds", "MB/s", "peak MB", "output sha256"], rows))
+    print(f"\nidentical output: {'yes' if digests['local'] == digests['dask'] else 'NO'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--parts", default="speedup,rate,dask")
+    parser.add_argument("--size-mb", type=float, default=200.0, help="corpus size for the speed-up")
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--stories", type=int, default=None, help="use only the first N xwlb stories")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="workers for the Dask part")
+    args = parser.parse_args()
+    if not XWLB.exists():
+        raise SystemExit(f"{XWLB} is missing: this benchmark needs ../shared/data")
+    with tempfile.TemporaryDirectory(prefix="vocclean-scale-") as tmp:
+        work = Path(tmp)
+        for part in args.parts.split(","):
+            {"speedup": speedup, "rate": rate, "dask": dask}[part.strip()](work, args)
+
+
+if __name__ == "__main__":
+    main()
