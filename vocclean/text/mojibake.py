@@ -44,12 +44,20 @@ _CP1252_CLASS = "".join(_CP1252_HIGH)
 
 # Latin-1 to Cyrillic letters (where UTF-8 read as cp1252, cp1250, cp1251 or
 # MacRoman lands), cp1252's and MacRoman's symbols, and HTML entities. Clean
-# Chinese text has none of these except · and ×, which are left out.
+# Chinese text has few of these: NBSP, ° ± · × and ‰ are left out (mojibake
+# always carries a lead-byte character besides them).
 LATIN_GATE = re.compile(
-    "[\u0080-\u00b6\u00b8-\u00d6\u00d8-\u04ff\u2030\u2039\u203a\u20ac\u2122\u221a\u2248\u2206"
+    "[\u0080-\u009f\u00a1-\u00af\u00b2-\u00b6\u00b8-\u00d6\u00d8-\u04ff\u2039\u203a\u20ac\u2122\u221a\u2248\u2206"
     "\u25ca\u2044\ufb00-\ufb06\u2021\u201a\u201e]"
-    "|&(?:#[0-9]{2,6}|#[xX][0-9a-fA-F]{2,6}|[a-zA-Z][a-zA-Z0-9]{1,9});"
 )
+_HTML_ENTITY = re.compile("&(?:#[0-9]{2,6}|#[xX][0-9a-fA-F]{2,6}|[a-zA-Z][a-zA-Z0-9]{1,9});")
+
+
+def _latin_suspect(text: str) -> bool:
+    """The cheap gate: one character class, and the entity regex only when there is an ``&``."""
+    return LATIN_GATE.search(text) is not None or ("&" in text and _HTML_ENTITY.search(text) is not None)
+
+
 # Characters outside common writing: rare hanzi, private use, U+FFFD, kana, Hangul...
 CJK_GATE = re.compile(f"[^\x00-\u2fff\u3000-\u303f\uff00-\uffef{COMMON_HANZI_CLASS}]")
 
@@ -156,27 +164,38 @@ def _recode(run: str, wrong: str, right: str) -> str | None:
 
 
 def _repair_cjk_run(run: str, before: str, after: str) -> tuple[str, str] | None:
-    """The best repair of one non-ASCII run read with the wrong CJK codec, with its kind."""
-    plausible_before = _plausible_cjk(run)
+    """The best repair of one non-ASCII run read with the wrong CJK codec, with its kind.
+
+    Candidates are tried lazily: the run's own score is computed only once a
+    candidate decodes, and a UTF-8 reading of 8+ bytes that scores 0.9 is
+    taken at once (valid UTF-8 hidden in GBK is strong evidence by itself).
+    """
+    plausible_before = None
     best = None
-    for kind, fixed in (
-        ("utf8-as-gbk", utf8_read_as_gbk(run, before, after) if len(run.rstrip("\ufffd")) >= 2 else None),
+    candidates = (
+        (
+            "utf8-as-gbk",
+            lambda: utf8_read_as_gbk(run, before, after) if len(run.rstrip("\ufffd")) >= 2 else None,
+        ),
         # Two or three hanzi swapped between Big5 and GBK read as often as not like other words.
-        ("big5-as-gbk", _recode(run, "gb18030", "big5hkscs") if len(run) >= 4 else None),
-        ("gbk-as-big5", _recode(run, "big5hkscs", "gb18030") if len(run) >= 4 else None),
-        ("utf8-as-big5", _recode(run, "big5hkscs", "utf-8") if len(run) >= 3 else None),
-    ):
+        ("big5-as-gbk", lambda: _recode(run, "gb18030", "big5hkscs") if len(run) >= 4 else None),
+        ("gbk-as-big5", lambda: _recode(run, "big5hkscs", "gb18030") if len(run) >= 4 else None),
+        ("utf8-as-big5", lambda: _recode(run, "big5hkscs", "utf-8") if len(run) >= 3 else None),
+    )
+    for kind, attempt in candidates:
+        fixed = attempt()
         if not fixed or fixed == run:
             continue
         plausible_after = _plausible_cjk(fixed)
-        # Valid UTF-8 hidden in 8+ bytes of GBK is strong evidence by itself.
+        if plausible_after < 0.7:
+            continue
+        if plausible_before is None:
+            plausible_before = _plausible_cjk(run)
         margin = 0.2 if kind.startswith("utf8") and len(run) >= 4 else 0.4
-        if (
-            plausible_after >= 0.7
-            and plausible_after >= plausible_before + margin
-            and (best is None or plausible_after > best[0])
-        ):
+        if plausible_after >= plausible_before + margin and (best is None or plausible_after > best[0]):
             best = (plausible_after, fixed, kind)
+            if kind == "utf8-as-gbk" and len(run) >= 4 and plausible_after >= 0.9:
+                break
     return (best[1], best[2]) if best else None
 
 
@@ -191,8 +210,16 @@ def _repair_short_utf8_run(run: str, before: str, after: str) -> tuple[str, str]
     return fixed, "utf8-as-gbk"
 
 
+def _dense_in_rare(run: str) -> bool:
+    """A run worth trying: U+FFFD, or rare characters making 15% of it (a clean sentence has one or two)."""
+    if "\ufffd" in run:
+        return True
+    rare = len(CJK_GATE.findall(run))
+    return (rare >= 2 and rare >= 0.15 * len(run)) or (rare and len(run) <= 3)
+
+
 def _repair_cjk(text: str, fixes: list[Fix]) -> str:
-    runs = [m for m in _NON_ASCII_RUN.finditer(text) if CJK_GATE.search(m.group())]
+    runs = [m for m in _NON_ASCII_RUN.finditer(text) if _dense_in_rare(m.group())]
     repairs = {}
 
     def around(m: re.Match[str]) -> tuple[str, str]:
@@ -264,12 +291,12 @@ def _replace_spans(text: str, pattern: re.Pattern[str], repair, fixes: list[Fix]
 
 def _fix_latin(text: str, fixes: list[Fix]) -> str:
     text = _replace_spans(text, _LATIN_SPAN, _repair_latin_span, fixes)
-    if not LATIN_GATE.search(text):
+    if not _latin_suspect(text):
         return text
     lines = text.split("\n")
     offset = 0
     for i, line in enumerate(lines):
-        if LATIN_GATE.search(line):
+        if _latin_suspect(line):
             fixed = ftfy.fix_text(line, FTFY_CONFIG)
             if fixed != line:
                 lines[i] = fixed
@@ -284,7 +311,7 @@ def repair_mojibake(text: str) -> tuple[str, list[Fix]]:
     Clean text (no gate matches) comes back as the same object, untouched.
     """
     fixes: list[Fix] = []
-    if LATIN_GATE.search(text):
+    if _latin_suspect(text):
         text = _fix_latin(text, fixes)
     if CJK_GATE.search(text):
         text = _repair_cjk(text, fixes)
