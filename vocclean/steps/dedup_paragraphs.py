@@ -32,6 +32,9 @@ __all__ = ["DedupParagraphs"]
 
 ANNOTATION_TEXT_CHARS = 60
 INDEX_BATCH = 256  # records per index look-up in across-docs mode
+# The index keys paragraphs by Python's own string hash (SipHash, 64 bits, salted per
+# process): the index lives and dies in one process (across-docs never runs in workers), and
+# it is about ten times cheaper than a blake2b digest (normalize_key.key_hash, the stable one).
 _MASK64 = (1 << 64) - 1
 REJECT_REASON = "all paragraphs were repeats"
 
@@ -158,14 +161,19 @@ class DedupParagraphs(RecordStep):
             ):
                 kind = "in-doc-near" if repeat.kind == "near" else "in-doc-exact"
                 found.append((repeat.paragraph, repeat.repeats, repeat.similarity, kind))
-        hashes: dict[int, list[int]] = {}
+        hashes: dict[int, int] = {}
+        same_hash: list[tuple[int, int]] = []
         if self.index is not None:
             dropped = {entry[0] for entry in found}
             min_chars = self.min_chars
             for position, key in enumerate(keys):
                 if len(key) >= min_chars and position not in dropped:
-                    hashes.setdefault(_paragraph_hash(key), []).append(position)
-        return _Analysis(paragraphs, found, hashes)
+                    value = hash(key) & _MASK64
+                    if value in hashes:  # equal keys kept in the document (min_chars < min_exact_chars)
+                        same_hash.append((value, position))
+                    else:
+                        hashes[value] = position
+        return _Analysis(paragraphs, found, hashes, same_hash)
 
     def _apply(
         self, record: Record, analysis: _Analysis, seen: list[tuple[int, str | None]] | None
@@ -173,9 +181,14 @@ class DedupParagraphs(RecordStep):
         """Remove (or, in a dry run, report) what the analysis and the index answer found."""
         found = analysis.found
         if seen is not None:
-            for positions, (count, first_doc) in zip(analysis.hashes.values(), seen, strict=True):
+            for (value, position), (count, first_doc) in zip(analysis.hashes.items(), seen, strict=True):
                 if count >= self.max_docs_with_paragraph:
-                    found.extend((position, f"doc:{first_doc}", 1.0, "across-docs") for position in positions)
+                    found.append((position, f"doc:{first_doc}", 1.0, "across-docs"))
+                    found.extend(
+                        (other, f"doc:{first_doc}", 1.0, "across-docs")
+                        for same, other in analysis.same_hash
+                        if same == value
+                    )
             if self.index is not None and self.index.skipped:
                 self.stats["index/paragraphs-not-recorded"] = self.index.skipped
         if not found:
@@ -217,17 +230,8 @@ class DedupParagraphs(RecordStep):
 class _Analysis:
     paragraphs: Paragraphs
     found: list[tuple[int, int | str, float, str]]  # (paragraph, repeats, similarity, stats kind)
-    hashes: dict[int, list[int]]  # across documents: paragraph hash -> positions of the kept paragraphs
-
-
-def _paragraph_hash(key: str) -> int:
-    """A 64-bit hash of a paragraph key for the index: Python's SipHash, salted per process.
-
-    Good enough for an index that lives and dies in one process (the
-    across-docs step never runs in workers), and about ten times cheaper than
-    a blake2b digest (``normalize_key.key_hash``, the stable alternative).
-    """
-    return hash(key) & _MASK64
+    hashes: dict[int, int]  # across documents: paragraph hash -> position of the kept paragraph
+    same_hash: list[tuple[int, int]]  # (hash, position) of further kept paragraphs with a hash in ``hashes``
 
 
 def _truncate(text: str) -> str:
