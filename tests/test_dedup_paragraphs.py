@@ -127,6 +127,25 @@ def test_a_later_exact_copy_of_a_near_repeat_points_at_the_kept_paragraph():
     assert [(r.paragraph, r.repeats, r.kind) for r in repeats] == [(1, 0, "near"), (2, 0, "exact")]
 
 
+def test_lines_that_all_start_alike_cost_a_bounded_number_of_comparisons(monkeypatch):
+    from rapidfuzz import fuzz
+
+    import vocclean.text.paragraphs as paragraphs_module
+
+    calls = []
+
+    class CountingFuzz:
+        @staticmethod
+        def ratio(a, b, score_cutoff=None):
+            calls.append(1)
+            return fuzz.ratio(a, b, score_cutoff=score_cutoff)
+
+    monkeypatch.setattr(paragraphs_module, "fuzz", CountingFuzz)
+    keys = [f"2022年10月{n:05d}日行情数据第{n}行收盘价格" for n in range(1000)]
+    assert find_repeats(keys) == []
+    assert 0 < len(calls) <= 2 * paragraphs_module.MAX_ANCHORED * len(keys)
+
+
 def test_remove_paragraphs_keeps_everything_else_byte_for_byte():
     text = "  甲乙丙 \n\n丁戊己\t\n\n甲乙丙\n尾"
     assert remove_paragraphs(text, split_paragraphs(text).lines, {2}) == "  甲乙丙 \n\n丁戊己\t\n\n尾"
@@ -237,3 +256,41 @@ def test_invalid_options_are_refused():
         DedupParagraphs(similarity=0)
     with pytest.raises(ValueError):
         DedupParagraphs(max_docs_with_paragraph=0)
+
+
+# --- properties ---
+
+_LINES = st.sampled_from(
+    [
+        "会议强调，要深入学习贯彻全国职业教育大会精神，努力办出人民满意的职业教育。",
+        "会议强调,要深入学习贯彻全国职业教育大会精神,努力办出人民满意的职业教育.",
+        "会议强调，要认真学习贯彻全国职业教育大会精神，努力办出人民满意的职业教育。",
+        "抓好职业教育是服务高质量发展的需要。",
+        "2022年9月23日",
+        "问：",
+        "***",
+        "",
+        "  ",
+        "The meeting was held in the form of video conference.",
+    ]
+)
+
+
+@given(st.lists(_LINES, max_size=12), st.booleans())
+def test_output_is_the_input_minus_whole_lines_and_a_second_run_changes_nothing(lines, final_break):
+    text = "\n".join(lines) + ("\n" if final_break else "")
+    record, _ = run(text)
+    out = record.text
+    # every kept line is an input line, in input order
+    remaining = iter(text.split("\n"))
+    assert all(any(line == candidate for candidate in remaining) for line in out.split("\n"))
+
+    # each removed paragraph is annotated, and only those are gone
+    def paragraphs(t):
+        return [line for line in t.split("\n") if line.strip()]
+
+    removed = record.annotations.get("repeated_paragraphs", [])
+    assert len(paragraphs(text)) - len(paragraphs(out)) == len(removed)
+    assert all(entry["repeats"] < entry["paragraph"] for entry in removed)
+    again, _ = run(out)
+    assert again.text == out

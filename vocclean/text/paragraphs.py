@@ -33,7 +33,10 @@ Near matching compares a paragraph only with earlier kept paragraphs that
 share its first or last ``ANCHOR_CHARS`` key characters (a dict look-up, not
 a pair loop). A one-region edit of a paragraph of ``min_chars`` >= 2 *
 ANCHOR_CHARS + the edit's length always keeps one of them intact; what is
-missed is a near repeat changed at both its start and its end.
+missed is a near repeat changed at both its start and its end. Only the first
+``MAX_ANCHORED`` paragraphs with a given start (or end) are filed under it,
+which bounds the rapidfuzz calls per paragraph in lists and tables whose
+lines all start alike.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from vocclean.text.normalize_key import line_keys
 
 __all__ = [
     "ANCHOR_CHARS",
+    "MAX_ANCHORED",
     "Paragraphs",
     "Repeat",
     "edit_regions",
@@ -57,6 +61,9 @@ __all__ = [
 ]
 
 ANCHOR_CHARS = 6
+# At most this many paragraphs are filed under one anchor, so a paragraph is compared with at
+# most 2 * MAX_ANCHORED others even in a list whose lines all start alike ("2022年10月…").
+MAX_ANCHORED = 64
 # Two differing stretches separated by fewer equal characters than this count as one.
 _REGION_GAP = 3
 
@@ -148,11 +155,11 @@ def find_repeats(
         first_with_key[key] = j
         if same_start is None:
             by_prefix[prefix] = [j]
-        else:
+        elif len(same_start) < MAX_ANCHORED:
             same_start.append(j)
         if same_end is None:
             by_suffix[suffix] = [j]
-        else:
+        elif len(same_end) < MAX_ANCHORED:
             same_end.append(j)
     if found:
         _extend_blocks(keys, found)
