@@ -39,7 +39,7 @@ from click.core import ParameterSource
 
 CONFIG_NAME = "vocclean.toml"
 ENV_PREFIX = "VOCCLEAN"
-META_CONFIG, META_ARGS = "vocclean.config", "vocclean.args"
+META_CONFIG, META_ARGS, META_CHAIN = "vocclean.config", "vocclean.args", "vocclean.chain"
 # Options that are actions, not settings.
 NOT_SETTINGS = frozenset({"help", "version", "show_config"})
 
@@ -100,6 +100,7 @@ def default_map(group: click.Group, config: ConfigFile) -> dict[str, Any]:
 
 
 def _option_values(command: click.Command, table: dict[str, Any], where: str) -> dict[str, Any]:
+    params = {str(p.name): p for p in _settings(command)}
     names = option_keys(command)
     values = {}
     for key, value in table.items():
@@ -109,8 +110,19 @@ def _option_values(command: click.Command, table: dict[str, Any], where: str) ->
             raise ConfigError(f"{where}: unknown option {key!r} (options: {known})")
         if isinstance(value, dict):
             raise ConfigError(f"{where}: {key} must be a value, not a table")
+        _check_value(params[name], value, f"{where}: {key}")
         values[name] = value
     return values
+
+
+def _check_value(param: click.Option, value: Any, where: str) -> None:
+    """Convert as click will, now, so that a bad value names the file and key it came from."""
+    if isinstance(value, str) and (param.multiple or param.nargs != 1):
+        value = param.type.split_envvar_value(value)
+    try:
+        param.type_cast_value(click.Context(click.Command(None)), value)
+    except click.BadParameter as exc:
+        raise ConfigError(f"{where}: {exc.message}") from None
 
 
 def _settings(command: click.Command) -> list[click.Option]:
@@ -155,6 +167,15 @@ class ConfiguredGroup(click.Group):
         ctx.meta[META_ARGS] = arguments
         return ctx
 
+    def invoke(self, ctx: click.Context) -> Any:
+        # The chain's commands and their arguments, for --show-config (the group's callback
+        # runs after click has taken them off the context).
+        protected = getattr(ctx, "_protected_args", None)
+        if protected is None:  # click < 8.2
+            protected = ctx.protected_args
+        ctx.meta[META_CHAIN] = [*protected, *ctx.args]
+        return super().invoke(ctx)
+
 
 def command_line(ctx: click.Context) -> list[str]:
     """The arguments the run was started with, for reports."""
@@ -191,10 +212,7 @@ def show_config(ctx: click.Context) -> str:
 
 def _chained_contexts(ctx: click.Context, group: click.Group) -> dict[str, click.Context]:
     """Contexts of the commands named on the command line, parsed as the chain would parse them."""
-    protected = getattr(ctx, "_protected_args", None)
-    if protected is None:  # click < 8.2
-        protected = ctx.protected_args
-    args = [*protected, *ctx.args]
+    args = list(ctx.meta.get(META_CHAIN, []))
     contexts = {}
     while args:
         name, command, args = group.resolve_command(ctx, args)

@@ -41,7 +41,7 @@ def bar_chart(
     *,
     title: str,
     color: str = REJECTED,
-    width: int = 720,
+    width: int = 540,
     label_width: int = 220,
     max_items: int = 20,
 ) -> str:
@@ -68,7 +68,7 @@ def histogram(
     title: str,
     x_label: str,
     color: str = "#2e6da4",
-    width: int = 720,
+    width: int = 540,
     height: int = 220,
 ) -> str:
     """Vertical bars over ordered categories (e.g. cluster sizes), with the count above each."""
