@@ -1,0 +1,91 @@
+"""`vocclean check` as CI runs it: exit codes, where the report goes, what it leaves alone."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+from tests.test_check import OTHER
+from vocclean.cli import main
+
+REPEATED = "会议强调要牢记使命担当。"
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "corpus.jsonl"
+    lines = [
+        json.dumps({"id": "doc", "text": f"{OTHER}\n{REPEATED}\n{REPEATED}"}, ensure_ascii=False),
+        "{broken",
+        json.dumps({"id": "clean", "text": OTHER + "。"}, ensure_ascii=False),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def vocclean(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_an_invalid_record_is_reported_at_its_line_and_fails(corpus):
+    result = vocclean("-i", str(corpus), "check")
+    assert result.exit_code == 1
+    assert f"{corpus}:2: invalid-record: {corpus}:2: invalid JSON" in result.stdout
+    assert "FAILED (1 invalid-record finding(s) (--fail-on invalid-record))" in result.stdout
+
+
+def test_check_passes_with_exit_0_when_every_threshold_holds(corpus):
+    result = vocclean("-i", str(corpus), "check", "--fail-on", "none")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip().endswith(": passed")
+
+
+def test_a_missing_input_or_a_bad_option_exits_2(tmp_path, corpus):
+    assert vocclean("-i", str(tmp_path / "missing.jsonl"), "check").exit_code == 2
+    assert vocclean("-i", str(corpus), "check", "--max-duplicate-rate", "2").exit_code == 2
+    assert vocclean("-i", str(corpus), "check", "--fail-on", "tiney").exit_code == 2
+    assert vocclean("-i", str(corpus), "--rejects", str(tmp_path / "r.jsonl"), "check").exit_code == 2
+    assert vocclean("-i", str(corpus), "--report", str(tmp_path / "r.html"), "check").exit_code == 2
+
+
+def test_check_changes_nothing_and_writes_nothing(tmp_path, corpus):
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    vocclean("-i", str(corpus), "check")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_the_report_goes_to_the_global_output_file_and_a_summary_to_stderr(tmp_path, corpus):
+    target = tmp_path / "check.xml"
+    result = vocclean("-i", str(corpus), "-o", str(target), "check", "--format", "junit")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.splitlines()[-1].startswith("vocclean check: 3 record(s)")
+    suite = ET.parse(target).getroot().find("testsuite")
+    failed = [case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None]
+    assert failed == ["invalid-record"]
+
+
+def test_steps_in_the_chain_are_the_only_detectors(corpus):
+    result = vocclean("-i", str(corpus), "dedup-paragraphs", "check", "--format", "json")
+    data = json.loads(result.stdout)
+    assert [s["name"] for s in data["steps"]] == ["read", "decode", "dedup-paragraphs"]
+    found = {kind for kind, count in data["kinds"].items() if count["findings"]}
+    assert found == {"repeated-paragraph", "invalid-record"}
+    assert data["findings"][0]["line"] == 1 and data["findings"][0]["id"] == "doc"
+
+
+def test_worker_processes_find_the_same(corpus):
+    def findings(jobs: str) -> list:
+        result = vocclean("-i", str(corpus), "-j", jobs, "check", "--format", "json")
+        data = json.loads(result.stdout)
+        return [data["kinds"], data["findings"], data["rates"]]
+
+    assert findings("2") == findings("1")
+
+
+def test_github_annotations_name_the_file_and_line(corpus):
+    result = vocclean("-i", str(corpus), "dedup-paragraphs", "check", "--format", "github")
+    assert f"::warning file={corpus},line=1,title=vocclean repeated-paragraph::doc:" in result.stdout
+    assert f"::error file={corpus},line=2,title=vocclean invalid-record::" in result.stdout
