@@ -75,7 +75,16 @@ _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 
 _HAN, _LAT = "H", "L"
 _CONTEXT_REACH = 16  # characters scanned each way for a letter or hanzi
+# The nearest letter or hanzi on each side, skipping neutral characters but
+# not a line end; group 1 is set when it is CJK. (Searching up to ``index``
+# makes \Z match there, so the match is the last letter or hanzi before it.)
+_NEUTRAL = f"[^\n{_CJK_RANGES}{_LATIN_RANGES}]{{0,{_CONTEXT_REACH}}}"
+_SCRIPT_BEFORE = re.compile(f"(?:([{_CJK_RANGES}])|[{_LATIN_RANGES}]){_NEUTRAL}\\Z")
+_SCRIPT_AFTER = re.compile(f"{_NEUTRAL}(?:([{_CJK_RANGES}])|[{_LATIN_RANGES}])")
 _RUN_REACH = 400  # characters scanned back for the start of a Latin run
+_MAX_PASSES = 4
+# The last line break or CJK character before a place (searched up to it).
+_RUN_BOUNDARY = re.compile(f"[\\n{_CJK_RANGES}][^\\n{_CJK_RANGES}]*\\Z")
 
 # --- protected spans -------------------------------------------------------
 
@@ -85,26 +94,41 @@ _ABBREVIATIONS = (
     "Jan|Feb|Mar|Apr|Aug|Sep|Sept|Oct|Nov|Dec|Gov|Gen|Col|Lt|Sgt|Rep|Sen|Hon|Rev|Dept|"
     "Univ|Assn|Ave|Blvd|Mt|approx|est|ca|cf|al|op|cit|ed|eds"
 )
-_PROTECTED = re.compile(
+# Protection is checked only where a rule is about to fire, on the token
+# around that place: the run of characters without whitespace or hanzi (a
+# URL, an e-mail address, a number, ``meeting.The``). Branches that start with
+# a run of token characters begin with a lookbehind so that they are tried at
+# token starts only, never inside every word.
+_TOKEN_START = r"(?<![A-Za-z0-9._%+\-])"
+_PROTECTED_TOKEN = re.compile(
     "|".join(
         (
-            r"\[[^\]\n]*\]\([^()\s]*\)",  # markdown link
             rf"(?:(?:https?|ftp)[:：]//|www\.){_URL_CHARS}+",  # URL (also with a full-width colon)
-            r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+",  # e-mail
-            r"\b[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.(?:com|net|org|cn|gov|edu|io|tw|hk|info|co|uk)\b"
+            rf"{_TOKEN_START}[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+",  # e-mail
+            rf"{_TOKEN_START}[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.(?:com|net|org|cn|gov|edu|io|tw|hk|info|co|uk)\b"
             rf"(?:/{_URL_CHARS}*)?",  # bare domain
-            r"\d+(?:[.,:]\d+)+",  # decimal, thousands, time, date, version
+            r"(?<![0-9])[0-9]+(?:[.,:][0-9]+)+",  # decimal, thousands, time, date, version
             r"\b(?:[A-Za-z]\.){2,}",  # U.S., e.g., a.m.
             rf"\b(?:{_ABBREVIATIONS})\.",  # Co., Ltd., Mr.
-            r"`[^`\n]+`",  # inline code
-            r"\b[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\([^()\n]{0,80}\)",  # call f(x, y)
-            r"[A-Za-z0-9_.]*(?:==|!=|<=|>=|->|=>|::|&&|\|\|)[A-Za-z0-9_.]*",  # operators
+            r"\b[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\([^()\s]{0,80}\)",  # call f(x,y)
+            rf"{_TOKEN_START}[A-Za-z0-9_.]*(?:==|!=|<=|>=|->|=>|::|&&|\|\|)[A-Za-z0-9_.]*",  # operators
             r"\b[A-Za-z0-9]*_[A-Za-z0-9_]*",  # snake_case
             r"\b[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+\b",  # dotted names: os.path, file.txt
         )
     ),
-    re.ASCII,  # \b and \d must treat hanzi as non-word, full-width digits as non-digits
+    re.ASCII,  # \b must treat hanzi as non-word
 )
+# Constructs that may hold spaces or hanzi, found per line (only lines with a
+# ``(`` or a backtick); every branch starts with a literal, so scans are fast.
+_PROTECTED_WIDE = re.compile(
+    r"\[[^\]\n]*\]\([^()\s]*\)"  # markdown link [label](url)
+    r"|`[^`\n]+`"  # inline code
+    r"|\((?<=[A-Za-z0-9_]\()[^()\n]{0,80}\)"  # arguments of a call: f(x, y)
+)
+_TOKEN_REACH = 120
+# Every token-level construct holds one of these characters.
+_TOKEN_TRIGGER = re.compile(r"[.@(_=<>:&|0-9\-/：]")
+_TOKEN_HEAD = re.compile(f"[^\\s{_IDEOGRAPH_RANGES}]{{0,{_TOKEN_REACH}}}")
 _URL_TRAILING = ".,;:!?)]'"
 
 # --- candidates: cheap searches that find where a rule might fire -----------
@@ -118,13 +142,35 @@ _FULLWIDTH_TO_ASCII = {
 _IDEOGRAPHIC_INDENT = re.compile("^[ \t\u3000]*\u3000[ \t\u3000]*", re.MULTILINE)
 _IDEOGRAPHIC_BETWEEN_LATIN = re.compile("(?<=[A-Za-z0-9.,;:!?'\")\\]])\u3000+(?=[A-Za-z0-9(\"'\\[])")
 # ASCII marks that may sit in Chinese context. Marks right after a Latin
-# letter (English, URLs) and the dot of a decimal are dropped inside the
-# regex engine; parentheses are always kept, they are decided in pairs.
-_ASCII_MARKS = re.compile(r"[,:;!?().](?<![A-Za-z][,:;!?.])(?<![0-9]\.)")
-# Every Latin-context candidate in one scan: a full-width mark after Latin
-# text, a sentence end or comma glued to the next word, a spaced hyphen.
+# letter (English, URLs), the dot of a decimal and markdown link targets
+# ``](url)`` are passed over inside the regex engine; parentheses are always
+# kept, they are decided in pairs. Every branch starts with a literal, so the
+# engine can skip ahead to the next candidate character.
+_ASCII_MARKS = re.compile(
+    r"\]\([^()\s]*\)|,(?<![A-Za-z],)|:(?<![A-Za-z]:)|;(?<![A-Za-z];)|!(?<![A-Za-z]!)"
+    r"|\?(?<![A-Za-z]\?)|\.(?<![A-Za-z0-9]\.)|\(|\)"
+)
+# Every Latin-context candidate in one scan. Each branch starts with the
+# mark itself (a literal, so the engine skips ahead between marks) and checks
+# its left neighbour with a lookbehind: a full-width mark after Latin text
+# (not after ``hanzi”`` or ``hanzi5``, everywhere in Chinese), a sentence end
+# or comma glued to the next word, a spaced hyphen.
+_LATIN_BEFORE_MARK = f"[{_LATIN_RANGES}0-9)\\]\"'’”. \\-]"
+_CHINESE_BEFORE_MARK = f"[{_IDEOGRAPH_RANGES}][0-9)\\]\"'’”.]"
 _LATIN_CANDIDATES = re.compile(
-    f"[{_LATIN_RANGES}0-9)\"'’”\\]%.](?: ?[，。：；]|[.!?][A-Z]|,[A-Za-z]| -[a-z])"
+    "|".join(
+        (
+            *(
+                f"{mark}(?<={_LATIN_BEFORE_MARK}{mark})(?<!{_CHINESE_BEFORE_MARK}{mark})"
+                for mark in "，。：；"
+            ),
+            r"\.(?<=[a-z]\.)(?=[A-Z])",
+            r"!(?<=[a-z]!)(?=[A-Z])",
+            r"\?(?<=[a-z]\?)(?=[A-Z])",
+            r",(?<=[a-z],)(?=[A-Za-z])",
+            r"-(?<=[A-Za-z] -)(?=[a-z])",
+        )
+    )
 )
 _LATIN_MARK_RULES = {"，": "latin-punctuation", "：": "latin-punctuation", "；": "latin-punctuation"}
 
@@ -143,34 +189,16 @@ _COMMANDS = frozenset(
 )
 
 
-def _kind(char: str) -> str | None:
-    if char.isascii():
-        return _LAT if char.isalpha() else None
-    if _CJK.match(char):
-        return _HAN
-    if _LATIN.match(char):
-        return _LAT
-    return None
-
-
-def _nearest_script(text: str, positions: range) -> str | None:
-    """The script (H or L) of the first letter or hanzi at ``positions``, stopping at a line end."""
-    for j in positions:
-        char = text[j]
-        if char == "\n":
-            return None
-        kind = _kind(char)
-        if kind:
-            return kind
-    return None
-
-
 def _script_before(text: str, index: int) -> str | None:
-    return _nearest_script(text, range(index - 1, max(-1, index - 1 - _CONTEXT_REACH), -1))
+    """The script (H or L) of the nearest letter or hanzi before ``index`` on its line."""
+    match = _SCRIPT_BEFORE.search(text, max(0, index - 1 - _CONTEXT_REACH), index)
+    return None if match is None else _HAN if match.group(1) else _LAT
 
 
 def _script_after(text: str, index: int) -> str | None:
-    return _nearest_script(text, range(index + 1, min(len(text), index + 1 + _CONTEXT_REACH)))
+    """The script (H or L) of the nearest letter or hanzi after ``index`` on its line."""
+    match = _SCRIPT_AFTER.match(text, index + 1)
+    return None if match is None else _HAN if match.group(1) else _LAT
 
 
 def _in_english_sentence(text: str, index: int) -> bool:
@@ -181,14 +209,13 @@ def _in_english_sentence(text: str, index: int) -> bool:
     embedded in Chinese unless it is long; one that starts after punctuation
     or a line start is a sentence once it has two words.
     """
-    j = index - 1
-    stop = max(-1, index - 1 - _RUN_REACH)
-    while j > stop and text[j] != "\n" and not _CJK.match(text[j]):
-        j -= 1
+    window_start = max(0, index - _RUN_REACH)
+    boundary = _RUN_BOUNDARY.search(text, window_start, index)
+    if boundary is None and window_start > 0:
+        return True  # a run longer than the reach is English prose
+    j = boundary.start() if boundary else -1
     run = text[j + 1 : index]
     words = len(_LATIN_WORD.findall(run))
-    if j <= stop:
-        return True
     embedded = j >= 0 and _IDEOGRAPH.match(text[j]) is not None and run[:1].isalnum()
     return words >= 5 if embedded else words >= 2
 
@@ -210,39 +237,57 @@ def _short_hanzi_in_english(text: str, index: int) -> bool:
 
 
 class _Protected:
-    """Spans no rule may touch, found line by line when a rule is about to fire.
+    """Is a place inside a URL, e-mail address, number, abbreviation or code?
 
-    Protected tokens never cross a line break, and most lines hold no
-    candidate at all, so only the lines that need it are scanned.
+    Token-level constructs are matched on the token around the place only;
+    the few that may hold spaces (code, calls, markdown links) once per line
+    that can have them.
     """
 
-    __slots__ = ("_lines", "_text")
+    __slots__ = ("_text", "_wide")
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._lines: dict[int, tuple[list[int], list[int]]] = {}
+        self._wide: dict[int, tuple[list[int], list[int]]] = {}
 
-    def _spans(self, line_start: int) -> tuple[list[int], list[int]]:
+    def covers(self, index: int) -> bool:
+        text = self._text
+        start, stop = index, max(0, index - _TOKEN_REACH)
+        while start > stop and not (text[start - 1].isspace() or _IDEOGRAPH.match(text[start - 1])):
+            start -= 1
+        end = _TOKEN_HEAD.match(text, index).end()
+        if _TOKEN_TRIGGER.search(text, start, end) is None:
+            return self._covered_wide(index)  # a plain word: no token-level construct
+        for match in _PROTECTED_TOKEN.finditer(text, start, end):
+            span_start, span_end = match.span()
+            if span_start > index:
+                break
+            if match.group().startswith(("http", "ftp", "www")):
+                while span_end > span_start and text[span_end - 1] in _URL_TRAILING:
+                    span_end -= 1
+            if index < span_end:
+                return True
+        return self._covered_wide(index)
+
+    def _covered_wide(self, index: int) -> bool:
+        line_start = self._text.rfind("\n", 0, index) + 1
+        starts, ends = self._wide.get(line_start) or self._wide_spans(line_start)
+        k = bisect_right(starts, index) - 1
+        return k >= 0 and index < ends[k]
+
+    def _wide_spans(self, line_start: int) -> tuple[list[int], list[int]]:
         text = self._text
         line_end = text.find("\n", line_start)
         if line_end < 0:
             line_end = len(text)
-        starts, ends = [], []
-        for match in _PROTECTED.finditer(text, line_start, line_end):
-            start, end = match.span()
-            if match.group().startswith(("http", "ftp", "www")):
-                while end > start and text[end - 1] in _URL_TRAILING:
-                    end -= 1
-            starts.append(start)
-            ends.append(end)
-        spans = self._lines[line_start] = (starts, ends)
-        return spans
-
-    def covers(self, index: int) -> bool:
-        line_start = self._text.rfind("\n", 0, index) + 1
-        starts, ends = self._lines.get(line_start) or self._spans(line_start)
-        k = bisect_right(starts, index) - 1
-        return k >= 0 and index < ends[k]
+        starts: list[int] = []
+        ends: list[int] = []
+        if text.find("(", line_start, line_end) >= 0 or text.find("`", line_start, line_end) >= 0:
+            for match in _PROTECTED_WIDE.finditer(text, line_start, line_end):
+                starts.append(match.start())
+                ends.append(match.end())
+        self._wide[line_start] = (starts, ends)
+        return starts, ends
 
 
 class PunctuationRules:
@@ -267,33 +312,38 @@ class PunctuationRules:
         """Return ``(new_text, {rule name: number of edits})`` (only rules that fired)."""
         fired: dict[str, int] = {}
         active = self.active
-        text = self._normalize_width(text, fired, active)
-        edits: list[tuple[int, int, str, str]] = []
-        protected = _Protected(text)
-        if _ASCII_MARKS.search(text):
+        # A converted mark changes the context of its neighbours (``(,会议``:
+        # once ``(`` is ``（`` the comma is in Chinese context), so passes
+        # repeat until nothing changes; real text settles after one.
+        for _ in range(_MAX_PASSES):
+            before = text
+            text = self._normalize_width(text, fired, active)
+            edits: list[tuple[int, int, str, str]] = []
+            protected = _Protected(text)
             self._chinese_context(text, protected, edits, active)
-        if _LATIN_CANDIDATES.search(text):
             self._latin_context(text, protected, edits, active)
-        if not edits:
-            return text, fired
-        return _apply(text, edits, fired), fired
+            if edits:
+                text = _apply(text, edits, fired)
+            elif text == before:
+                break
+        return text, fired
 
     # --- width ---------------------------------------------------------------
 
     @staticmethod
     def _normalize_width(text: str, fired: dict[str, int], active: frozenset[str]) -> str:
         if "fullwidth-alnum" in active and _FULLWIDTH_ALNUM.search(text):
-            fired["fullwidth-alnum"] = len(_FULLWIDTH_ALNUM.findall(text))
+            fired["fullwidth-alnum"] = fired.get("fullwidth-alnum", 0) + len(_FULLWIDTH_ALNUM.findall(text))
             text = text.translate(_FULLWIDTH_TO_ASCII)
         if "\u3000" in text:
             if "ideographic-indent" in active:
                 text, count = _IDEOGRAPHIC_INDENT.subn("", text)
                 if count:
-                    fired["ideographic-indent"] = count
+                    fired["ideographic-indent"] = fired.get("ideographic-indent", 0) + count
             if "ideographic-latin-space" in active:
                 text, count = _IDEOGRAPHIC_BETWEEN_LATIN.subn(" ", text)
                 if count:
-                    fired["ideographic-latin-space"] = count
+                    fired["ideographic-latin-space"] = fired.get("ideographic-latin-space", 0) + count
         return text
 
     # --- Chinese context: ASCII marks become full-width -----------------------
@@ -306,6 +356,8 @@ class PunctuationRules:
         for match in _ASCII_MARKS.finditer(text):
             i = match.start()
             char = text[i]
+            if char == "]":
+                continue  # a markdown link target
             if char in "()":
                 if want_parens:
                     parens.append(i)
@@ -327,16 +379,16 @@ class PunctuationRules:
     @staticmethod
     def _latin_context(text: str, protected: _Protected, edits: list, active: frozenset[str]) -> None:
         for match in _LATIN_CANDIDATES.finditer(text):
-            candidate = match.group()
-            start = match.start()
-            if candidate[-1] in _TO_ASCII:
-                edit = _latin_mark_edit(text, match.end() - 1, protected, active)
-            elif candidate[1] in ".!?":
-                edit = "latin-sentence-space" in active and _sentence_space_edit(text, start + 1, protected)
-            elif candidate[1] == ",":
-                edit = "latin-comma-space" in active and _comma_space_edit(text, start + 1, protected)
+            i = match.start()
+            char = text[i]
+            if char in _TO_ASCII:
+                edit = _latin_mark_edit(text, i, protected, active)
+            elif char == ",":
+                edit = "latin-comma-space" in active and _comma_space_edit(text, i, protected)
+            elif char == "-":
+                edit = "latin-hyphen" in active and _hyphen_edit(text, i - 1, protected)
             else:
-                edit = "latin-hyphen" in active and _hyphen_edit(text, start + 1, protected)
+                edit = "latin-sentence-space" in active and _sentence_space_edit(text, i, protected)
             if edit:
                 edits.append(edit)
 
@@ -371,7 +423,7 @@ def _sentence_space_edit(text: str, mark: int, protected: _Protected) -> tuple |
         return None
     if before and (before in "._-@/\\" or (before.isascii() and before.isalnum())):
         return None  # part of a domain, path, e-mail or identifier
-    if protected.covers(mark) or protected.covers(mark - 1):
+    if protected.covers(mark):
         return None
     return (mark + 1, mark + 1, " ", "latin-sentence-space")
 
@@ -428,7 +480,9 @@ def _closes_chinese_sentence(text: str, i: int) -> bool:
     if j < 0 or not _IDEOGRAPH.match(text[j]):
         return False
     following = text[i + 1 : i + 2]
-    if following and not (following.isspace() or following in _OPENERS or _CJK.match(following)):
+    if following and not (
+        following.isspace() or following in _OPENERS or following in _CLOSERS or _CJK.match(following)
+    ):
         return False
     return not _short_hanzi_in_english(text, i)
 
