@@ -199,3 +199,6 @@ main.add_command(diff_command)
 from vocclean.cli.dedup_paragraphs import dedup_paragraphs_command  # noqa: E402
 
 main.add_command(dedup_paragraphs_command)
+from vocclean.cli.normalize_script import normalize_script_command  # noqa: E402
+
+main.add_command(normalize_script_command)
