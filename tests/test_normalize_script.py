@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import vocclean.steps.normalize_script as step_module
+from vocclean.cli import main
 from vocclean.cli.normalize_script import normalize_script_command
 from vocclean.record import Record
 from vocclean.steps.normalize_script import MIXED_REASON, NormalizeScript
@@ -276,3 +278,24 @@ def test_command_help_has_an_example():
     result = CliRunner().invoke(normalize_script_command, ["--help"])
     assert result.exit_code == 0
     assert "Examples:" in result.output and "vocclean -i" in result.output
+
+
+def _write_jsonl(path: Path, texts: list[str]) -> None:
+    lines = [json.dumps({"id": str(i), "text": text}, ensure_ascii=False) for i, text in enumerate(texts)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_command_in_the_vocclean_group_annotates_and_rejects(tmp_path, jobs):
+    source, out, rejects = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
+    _write_jsonl(source, [TRADITIONAL, "会议指出,要落实.", MIXED] * 4)
+    args = ["-i", str(source), "-o", str(out), "--rejects", str(rejects), "--annotate", "-j", jobs]
+    result = CliRunner().invoke(main, [*args, "normalize-script", "--mixed", "reject"])
+    assert result.exit_code == 0, result.output
+    kept = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    dropped = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert [r["text"] for r in kept[:2]] == [SIMPLIFIED, "会议指出，要落实。"]
+    assert kept[0]["vocclean"] == {"script": "traditional", "converted": "t2s"}
+    assert kept[1]["vocclean"]["punctuation_rules"] == {"zh-punctuation": 1, "zh-period": 1}
+    assert len(kept) == 8 and len(dropped) == 4
+    assert {r["vocclean"]["reason"] for r in dropped} == {MIXED_REASON}

@@ -15,7 +15,7 @@ from typing import Any
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep
 from vocclean.text.punctuation import PunctuationRules
-from vocclean.text.script import ScriptDetector, config_for, make_converter, source_scripts
+from vocclean.text.script import SCRIPTS, ScriptDetector, config_for, make_converter, source_scripts
 
 __all__ = ["MIXED_CHOICES", "MIXED_REASON", "NormalizeScript"]
 
@@ -65,6 +65,7 @@ class NormalizeScript(RecordStep):
         self._rules = PunctuationRules(self.skip_rules) if punctuation else None
         self._detector = ScriptDetector(minority_share)
         self._converter = make_converter(self.config)
+        self._script_keys = {script: f"script/{script}" for script in SCRIPTS}
 
     # The opencc converter is a C++ object: rebuild it in worker processes.
     def __getstate__(self) -> dict[str, Any]:
@@ -81,7 +82,7 @@ class NormalizeScript(RecordStep):
         if text is None:
             return record
         script = self._detector.detect(text)
-        self.stats[f"script/{script}"] += 1
+        self.stats[self._script_keys[script]] += 1
         record.annotate(script=script)
         if script == "mixed" and self.mixed == "reject":
             return record.reject(self.name, MIXED_REASON)

@@ -43,7 +43,7 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("fullwidth-alnum", "full-width letters and digits to ASCII: ２０１２年 -> 2012年, ＣＯＶＩＤ"),
+    Rule("fullwidth-alnum", "full-width letters and digits to ASCII: ２０１２年 -> 2012年"),
     Rule("ideographic-indent", "ideographic spaces (U+3000) indenting a line are removed"),
     Rule("ideographic-latin-space", "an ideographic space between Latin words becomes one ASCII space"),
     Rule("zh-punctuation", "ASCII , : ; ! ? after hanzi become ，：；！？ (spaces after them dropped)"),
