@@ -17,13 +17,23 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import orjson
+import zstandard
 
-from vocclean.io.compression import open_read, sniff_compression
+from vocclean.io.compression import (
+    DecompressionBomb,
+    decompressor,
+    guard_expansion,
+    open_read,
+    sniff_compression,
+)
 from vocclean.io.sources import InputFile
 from vocclean.record import Record
 
 READ = "read"
 DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
+# Deeper JSON is refused at read time: orjson writes at most 254 levels, and deeper values
+# would need recursion (json's fallback writer, pickle for -j workers) that can overflow.
+MAX_JSON_DEPTH = 200
 _CHUNK = 1 << 20
 
 
@@ -65,7 +75,7 @@ def read_input(source: InputFile, options: ReadOptions, counter: ByteCounter) ->
         else:
             with open_read(source.path) as stream:
                 yield from _read_jsonl(stream, source, options, counter)
-    except (OSError, EOFError, zlib.error, ValueError) as exc:
+    except (OSError, EOFError, zlib.error, ValueError, zstandard.ZstdError) as exc:
         # Unreadable or corrupt file (permission, truncated gzip, bad zstd frame...):
         # say so, keep a trace of it in the rejects and go on with the next file.
         yield _unreadable(source, exc)
@@ -77,19 +87,27 @@ def _stdin_stream() -> IO[bytes]:
     kind = sniff_compression(head)
     if kind is None:
         return stdin
-    import bz2
-    import gzip
-    import lzma
+    counting = _CountingReader(stdin)
+    return guard_expansion(decompressor(kind, counting), lambda: counting.count)  # type: ignore[arg-type]
 
-    import zstandard
 
-    openers = {
-        ".gz": lambda: gzip.GzipFile(fileobj=stdin, mode="rb"),
-        ".bz2": lambda: bz2.BZ2File(stdin, "rb"),
-        ".xz": lambda: lzma.LZMAFile(stdin, "rb"),
-        ".zst": lambda: io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(stdin)),
-    }
-    return openers[kind]()
+class _CountingReader(io.RawIOBase):
+    """Counts the (compressed) bytes read from a stream that cannot tell its position."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = (
+            self.stream.read1(len(buffer)) if hasattr(self.stream, "read1") else self.stream.read(len(buffer))
+        )
+        buffer[: len(data)] = data
+        self.count += len(data)
+        return len(data)
 
 
 def _sniff_format(path: str) -> str:
@@ -100,11 +118,12 @@ def _sniff_format(path: str) -> str:
 
 
 def _unreadable(source: InputFile, exc: BaseException) -> Record:
-    reason = (
-        f"cannot read file: {exc.strerror or exc}"
-        if isinstance(exc, OSError)
-        else (f"cannot read file: corrupt or truncated data ({exc})")
-    )
+    if isinstance(exc, OSError):
+        reason = f"cannot read file: {exc.strerror or exc}"
+    elif isinstance(exc, DecompressionBomb):
+        reason = f"cannot read file: {exc}"
+    else:
+        reason = f"cannot read file: corrupt or truncated data ({exc})"
     record = Record(id=source.relative, text=None, source=source.path, file=source.relative)
     return record.reject(READ, reason)
 
@@ -156,6 +175,8 @@ def parse_json_record(line: bytes, where: str, file: str, options: ReadOptions) 
         return _bad_line(line, where, file, f"invalid JSON: {value.message}")
     if not isinstance(value, dict):
         return _bad_line(line, where, file, f"not a JSON object (a JSON {_json_type(value)})")
+    if line.count(b"[") + line.count(b"{") > MAX_JSON_DEPTH and _too_deep(value):
+        return _bad_line(line, where, file, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     text = value.get(options.text_field)
     if options.text_field not in value:
         return _bad_line(line, where, file, f"no {options.text_field!r} field; name it with --text-field")
@@ -168,6 +189,18 @@ def parse_json_record(line: bytes, where: str, file: str, options: ReadOptions) 
     own = value.get("vocclean")
     annotations = dict(own) if isinstance(own, dict) else {}
     return Record(id=record_id, text=text, fields=value, source=where, file=file, annotations=annotations)
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether ``value`` nests lists and objects deeper than MAX_JSON_DEPTH (without recursion)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 class _Invalid:
