@@ -202,3 +202,7 @@ main.add_command(dedup_paragraphs_command)
 from vocclean.cli.normalize_script import normalize_script_command  # noqa: E402
 
 main.add_command(normalize_script_command)
+from vocclean.cli.strip_boilerplate import learn_boilerplate_command, strip_boilerplate_command  # noqa: E402
+
+main.add_command(strip_boilerplate_command)
+main.add_command(learn_boilerplate_command)

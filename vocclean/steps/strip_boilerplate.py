@@ -1,0 +1,266 @@
+"""strip-boilerplate: remove disclaimers, follow prompts, credits, END markers and teasers.
+
+Design:
+
+- The rules are data (``vocclean/rules/*.toml`` plus the user's ``rules``
+  packs), loaded and compiled once in ``__init__``; the position logic lives
+  in ``vocclean.text.boilerplate``.
+- Learned boilerplate (``learn=True``) needs the whole corpus before the first
+  record is cleaned. With file input the pipeline calls ``fit`` with a
+  factory that replays the records (a counting pass); with stdin nothing
+  calls ``fit``, so the step learns from a bounded first window of records
+  (``learn_window``), then cleans them and the rest. Until it has learned,
+  such a step is not per-record (``per_record`` False): it must see the
+  stream in order, in one process. A saved model (``model``) needs neither.
+- ``LearnBoilerplate`` (the ``learn-boilerplate`` command) passes every record
+  through unchanged and writes a model file when the stream ends.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from vocclean.record import Record
+from vocclean.steps.base import RecordStep, Step
+from vocclean.text.boilerplate import BoilerplateMatcher, Removal, remove
+from vocclean.text.boilerplate_rules import KINDS, Rule, builtin_pack_paths, load_packs
+from vocclean.text.learned_boilerplate import LearnedLines, LineCounter
+
+__all__ = ["LearnBoilerplate", "StripBoilerplate", "describe_removal"]
+
+ANNOTATION_LINE_CHARS = 80
+REJECT_EMPTY = "empty after boilerplate removal"
+
+Reporter = Callable[[Record, list[Removal]], None]
+
+
+class StripBoilerplate(RecordStep):
+    """Remove boilerplate lines (and datelines) from each article.
+
+    Options (all keyword, all with defaults):
+
+    - ``rules`` (()): extra rule packs (TOML paths), after the built-in ones.
+    - ``builtin_rules`` (True): load the packs shipped in ``vocclean/rules``.
+    - ``disable`` (()): rule names or kinds to turn off.
+    - ``keep_dateline`` (False): do not strip lead-ins and datelines.
+    - ``head_lines`` (3), ``tail_lines`` (4): size of the head and tail zones
+      where weak rules fire, in kept non-empty lines.
+    - ``cut_from`` (0.25): an END marker or related-articles heading cuts the
+      rest of the document only when it starts after this share of the text.
+    - ``learn`` (False): learn recurring short lines from the corpus.
+    - ``model`` (None): a model file from ``learn-boilerplate`` to apply.
+    - ``learn_min_docs`` (10), ``learn_min_share`` (0.01): a learned line must
+      occur in at least max(min_docs, min_share x documents) documents.
+    - ``learn_max_chars`` (60): only lines this short are learned.
+    - ``learn_window`` (5000): without ``fit`` (stdin), learn from this many
+      first records.
+    - ``min_chars`` (0): a document left with fewer non-space characters
+      after removal is rejected (an emptied document always is).
+    - ``dry_run`` (False): report what would be removed, change nothing.
+    - ``report`` (None): called with (record, removals) in a dry run;
+      default: plain lines on stderr.
+    """
+
+    name = "strip-boilerplate"
+
+    def __init__(
+        self,
+        *,
+        rules: Sequence[str | Path] = (),
+        builtin_rules: bool = True,
+        disable: Sequence[str] = (),
+        keep_dateline: bool = False,
+        head_lines: int = 3,
+        tail_lines: int = 4,
+        cut_from: float = 0.25,
+        learn: bool = False,
+        model: str | Path | None = None,
+        learn_min_docs: int = 10,
+        learn_min_share: float = 0.01,
+        learn_max_chars: int = 60,
+        learn_window: int = 5000,
+        min_chars: int = 0,
+        dry_run: bool = False,
+        report: Reporter | None = None,
+    ) -> None:
+        super().__init__()
+        if learn_window < 1:
+            raise ValueError(f"learn_window must be at least 1, got {learn_window}")
+        if min_chars < 0:
+            raise ValueError(f"min_chars must be >= 0, got {min_chars}")
+        packs = [*(builtin_pack_paths() if builtin_rules else []), *map(Path, rules)]
+        self.all_rules: list[Rule] = load_packs(packs)
+        self.disabled = frozenset(disable)
+        _check_disable(self.disabled, self.all_rules)
+        active = [r for r in self.all_rules if r.name not in self.disabled and r.kind not in self.disabled]
+        self.rules = active
+        self.matcher = BoilerplateMatcher(
+            active,
+            head_lines=head_lines,
+            tail_lines=tail_lines,
+            cut_from=cut_from,
+            keep_dateline=keep_dateline,
+        )
+        self.learn = learn
+        self.learn_min_docs = learn_min_docs
+        self.learn_min_share = learn_min_share
+        self.learn_max_chars = learn_max_chars
+        self.learn_window = learn_window
+        self.learned: LearnedLines | None = LearnedLines.load(model) if model is not None else None
+        self._needs_learning = learn
+        self.per_record = not self._needs_learning
+        self.min_chars = min_chars
+        self.dry_run = dry_run
+        self.report = report if report is not None else describe_to_stderr
+
+    # --- learning -----------------------------------------------------------
+
+    def fit(self, records_factory: Callable[[], Iterator[Record]]) -> None:
+        """Count pass over the whole input (file inputs): learn before streaming."""
+        if self._needs_learning:
+            self._learn_from(records_factory())
+
+    def _learn_from(self, records: Iterable[Record]) -> None:
+        counter = LineCounter(max_chars=self.learn_max_chars)
+        for record in records:
+            counter.add(record.text)
+        model = counter.model(min_docs=self.learn_min_docs, min_share=self.learn_min_share)
+        self.learned = model if self.learned is None else self.learned.merged(model)
+        self.stats["learned/documents"] = counter.documents
+        self.stats["learned/copies_skipped"] = counter.copies_skipped
+        self.stats["learned/lines"] = len(model)
+        self._needs_learning = False
+        self.per_record = True
+
+    def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
+        if not self._needs_learning:
+            yield from super().__call__(records)
+            return
+        # stdin: learn from a bounded first window, then clean it and the rest.
+        iterator = iter(records)
+        window = list(itertools.islice(iterator, self.learn_window))
+        self.stats["learned/window"] = len(window)
+        self._learn_from(window)
+        process = self.process
+        for record in itertools.chain(window, iterator):
+            yield process(record)
+
+    # --- cleaning -----------------------------------------------------------
+
+    def process(self, record: Record) -> Record:
+        text = record.text
+        if not text:
+            return record
+        removals = self.matcher.find(text, self._learned_in_use)
+        if not removals:
+            return record
+        record.annotate(
+            boilerplate=[_annotation(r) for r in removals],
+            removed_lines=sum(1 for r in removals if not r.prefix),
+        )
+        self._count(removals)
+        if self.dry_run:
+            self.report(record, removals)
+            return record
+        cleaned = remove(text, removals)
+        record.text = cleaned
+        left = len("".join(cleaned.split()))
+        if left == 0 or left < self.min_chars:
+            before = len("".join(text.split()))
+            reason = REJECT_EMPTY
+            if left:
+                reason = (
+                    f"{left} characters left after boilerplate removal (of {before}), "
+                    f"under --min-chars {self.min_chars}"
+                )
+            removed_lines = record.annotations["removed_lines"]
+            return record.reject(
+                self.name, reason, removed_lines=removed_lines, chars_before=before, chars_after=left
+            )
+        return record
+
+    @property
+    def _learned_in_use(self) -> LearnedLines | None:
+        return None if "learned" in self.disabled else self.learned
+
+    def _count(self, removals: list[Removal]) -> None:
+        """Stats: removed_lines/<kind>, removed_lines_rule/<rule>, removed_chars/<kind>,
+        stripped_prefixes/<kind>, stripped_prefixes_rule/<rule> (``would_`` first in a dry run)."""
+        would = "would_" if self.dry_run else ""
+        stats = self.stats
+        for removal in removals:
+            what = "stripped_prefixes" if removal.prefix else "removed_lines"
+            stats[f"{would}{what}/{removal.kind}"] += 1
+            stats[f"{would}{what}_rule/{removal.rule}"] += 1
+            stats[f"{would}removed_chars/{removal.kind}"] += len(removal.text)
+
+
+class LearnBoilerplate(Step):
+    """Pass records through unchanged; at the end of the stream, write a learned-lines model."""
+
+    name = "learn-boilerplate"
+
+    def __init__(
+        self,
+        *,
+        model: str | Path,
+        min_docs: int = 10,
+        min_share: float = 0.01,
+        max_chars: int = 60,
+    ) -> None:
+        super().__init__()
+        self.model_path = Path(model)
+        self.min_docs = min_docs
+        self.min_share = min_share
+        self.max_chars = max_chars
+        self.counter = LineCounter(max_chars=max_chars)
+        self.model: LearnedLines | None = None
+
+    def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
+        add = self.counter.add
+        for record in records:
+            add(record.text)
+            yield record
+        self.model = self.counter.model(min_docs=self.min_docs, min_share=self.min_share)
+        self.model.save(self.model_path)
+        self.stats["learned/documents"] = self.counter.documents
+        self.stats["learned/copies_skipped"] = self.counter.copies_skipped
+        self.stats["learned/lines"] = len(self.model)
+
+
+def describe_removal(removal: Removal) -> str:
+    """One line saying what a removal took and why, for dry runs."""
+    what = "prefix" if removal.prefix else "line"
+    return f"{what} {removal.line + 1} [{removal.kind} {removal.rule}]: {_truncate(removal.text)}"
+
+
+def describe_to_stderr(record: Record, removals: list[Removal]) -> None:
+    where = f" ({record.source})" if record.source else ""
+    print(f"strip-boilerplate: {record.id}{where}: {len(removals)} removal(s)", file=sys.stderr)
+    for removal in removals:
+        print(f"  {describe_removal(removal)}", file=sys.stderr)
+
+
+def _annotation(removal: Removal) -> dict[str, Any]:
+    entry: dict[str, Any] = {"line": _truncate(removal.text), "kind": removal.kind, "rule": removal.rule}
+    if removal.prefix:
+        entry["prefix"] = True
+    return entry
+
+
+def _truncate(text: str) -> str:
+    return text if len(text) <= ANNOTATION_LINE_CHARS else text[: ANNOTATION_LINE_CHARS - 1] + "…"
+
+
+def _check_disable(disabled: frozenset[str], rules: list[Rule]) -> None:
+    known = {r.name for r in rules} | set(KINDS) | {"learned"}
+    unknown = sorted(disabled - known)
+    if unknown:
+        raise ValueError(
+            f"unknown rule or kind to disable: {', '.join(unknown)} "
+            f"(kinds: {', '.join(KINDS)}; see --list-rules for rule names)"
+        )

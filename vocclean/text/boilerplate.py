@@ -1,0 +1,245 @@
+"""Find and remove boilerplate lines: rule packs applied by position, plus learned lines.
+
+``BoilerplateMatcher(rules).find(text)`` returns the removals it would make,
+each with the rule (or learned count) that made it; ``remove(text, removals)``
+applies them. Lines are ``text.split("\\n")``; a line is tested stripped.
+
+Position (the issue's "boilerplate clusters at the head and tail"):
+
+- The head zone is the first ``head_lines`` lines that are kept, the tail zone
+  the last ``tail_lines`` kept lines: a removed line does not use up the zone,
+  so a cluster of five footer lines is removed as a whole.
+- Weak rules (``where`` head/tail/edge) fire only in their zone; strong rules
+  (``anywhere``) fire on any line but must match the whole line.
+- Prefix rules strip a lead-in from a head-zone line (``央视网消息（新闻联播）：``,
+  ``新华社北京6月12日电``, ``〔記者…／台北報導〕``); a line left empty goes.
+- A cut rule (END marker, "related articles" heading) that matches a line
+  starting at or after ``cut_from`` of the text, with a kept line before it,
+  removes that line and every line after it; earlier, only the line.
+- Learned lines (``LearnedLines``) are removed anywhere, whole line.
+
+Speed: one pass of a literal alternation over the lower-cased text finds which
+rules can match at all; a document without any literal hit costs a split and
+a few prefix and short-line checks. Rules without literals are weak, short-line
+rules and are only tried on zone lines within their ``max_chars``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from vocclean.text.boilerplate_index import LineRules, LiteralIndex, line_starts
+from vocclean.text.boilerplate_rules import Rule
+from vocclean.text.learned_boilerplate import LearnedLines
+
+AFTER_CUT_PREFIX = "after:"
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """One removal: a whole line (``prefix`` False) or a lead-in stripped from it.
+
+    ``line`` is the index in ``text.split("\\n")``; ``text`` the removed line
+    (stripped) or prefix; ``rule`` the rule name, ``after:<rule>`` for lines cut
+    after a marker, or ``learned:<count>``.
+    """
+
+    line: int
+    text: str
+    kind: str
+    rule: str
+    prefix: bool = False
+
+
+class BoilerplateMatcher:
+    """Applies a list of rules (and optionally learned lines) to documents."""
+
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        *,
+        head_lines: int = 3,
+        tail_lines: int = 4,
+        cut_from: float = 0.25,
+        keep_dateline: bool = False,
+    ) -> None:
+        if head_lines < 0 or tail_lines < 0:
+            raise ValueError("head_lines and tail_lines must be >= 0")
+        if not 0.0 <= cut_from <= 1.0:
+            raise ValueError(f"cut_from must be in [0, 1], got {cut_from}")
+        self.rules = [r for r in rules if not (keep_dateline and r.action == "prefix")]
+        self.head_lines = head_lines
+        self.tail_lines = tail_lines
+        self.cut_from = cut_from
+        self._index = LiteralIndex([r for r in self.rules if r.indexed])
+        short = [r for r in self.rules if not r.indexed]
+        self._prefix = LineRules([r for r in short if r.action == "prefix"], "prefix")
+        # Short strong and cut rules: one whole-line alternation for both.
+        self._short_any = LineRules([r for r in short if r.action == "cut" or r.strong], "fullmatch")
+        weak = [r for r in short if r.action == "line" and not r.strong]
+        self._short_head = LineRules([r for r in weak if r.where in ("head", "edge")], "search")
+        self._short_tail = LineRules([r for r in weak if r.where in ("tail", "edge")], "search")
+
+    def find(self, text: str, learned: LearnedLines | None = None) -> list[Removal]:
+        """The removals for ``text``, in line order."""
+        lines = text.split("\n")
+        stripped = [line.strip() for line in lines]
+        nonempty = [i for i, s in enumerate(stripped) if s]
+        if not nonempty:
+            return []
+        removed: dict[int, Removal] = {}
+        prefixes: dict[int, Removal] = {}
+        by_line = self._index.rules_by_line(text, lines)
+        self._anywhere(lines, stripped, nonempty, by_line, removed, learned)
+        self._scan_zone("head", stripped, nonempty, by_line, removed, prefixes)
+        self._scan_zone("tail", stripped, nonempty, by_line, removed, prefixes)
+        found = list(removed.values()) + [p for i, p in prefixes.items() if i not in removed]
+        found.sort(key=lambda r: (r.line, not r.prefix))
+        return found
+
+    def _anywhere(
+        self,
+        lines: list[str],
+        stripped: list[str],
+        nonempty: list[int],
+        by_line: dict[int, tuple[Rule, ...]],
+        removed: dict[int, Removal],
+        learned: LearnedLines | None,
+    ) -> None:
+        """Cut rules, strong rules and learned lines, on every line."""
+        short = self._short_any.longest
+        threshold = -1.0
+        for order, i in enumerate(nonempty):
+            line = stripped[i]
+            candidates = by_line.get(i)
+            rule = None
+            if candidates:
+                rule = _first_match(candidates, line, "cut") or _first_match(candidates, line, "anywhere")
+            if rule is None and len(line) <= short:
+                rule = self._short_any.rule_for(line)
+            if rule is None:
+                if learned is not None:
+                    count = learned.lookup(line)
+                    if count is not None:
+                        removed[i] = Removal(i, line, "learned", f"learned:{count}")
+                continue
+            removed[i] = Removal(i, line, rule.kind, rule.name)
+            if rule.action != "cut" or order == 0:
+                continue
+            if threshold < 0:
+                starts = line_starts(lines)
+                threshold = self.cut_from * (starts[-1] + len(lines[-1]))
+            if starts[i] >= threshold:
+                for j in nonempty[order + 1 :]:
+                    removed[j] = Removal(j, stripped[j], rule.kind, AFTER_CUT_PREFIX + rule.name)
+                return
+
+    def _scan_zone(
+        self,
+        zone: str,
+        stripped: list[str],
+        nonempty: list[int],
+        by_line: dict[int, tuple[Rule, ...]],
+        removed: dict[int, Removal],
+        prefixes: dict[int, Removal],
+    ) -> None:
+        """Weak rules (and, at the head, prefix rules) on the first or last kept lines.
+
+        A removed line does not use up the zone, so a cluster of boilerplate
+        lines at an edge goes as a whole.
+        """
+        head = zone == "head"
+        size, short = (self.head_lines, self._short_head) if head else (self.tail_lines, self._short_tail)
+        kept = 0
+        for i in nonempty if head else reversed(nonempty):
+            if kept >= size:
+                return
+            if i in removed:
+                continue
+            line = stripped[i]
+            if head:
+                found = self._prefix.first_prefix(line)
+                if found is not None:
+                    rule, match = found
+                    line = line[match.end() :].strip()
+                    if not line:
+                        removed[i] = Removal(i, stripped[i], rule.kind, rule.name)
+                        continue
+                    prefixes[i] = Removal(i, match.group(0), rule.kind, rule.name, prefix=True)
+            elif i in prefixes:
+                line = line[len(prefixes[i].text) :].strip()
+            candidates = by_line.get(i)
+            rule = _first_match(candidates, line, zone) if candidates else None
+            if rule is None:
+                rule = short.rule_for(line)
+            if rule is not None:
+                removed[i] = Removal(i, stripped[i], rule.kind, rule.name)
+                continue
+            kept += 1
+
+
+_APPLIES = {
+    "anywhere": lambda r: r.action == "line" and r.where == "anywhere",
+    "cut": lambda r: r.action == "cut",
+    "head": lambda r: r.action == "line" and r.where in ("head", "edge"),
+    "tail": lambda r: r.action == "line" and r.where in ("tail", "edge"),
+}
+
+
+def _first_match(rules: Iterable[Rule], line: str, role: str) -> Rule | None:
+    """The first rule playing ``role`` (anywhere, cut, head, tail) that matches the line."""
+    applies = _APPLIES[role]
+    for rule in rules:
+        if applies(rule) and rule.matches_line(line):
+            return rule
+    return None
+
+
+def remove(text: str, removals: Sequence[Removal]) -> str:
+    """``text`` without the removed lines and prefixes.
+
+    Blank lines that only separated a removed line from its neighbours go
+    too (no double blank lines, no blank lines left at the head or tail where
+    lines were removed); every other character is kept.
+    """
+    if not removals:
+        return text
+    lines = text.split("\n")
+    dropped = {r.line for r in removals if not r.prefix}
+    for removal in removals:
+        if removal.prefix and removal.line not in dropped:
+            line = lines[removal.line]
+            start = line.find(removal.text)
+            lines[removal.line] = line[:start] + line[start + len(removal.text) :]
+    if not dropped:
+        return "\n".join(lines)
+    out: list[str] = []
+    gap = False  # a line was dropped since the last kept non-blank line
+    for i, line in enumerate(lines):
+        if i in dropped:
+            gap = True
+        elif line.strip():
+            out.append(line)
+            gap = False
+        elif not gap or (out and out[-1].strip()):
+            out.append(line)
+    if _edge_dropped(lines, dropped, reversed(range(len(lines)))):
+        while out and not out[-1].strip():
+            out.pop()
+        if out and text.endswith("\n"):
+            out.append("")
+    if _edge_dropped(lines, dropped, range(len(lines))):
+        start = next((n for n, line in enumerate(out) if line.strip()), len(out))
+        del out[:start]
+    return "\n".join(out)
+
+
+def _edge_dropped(lines: list[str], dropped: set[int], order: Iterable[int]) -> bool:
+    """Whether the first non-blank line in ``order`` was dropped."""
+    for i in order:
+        if i in dropped:
+            return True
+        if lines[i].strip():
+            return False
+    return False

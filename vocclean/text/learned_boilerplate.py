@@ -1,0 +1,198 @@
+"""Boilerplate learned from a corpus: short lines that recur in many documents.
+
+``LineCounter`` counts, for every normalised short line, the number of
+documents it occurs in; ``LineCounter.model()`` keeps the lines seen in at
+least ``max(min_docs, ceil(min_share * documents))`` documents as a
+``LearnedLines`` model, which can be saved to and loaded from a JSON file.
+
+Two guards keep article text out of the model:
+
+- Only short lines count (``max_chars``): a sentence two articles share is
+  rarely short *and* in many documents.
+- A document whose longest line was already seen is a copy of an earlier
+  article (the same story crawled twice, a repost) and is not counted again,
+  so that a story repeated across a dump does not turn its own short lines
+  into "boilerplate".
+
+Normalisation (``line_key``): strip, lower-case, drop whitespace, and map
+every digit to 0, so that "1月25日增13例" and "1月26日增15例" share a key.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MODEL_FORMAT = "vocclean-boilerplate-model"
+MODEL_VERSION = 1
+
+_DIGITS = "0123456789０１２３４５６７８９"
+_KEY_TABLE = str.maketrans(
+    {**{d: "0" for d in _DIGITS}, **{c: None for c in " \t\r\n\u3000\xa0\u200b\ufeff"}}
+)
+
+
+def line_key(stripped: str) -> str:
+    """The normalised form under which a line is counted and looked up."""
+    return stripped.lower().translate(_KEY_TABLE)
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be used; the message names the file."""
+
+
+@dataclass
+class LearnedLines:
+    """Lines learned as boilerplate, with the number of documents each was seen in."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    documents: int = 0
+    min_docs: int = 10
+    min_share: float = 0.01
+    max_chars: int = 60
+    min_chars: int = 2
+
+    def lookup(self, stripped: str) -> int | None:
+        """The document count of a learned line, or None when the line is not learned."""
+        if not self.min_chars <= len(stripped) <= self.max_chars:
+            return None
+        return self.counts.get(line_key(stripped))
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def merged(self, other: LearnedLines) -> LearnedLines:
+        """Both models' lines (the larger count where both have a line)."""
+        counts = dict(self.counts)
+        for key, count in other.counts.items():
+            counts[key] = max(count, counts.get(key, 0))
+        return LearnedLines(
+            counts,
+            max(self.documents, other.documents),
+            min(self.min_docs, other.min_docs),
+            min(self.min_share, other.min_share),
+            max(self.max_chars, other.max_chars),
+            min(self.min_chars, other.min_chars),
+        )
+
+    def save(self, path: Path | str) -> None:
+        """Write the model as JSON, atomically (a temporary file renamed into place)."""
+        path = Path(path)
+        document = {
+            "format": MODEL_FORMAT,
+            "version": MODEL_VERSION,
+            "documents": self.documents,
+            "min_docs": self.min_docs,
+            "min_share": self.min_share,
+            "max_chars": self.max_chars,
+            "min_chars": self.min_chars,
+            "lines": dict(sorted(self.counts.items(), key=lambda item: (-item[1], item[0]))),
+        }
+        folder = path.parent if str(path.parent) else Path(".")
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(document, out, ensure_ascii=False, indent=1)
+                out.write("\n")
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path | str) -> LearnedLines:
+        path = Path(path)
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ModelFileError(f"{path}: cannot read the boilerplate model: {exc.strerror or exc}") from exc
+        except ValueError as exc:
+            raise ModelFileError(f"{path}: not a JSON boilerplate model: {exc}") from exc
+        if not isinstance(document, dict) or document.get("format") != MODEL_FORMAT:
+            raise ModelFileError(
+                f"{path}: not a vocclean boilerplate model (write one with `vocclean learn-boilerplate`)"
+            )
+        if document.get("version") != MODEL_VERSION:
+            raise ModelFileError(
+                f"{path}: model version {document.get('version')!r}, expected {MODEL_VERSION}"
+            )
+        try:
+            lines = {str(key): int(count) for key, count in document["lines"].items()}
+            return cls(
+                lines,
+                int(document["documents"]),
+                int(document["min_docs"]),
+                float(document["min_share"]),
+                int(document["max_chars"]),
+                int(document.get("min_chars", 2)),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelFileError(f"{path}: malformed boilerplate model ({exc!r})") from exc
+
+
+class LineCounter:
+    """Counts normalised short lines per distinct document."""
+
+    def __init__(self, *, max_chars: int = 60, min_chars: int = 2, max_keys: int = 5_000_000) -> None:
+        if max_chars < min_chars or min_chars < 1:
+            raise ValueError("need 1 <= min_chars <= max_chars")
+        self.max_chars = max_chars
+        self.min_chars = min_chars
+        self.max_keys = max_keys
+        self.counts: Counter[str] = Counter()
+        self.documents = 0
+        self.copies_skipped = 0
+        self.pruned = 0
+        self._fingerprints: set[int] = set()
+
+    def add(self, text: str | None) -> None:
+        if not text:
+            return
+        keys = set()
+        longest = ""
+        for line in text.split("\n"):
+            stripped = line.strip()
+            if len(stripped) > len(longest):
+                longest = stripped
+            if self.min_chars <= len(stripped) <= self.max_chars:
+                keys.add(line_key(stripped))
+        fingerprint = hash(longest)
+        if fingerprint in self._fingerprints:
+            self.copies_skipped += 1
+            return
+        self._fingerprints.add(fingerprint)
+        self.documents += 1
+        self.counts.update(keys)
+        if len(self.counts) > self.max_keys:
+            self._prune()
+
+    def _prune(self) -> None:
+        """Bound memory: forget lines seen once (an approximation, counted in ``pruned``)."""
+        singles = [key for key, count in self.counts.items() if count <= 1]
+        for key in singles:
+            del self.counts[key]
+        self.pruned += len(singles)
+
+    def threshold(self, min_docs: int, min_share: float) -> int:
+        return max(min_docs, math.ceil(min_share * self.documents))
+
+    def model(self, *, min_docs: int = 10, min_share: float = 0.01) -> LearnedLines:
+        if min_docs < 1 or not 0.0 <= min_share <= 1.0:
+            raise ValueError("need min_docs >= 1 and 0 <= min_share <= 1")
+        floor = self.threshold(min_docs, min_share)
+        lines = {key: count for key, count in self.counts.items() if count >= floor}
+        return LearnedLines(lines, self.documents, min_docs, min_share, self.max_chars, self.min_chars)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "documents": self.documents,
+            "copies_skipped": self.copies_skipped,
+            "distinct_lines": len(self.counts),
+            "pruned": self.pruned,
+        }
