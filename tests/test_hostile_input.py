@@ -21,6 +21,10 @@ from tests.conftest import REPO
 from vocclean.io.compression import EXPANSION_ALLOWANCE, MAX_EXPANSION
 from vocclean.io.readers import MAX_JSON_DEPTH, ByteCounter, ReadOptions, read_inputs
 from vocclean.io.sources import expand_inputs
+from vocclean.pipeline import Pipeline
+from vocclean.record import Record
+from vocclean.steps.strip_boilerplate import StripBoilerplate
+from vocclean.text.regex_safety import exponential_backtracking
 
 MIB = 1024 * 1024
 
@@ -230,3 +234,52 @@ def test_a_corrupt_gzip_member_in_the_middle_is_reported_and_the_next_file_read(
     bad_records = [r for r in records if r.rejected]
     assert len(bad_records) == 1 and bad_records[0].id == "1.jsonl.gz"
     assert records[-1].text == "next"
+
+
+# Catastrophic regular expressions in a user's rule pack
+
+REGEX_CASES = json.loads((REPO / "tests/cases/hostile/regexes.json").read_text(encoding="utf-8"))
+
+CATASTROPHIC_PACK = """
+[[rule]]
+name = "my-footer"
+kind = "credit"
+where = "anywhere"
+literals = ["a"]
+max_chars = 200
+pattern = '''(a+)+$'''
+examples = ["aaaa"]
+counter_examples = ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"]
+comment = "The counter-example alone takes 2**40 steps to reject with a backtracking engine."
+"""
+
+
+@pytest.mark.parametrize("case", REGEX_CASES, ids=[c["label"] for c in REGEX_CASES])
+def test_exponential_backtracking_is_recognised_and_safe_shapes_are_not(case):
+    assert (exponential_backtracking(case["pattern"]) is not None) == case["refused"]
+
+
+def test_a_rule_pack_with_a_catastrophic_regex_is_refused_before_it_runs(tmp_path):
+    pack = tmp_path / "mine.toml"
+    pack.write_text(CATASTROPHIC_PACK, encoding="utf-8")
+    # Refused before its counter-example is matched: otherwise this would not return for hours.
+    result = subprocess.run(
+        [sys.executable, "-m", "vocclean", "strip-boilerplate", "--rules", str(pack)],
+        input=b'{"text": "x"}\n',
+        capture_output=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    err = result.stderr.decode()
+    assert f"{pack}: rule 'my-footer': the pattern can take exponential time" in err
+    assert "possessive" in err and "Traceback" not in err
+
+
+def test_the_same_rule_made_possessive_is_accepted_and_applied(tmp_path):
+    pack = tmp_path / "mine.toml"
+    pack.write_text(CATASTROPHIC_PACK.replace("(a+)+$", "(?:a++)+$"), encoding="utf-8")
+    step = StripBoilerplate(rules=[pack], builtin_rules=False)
+    records = [Record(id="1", text="正文第一段。\n" + "a" * 40 + "!\naaaa\n正文第二段。")]
+    (out,) = Pipeline([step]).run(records, on_reject=lambda record: None)
+    assert out.text == "正文第一段。\n" + "a" * 40 + "!\n正文第二段。"

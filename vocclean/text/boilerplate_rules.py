@@ -44,6 +44,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from vocclean.text.regex_safety import exponential_backtracking
+
 KINDS = (
     "disclaimer",
     "qr-follow",
@@ -236,6 +238,13 @@ def _parse_rule(entry: dict[str, Any], origin: str, position: int) -> Rule:
         regex = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
     except re.error as exc:
         raise fail(f"bad pattern: {exc}") from exc
+    # User packs are checked before any example is matched: a ReDoS pattern would hang right here.
+    problem = None if _builtin(origin) else exponential_backtracking(pattern, regex.flags)
+    if problem:
+        raise fail(
+            f"the pattern can take exponential time on some lines: {problem}. Rewrite it, or make the "
+            "inner repeat possessive (a++) or atomic ((?>...)) so that it never backtracks"
+        )
     rule = Rule(
         name=name,
         kind=kind,
@@ -257,6 +266,11 @@ def _parse_rule(entry: dict[str, Any], origin: str, position: int) -> Rule:
         if _example_matches(rule, counter):
             raise fail(f"the pattern matches its counter-example {counter!r}")
     return rule
+
+
+def _builtin(origin: str) -> bool:
+    """Whether a pack is one shipped with vocclean (reviewed, and tested on hostile lines)."""
+    return Path(origin) in builtin_pack_paths()
 
 
 def _example_matches(rule: Rule, example: str) -> bool:
