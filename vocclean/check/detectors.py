@@ -120,7 +120,8 @@ def annotation_findings(annotations: dict[str, Any]) -> Iterator[tuple[str, str,
         yield "punctuation", f"punctuation out of context: {rules}", None
     for entry in _entries(annotations.get("boilerplate")):
         line = removed_text(entry)
-        yield "boilerplate", f"boilerplate{_entry_label(entry)}: {_snippet(line)}", line
+        what = "boilerplate prefix" if isinstance(entry, dict) and entry.get("prefix") else "boilerplate"
+        yield "boilerplate", f"{what}{_entry_label(entry)}: {_snippet(line)}", line
     for entry in _entries(annotations.get("repeated_paragraphs")):
         line = removed_text(entry)
         yield "repeated-paragraph", f"repeated paragraph{_entry_label(entry)}: {_snippet(line)}", line
@@ -202,18 +203,18 @@ def _loose(text: str) -> str:
 def _find_line(text: str, wanted: str, *, skip_first: bool, used: set[int]) -> int | None:
     """The line of ``text`` that ``wanted`` was removed from (1-based), or None.
 
-    A repeated paragraph is the later copy: ``skip_first`` passes over the first match.
-    Lines already given to a finding of the same record are passed over too.
+    The whole line if one matches, else a line that starts with it (an annotation may
+    hold a line cut short with "…", or a prefix stripped from its line). A repeated
+    paragraph is the later copy: ``skip_first`` passes over the first match. Lines
+    already given to a finding of the same record are passed over too.
     """
-    cut = wanted.strip().endswith("…")
     key = _loose(wanted.strip().removesuffix("…"))
     if not key:
         return None
-    matches = [
-        number
-        for number, line in enumerate(text.splitlines(), 1)
-        if (_loose(line).startswith(key) if cut else _loose(line) == key)
-    ]
+    lines = [_loose(line) for line in text.splitlines()]
+    matches = [n for n, line in enumerate(lines, 1) if line == key]
+    if not matches:
+        matches = [n for n, line in enumerate(lines, 1) if line.startswith(key)]
     if skip_first:
         matches = matches[1:]
     number = next((n for n in matches if n not in used), None)

@@ -23,6 +23,7 @@ REPORT_FORMAT = 1
 SECTIONS = {
     "lines_removed_by_kind": "removed_lines",
     "lines_removed_by_rule": "removed_lines_rule",
+    "prefixes_stripped_by_kind": "stripped_prefixes",
     "chars_removed_by_kind": "removed_chars",
     "paragraphs_removed_by_kind": "removed_paragraphs",
     "encodings": "encoding",

@@ -141,6 +141,10 @@ def _removals(report: dict[str, Any]) -> str:
             bar_chart(_items(report["lines_removed_by_rule"]), title="by rule", color="#d35400"),
         ),
         _figure(
+            "Line prefixes stripped by kind",
+            bar_chart(_items(report["prefixes_stripped_by_kind"]), title="prefixes", color="#e67e22"),
+        ),
+        _figure(
             "Characters removed by kind",
             bar_chart(_items(report["chars_removed_by_kind"]), title="characters", color="#8e44ad"),
         ),
