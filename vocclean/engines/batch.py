@@ -63,7 +63,8 @@ def why_not_batch(steps: list[Step], inputs: list[InputFile], output_is_director
         return "-o is not a directory (batch mode writes one output per input file)"
     if text:
         return "--format text names outputs by record id, not by input file"
-    across = [step.name for step in steps if not is_per_record(step)]
+    # A two-pass step (strip-boilerplate --learn) becomes per-article once fitted, before any file runs.
+    across = [step.name for step in steps if not is_per_record(step) and getattr(step, "fit", None) is None]
     if across:
         return (
             f"{', '.join(across)} works across documents, so one file's result depends on the files "
@@ -265,6 +266,9 @@ def run_batch(steps: list[Step], options: Any, inputs: list[InputFile]) -> Any:
     read_options = ReadOptions(options.text_field, options.id_field, options.max_record_bytes)
     if any(getattr(step, "fit", None) is not None for step in pipeline.steps):
         pipeline._fit(lambda: read_inputs(inputs, read_options))  # learn from every input, as streaming does
+    unfitted = [step.name for step in pipeline.steps if not is_per_record(step)]
+    if unfitted:
+        raise VoccleanError(f"{', '.join(unfitted)} still works across documents after learning")
     manifest = Manifest(directory, chain, options.resume)
     tasks = _tasks(inputs, directory, options.rejects is not None)
     todo = [t for t in tasks if any(manifest.finished(source) is None for source in t.inputs)]
