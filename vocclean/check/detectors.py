@@ -162,7 +162,7 @@ class InspectStep(RecordStep):
 
     def process(self, record: Record) -> Record:
         text = record.text or ""
-        record.annotations[SIZE_KEY] = sum(1 for c in text if not c.isspace())
+        record.annotations[SIZE_KEY] = len("".join(text.split()))
         if _line_of(record.source)[1] is None:
             record.annotations[TEXT_KEY] = text
         return record
