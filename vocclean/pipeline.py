@@ -11,6 +11,7 @@ The pipeline is the whole Python API of a run:
 
 from __future__ import annotations
 
+import copy
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -127,7 +128,9 @@ class Pipeline:
             fit = getattr(step, "fit", None)
             if fit is None:
                 continue
-            before = self.steps[:index]
+            # The replay is not the run: it goes through fresh copies of the earlier steps, so
+            # neither their counters nor their state (a dedup index) remember the replay.
+            before = copy.deepcopy(self.steps[:index])
 
             def replay(before: list[Step] = before) -> Iterator[Record]:
                 stream: Iterator[Record] = (r for r in records_factory() if not r.rejected)

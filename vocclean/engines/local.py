@@ -27,6 +27,7 @@ step's ``seconds`` is its time summed over the workers.
 
 from __future__ import annotations
 
+import copy
 import multiprocessing
 import os
 import pickle
@@ -402,7 +403,7 @@ class ParallelPipeline(Pipeline):
         read = self.stats[0]
         meter = _Meter(_count(iter(records), read))
         with self._pool(self.steps) as pool:
-            stream = self._fold(meter, list(range(len(self.steps))), pool, self.stats[1:])
+            stream = self._fold(meter, self.steps, pool, self.stats[1:])
             for record in stream:
                 if record.rejection is None:
                     yield record
@@ -416,10 +417,9 @@ class ParallelPipeline(Pipeline):
         return WorkerPool(self.jobs, segments_of(steps))
 
     def _fold(
-        self, source: _Meter, indices: list[int], pool: Any, all_stats: list[StepStats]
+        self, source: _Meter, steps: list[Step], pool: Any, all_stats: list[StepStats]
     ) -> Iterator[Record]:
-        """Chain the stages of ``self.steps[indices]`` over ``source`` (live and rejected records)."""
-        steps = [self.steps[i] for i in indices]
+        """Chain the stages of ``steps`` over ``source`` (live and rejected records)."""
         stream: Iterator[Record] = iter(source)
         previous = source
         segment_number = 0
@@ -451,17 +451,14 @@ class ParallelPipeline(Pipeline):
             fit = getattr(step, "fit", None)
             if fit is None:
                 continue
-            before = self.steps[:index]
-            # The replay is not the run: what the earlier steps count while replaying is not kept.
-            saved = [Counter(earlier.stats) for earlier in before]
+            # The replay is not the run: it goes through fresh copies of the earlier steps, so
+            # neither their counters nor their state (a dedup index) remember the replay.
+            before = copy.deepcopy(self.steps[:index])
             with self._pool(before) as pool:
 
-                def replay(index: int = index, pool: Any = pool) -> Iterator[Record]:
-                    scratch = [StepStats(s.name) for s in self.steps[:index]]
-                    stream = self._fold(_Meter(records_factory()), list(range(index)), pool, scratch)
+                def replay(before: list[Step] = before, pool: Any = pool) -> Iterator[Record]:
+                    scratch = [StepStats(s.name) for s in before]
+                    stream = self._fold(_Meter(records_factory()), before, pool, scratch)
                     return (r for r in stream if r.rejection is None)
 
                 fit(replay)
-            for earlier, counts in zip(before, saved, strict=True):
-                earlier.stats.clear()
-                earlier.stats.update(counts)
