@@ -18,10 +18,12 @@ Position (the issue's "boilerplate clusters at the head and tail"):
   removes that line and every line after it; earlier, only the line.
 - Learned lines (``LearnedLines``) are removed anywhere, whole line.
 
-Speed: one pass of a literal alternation over the lower-cased text finds which
-rules can match at all; a document without any literal hit costs a split and
-a few prefix and short-line checks. Rules without literals are weak, short-line
-rules and are only tried on zone lines within their ``max_chars``.
+Speed (``vocclean.text.boilerplate_index``): a rule with literals is only tried
+on lines that contain one of them, found in one pass over the text; a rule
+without literals is short and is only tried on lines within its ``max_chars``,
+and only when the line starts with a character its pattern can start with.
+``prefilter=False`` tries every rule on every line its position allows: the
+same result, slower (the benchmark's baseline and the tests' reference).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from vocclean.text.boilerplate_index import LineRules, LiteralIndex, line_starts
+from vocclean.text.boilerplate_index import EveryLine, LineRules, LiteralIndex, line_starts
 from vocclean.text.boilerplate_rules import Rule
 from vocclean.text.learned_boilerplate import LearnedLines
 
@@ -63,6 +65,7 @@ class BoilerplateMatcher:
         tail_lines: int = 4,
         cut_from: float = 0.25,
         keep_dateline: bool = False,
+        prefilter: bool = True,
     ) -> None:
         if head_lines < 0 or tail_lines < 0:
             raise ValueError("head_lines and tail_lines must be >= 0")
@@ -72,14 +75,17 @@ class BoilerplateMatcher:
         self.head_lines = head_lines
         self.tail_lines = tail_lines
         self.cut_from = cut_from
-        self._index = LiteralIndex([r for r in self.rules if r.indexed])
+        indexed = [r for r in self.rules if r.indexed]
+        self._index = LiteralIndex(indexed) if prefilter else EveryLine(indexed)
         short = [r for r in self.rules if not r.indexed]
-        self._prefix = LineRules([r for r in short if r.action == "prefix"], "prefix")
-        # Short strong and cut rules: one whole-line alternation for both.
-        self._short_any = LineRules([r for r in short if r.action == "cut" or r.strong], "fullmatch")
+        self._prefix = LineRules([r for r in short if r.action == "prefix"], "prefix", prefilter)
+        # Short strong and cut rules are tried together on short lines.
+        self._short_any = LineRules(
+            [r for r in short if r.action == "cut" or r.strong], "fullmatch", prefilter
+        )
         weak = [r for r in short if r.action == "line" and not r.strong]
-        self._short_head = LineRules([r for r in weak if r.where in ("head", "edge")], "search")
-        self._short_tail = LineRules([r for r in weak if r.where in ("tail", "edge")], "search")
+        self._short_head = LineRules([r for r in weak if r.where in ("head", "edge")], "search", prefilter)
+        self._short_tail = LineRules([r for r in weak if r.where in ("tail", "edge")], "search", prefilter)
 
     def find(self, text: str, learned: LearnedLines | None = None) -> list[Removal]:
         """The removals for ``text``, in line order."""

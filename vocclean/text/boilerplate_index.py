@@ -130,14 +130,16 @@ class LineRules:
     ``max_chars`` bounds the lead-in instead).
     """
 
-    def __init__(self, rules: Sequence[Rule], mode: str) -> None:
+    def __init__(self, rules: Sequence[Rule], mode: str, dispatch: bool = True) -> None:
         if mode not in ("search", "fullmatch", "prefix"):
             raise ValueError(f"unknown mode {mode!r}")
         self.rules = list(rules)
         self.mode = mode
         self.longest = max((r.max_chars for r in self.rules), default=0)
         starts: list[frozenset[str] | None] = [
-            first_chars(r.pattern, r.regex.flags) if mode != "search" or is_anchored(r.pattern) else None
+            first_chars(r.pattern, r.regex.flags)
+            if dispatch and (mode != "search" or is_anchored(r.pattern))
+            else None
             for r in self.rules
         ]
         self._always = tuple(r for r, chars in zip(self.rules, starts, strict=True) if chars is None)
@@ -270,6 +272,19 @@ def is_anchored(pattern: str) -> bool:
         elif char == "|" and depth == 0:
             return False
     return True
+
+
+class EveryLine:
+    """No pre-filter: every rule is a candidate on every line (reference and baseline)."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = tuple(rule for rule in rules if rule.literals)
+
+    def rules_by_line(self, text: str, lines: list[str] | None = None) -> dict[int, tuple[Rule, ...]]:
+        if not self.rules:
+            return {}
+        count = len(lines) if lines is not None else text.count("\n") + 1
+        return dict.fromkeys(range(count), self.rules)
 
 
 def line_starts(lines: Sequence[str]) -> list[int]:

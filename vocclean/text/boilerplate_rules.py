@@ -67,7 +67,7 @@ BUILTIN_PACKS = ("zh.toml", "zh_hant.toml", "en.toml")
 # on every line that short). Prefix rules are tried on the first lines only.
 MAX_UNINDEXED_CHARS = 120
 SHORT_LINE_CHARS = 40
-DEFAULT_MAX_CHARS = {"line": 200, "prefix": 60, "cut": 120}
+DEFAULT_MAX_CHARS = {"line": 120, "prefix": 60, "cut": 40}
 DEFAULT_WHERE = {"line": "edge", "prefix": "head", "cut": "tail"}
 
 _REQUIRED = ("name", "kind", "pattern", "comment")

@@ -15,7 +15,8 @@ Two guards keep article text out of the model:
   into "boilerplate".
 
 Normalisation (``line_key``): strip, lower-case, drop whitespace, and map
-every digit to 0, so that "1月25日增13例" and "1月26日增15例" share a key.
+every run of digits to one 0, so that "1月25日增13例" and "2月6日增15例" share a
+key.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,9 +40,13 @@ _KEY_TABLE = str.maketrans(
 )
 
 
+_DIGIT_RUNS = re.compile(r"0{2,}")
+
+
 def line_key(stripped: str) -> str:
     """The normalised form under which a line is counted and looked up."""
-    return stripped.lower().translate(_KEY_TABLE)
+    key = stripped.lower().translate(_KEY_TABLE)
+    return _DIGIT_RUNS.sub("0", key) if "00" in key else key
 
 
 class ModelFileError(ValueError):
