@@ -59,6 +59,7 @@ class LiteralIndex:
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = [rule for rule in rules if rule.literals]
         order = {rule.name: n for n, rule in enumerate(self.rules)}
+        self._order = order
         by_literal: dict[str, list[Rule]] = {}
         for rule in self.rules:
             for literal in rule.literals:
@@ -114,7 +115,13 @@ class LiteralIndex:
             bucket = found.setdefault(bisect.bisect_right(starts, position) - 1, {})
             for rule in self._rules_for[literal]:
                 bucket[rule.name] = rule
-        return {line: tuple(bucket.values()) for line, bucket in found.items()}
+        order = self._order.__getitem__
+        return {
+            line: tuple(bucket.values())
+            if len(bucket) == 1
+            else tuple(sorted(bucket.values(), key=lambda r: order(r.name)))
+            for line, bucket in found.items()
+        }
 
 
 class LineRules:
