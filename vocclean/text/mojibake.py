@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import ftfy
 
-from vocclean.text.hanzi import COMMON_HANZI_CLASS, plausibility
+from vocclean.text.hanzi import COMMON_HANZI_CLASS, CharCounts, plausibility
+from vocclean.text.hanzi_lm import default_model, seen_bigrams
 
 FTFY_CONFIG = ftfy.TextFixerConfig(
     fix_character_width=False,
@@ -67,20 +68,6 @@ _NON_ASCII_RUN = re.compile("[^\x00-\x7f]+")
 _ASCII_OR_FFFD = re.compile("[\x00-\x7f\ufffd]+")
 _CJK_CHAR = re.compile("[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
-# When the wrong decode replaced the last byte of a character with U+FFFD, the
-# first bytes of that character remain. In the punctuation blocks the lost byte
-# is guessed when the context says which mark it was; a hanzi is not guessed.
-_BRACKETS = {
-    b"\xe3\x80": (
-        (0x8A, 0x8B),
-        (0x90, 0x91),
-        (0x8C, 0x8D),
-        (0x8E, 0x8F),
-        (0x88, 0x89),
-    ),  # 《》【】「」『』〈〉
-    b"\xef\xbc": ((0x88, 0x89),),  # （）
-    b"\xe2\x80": ((0x9C, 0x9D), (0x98, 0x99)),  # “” ‘’
-}
 _LOOKAHEAD = 200
 
 
@@ -98,62 +85,65 @@ def _plausible_cjk(text: str) -> float:
     return plausibility(_ASCII_OR_FFFD.sub("", text), "zh")
 
 
+# What GB18030 makes of U+FFFD when re-encoding; the wrong decode's U+FFFD stood for bytes instead.
+_FFFD_GB = "\ufffd".encode("gb18030")
+
+
 def _original_bytes(mojibake: str) -> bytes:
     """The bytes GBK-decoded ``mojibake`` came from (a U+FFFD inside a run was a lone 0x80)."""
-    return b"\x80".join(part.encode("gb18030") for part in mojibake.split("\ufffd"))
+    return mojibake.encode("gb18030").replace(_FFFD_GB, b"\x80")
 
 
-def _guess_last_char(prefix: bytes, before: bytes, after: bytes) -> str | None:
-    """The punctuation mark whose UTF-8 bytes start with ``prefix`` (its last byte lost), or None.
+def _lost_last_byte(after: str) -> bool:
+    """Whether a U+FFFD ending a run, followed by ``after``, stood for a lost last byte of a character.
 
-    Only guesses with evidence: a closing bracket whose opening is open in
-    ``before``, an opening one whose closing follows in ``after``, a dash
-    between two numbers, a full stop at the end of a line.
+    Python's GB18030 decoder replaces one byte it cannot pair and resumes at
+    the next: a byte followed by an ASCII byte below 0x40 (digit, space,
+    punctuation, line break), by DEL, or by the end of the text. Before an
+    ASCII byte 0x40-0x7E (letters, ``@[]{}``) the pair would have been valid,
+    so there the U+FFFD was 0x80, the one byte that never leads.
     """
-    for opening, closing in _BRACKETS.get(prefix, ()):
-        open_mark, close_mark = prefix + bytes((opening,)), prefix + bytes((closing,))
-        if before.count(open_mark) > before.count(close_mark):
-            return close_mark.decode("utf-8")
-        close_at, open_at = after.find(close_mark), after.find(open_mark)
-        if close_at >= 0 and (open_at < 0 or close_at < open_at):
-            return open_mark.decode("utf-8")
-    if prefix in (b"\xe2\x80", b"\xef\xbc") and before[-1:].isdigit() and after[:1].isdigit():
-        return "—" if prefix == b"\xe2\x80" else "－"  # 0—24时, 2025－2029
-    if prefix == b"\xe3\x80" and after[:1] in (b"", b"\n", b"\r"):
-        return "。"
-    return None
+    return not after or after[0] < "\x40" or after[0] == "\x7f"
 
 
-def utf8_read_as_gbk(run: str, before: str = "", after: str = "") -> str | None:
+@dataclass(frozen=True, slots=True)
+class Utf8Reading:
+    """A run of UTF-8 read as GBK, reversed.
+
+    ``lost_prefix``: when the last byte was lost, the first bytes of the last character.
+    """
+
+    text: str
+    lost_prefix: bytes = b""
+
+
+def utf8_read_as_gbk(run: str, after: str = "") -> Utf8Reading | None:
     """Reverse UTF-8 bytes decoded as GBK/GB18030 in one run of non-ASCII text, or None.
 
-    A U+FFFD inside the run stands for a lone 0x80 byte (the one byte GB18030
-    cannot start with); one at the end of the run for the last byte of a
-    character followed by ASCII, which is guessed for punctuation
-    (:func:`_guess_last_char`, helped by the text ``before`` and ``after`` the
-    run) and otherwise left as U+FFFD.
+    A U+FFFD inside the run stands for a lone 0x80 byte; one at the end of the
+    run, when :func:`_lost_last_byte` says so for the text ``after`` it, for
+    the lost last byte of a character, whose first bytes are returned as
+    ``lost_prefix`` (the caller guesses the character or leaves U+FFFD).
     """
-    tail_lost = run.endswith("\ufffd")
-    data = _original_bytes(run[:-1] if tail_lost else run)
-    if not tail_lost:
+    lost = run.endswith("\ufffd") and _lost_last_byte(after)
+    data = _original_bytes(run[:-1] if lost else run)
+    if not lost:
         try:
-            return data.decode("utf-8")
+            return Utf8Reading(data.decode("utf-8"))
         except UnicodeDecodeError:
             return None
-    lead = max(data.rfind(bytes((b,))) for b in range(0xC2, 0xF5)) if data else -1
-    if lead < 0 or len(data) - lead >= 4:
-        return None
-    try:
-        head = data[:lead].decode("utf-8")
-    except UnicodeDecodeError:
+    lead = len(data) - 1
+    while lead >= 0 and 0x80 <= data[lead] <= 0xBF and len(data) - lead < 4:
+        lead -= 1
+    if lead < 0 or not 0xC2 <= data[lead] <= 0xF4:
         return None
     prefix = data[lead:]
-    if len(prefix) == 1 or (0xE0 <= prefix[0] < 0xF0 and len(prefix) == 2):
-        last = None
-        if len(prefix) == 2:
-            last = _guess_last_char(prefix, _original_bytes(before) + data[:lead], _original_bytes(after))
-        return head + (last or "\ufffd")
-    return None
+    if len(prefix) != (2 if data[lead] < 0xE0 else 3 if data[lead] < 0xF0 else 4) - 1:
+        return None
+    try:
+        return Utf8Reading(data[:lead].decode("utf-8"), prefix)
+    except UnicodeDecodeError:
+        return None
 
 
 def _recode(run: str, wrong: str, right: str) -> str | None:
@@ -163,51 +153,61 @@ def _recode(run: str, wrong: str, right: str) -> str | None:
         return None
 
 
-def _repair_cjk_run(run: str, before: str, after: str) -> tuple[str, str] | None:
-    """The best repair of one non-ASCII run read with the wrong CJK codec, with its kind.
+@dataclass(frozen=True, slots=True)
+class _RunRepair:
+    text: str
+    kind: str
+    lost_prefix: bytes = b""
+
+
+def _repair_cjk_run(run: str, after: str) -> _RunRepair | None:
+    """The best repair of one non-ASCII run read with the wrong CJK codec.
 
     Candidates are tried lazily: the run's own score is computed only once a
-    candidate decodes, and a UTF-8 reading of 8+ bytes that scores 0.9 is
+    candidate decodes, and a UTF-8 reading of 4+ characters that scores 0.9 is
     taken at once (valid UTF-8 hidden in GBK is strong evidence by itself).
     """
     plausible_before = None
     best = None
     candidates = (
-        (
-            "utf8-as-gbk",
-            lambda: utf8_read_as_gbk(run, before, after) if len(run.rstrip("\ufffd")) >= 2 else None,
-        ),
+        ("utf8-as-gbk", lambda: utf8_read_as_gbk(run, after) if len(run.rstrip("\ufffd")) >= 2 else None),
         # Two or three hanzi swapped between Big5 and GBK read as often as not like other words.
         ("big5-as-gbk", lambda: _recode(run, "gb18030", "big5hkscs") if len(run) >= 4 else None),
         ("gbk-as-big5", lambda: _recode(run, "big5hkscs", "gb18030") if len(run) >= 4 else None),
         ("utf8-as-big5", lambda: _recode(run, "big5hkscs", "utf-8") if len(run) >= 3 else None),
     )
     for kind, attempt in candidates:
-        fixed = attempt()
-        if not fixed or fixed == run:
+        result = attempt()
+        if not result:
             continue
-        plausible_after = _plausible_cjk(fixed)
+        repair = result if isinstance(result, _RunRepair) else _RunRepair(result, kind)
+        if isinstance(result, Utf8Reading):
+            repair = _RunRepair(result.text, kind, result.lost_prefix)
+        if not repair.text or (repair.text == run and not repair.lost_prefix):
+            continue
+        plausible_after = _plausible_cjk(repair.text)
         if plausible_after < 0.7:
             continue
         if plausible_before is None:
             plausible_before = _plausible_cjk(run)
         margin = 0.2 if kind.startswith("utf8") and len(run) >= 4 else 0.4
         if plausible_after >= plausible_before + margin and (best is None or plausible_after > best[0]):
-            best = (plausible_after, fixed, kind)
+            best = (plausible_after, repair)
             if kind == "utf8-as-gbk" and len(run) >= 4 and plausible_after >= 0.9:
                 break
-    return (best[1], best[2]) if best else None
+    return best[1] if best else None
 
 
-def _repair_short_utf8_run(run: str, before: str, after: str) -> tuple[str, str] | None:
+def _repair_short_utf8_run(run: str, after: str) -> _RunRepair | None:
     """In a document already shown to be UTF-8 read as GBK: a short run such as ``鏈�`` (月 + a digit)."""
-    fixed = utf8_read_as_gbk(run, before, after)
-    if fixed is None or fixed == run:
+    reading = utf8_read_as_gbk(run, after)
+    if reading is None or (reading.text == run and not reading.lost_prefix):
         return None
+    fixed = reading.text
     latin_char = len(fixed) == 1 and "\u00a0" <= fixed <= "\u024f"  # é, º, NBSP read as one hanzi
     if fixed.strip("\ufffd") and not latin_char and _plausible_cjk(fixed) < 0.7:
         return None
-    return fixed, "utf8-as-gbk"
+    return _RunRepair(fixed, "utf8-as-gbk", reading.lost_prefix)
 
 
 def _dense_in_rare(run: str) -> bool:
@@ -218,36 +218,62 @@ def _dense_in_rare(run: str) -> bool:
     return (rare >= 2 and rare >= 0.15 * len(run)) or (rare and len(run) <= 3)
 
 
-def _repair_cjk(text: str, fixes: list[Fix]) -> str:
+def _repair_cjk(text: str, fixes: list[Fix], guess_lost: bool) -> str:
     runs = [m for m in _NON_ASCII_RUN.finditer(text) if _dense_in_rare(m.group())]
-    repairs = {}
+    repairs: dict[int, tuple[re.Match[str], _RunRepair]] = {}
 
-    def around(m: re.Match[str]) -> tuple[str, str]:
-        return text[max(0, m.start() - _LOOKAHEAD) : m.start()], text[m.end() : m.end() + _LOOKAHEAD]
+    def after(m: re.Match[str]) -> str:
+        return text[m.end() : m.end() + 1]
 
     for m in runs:
-        result = _repair_cjk_run(m.group(), *around(m))
+        result = _repair_cjk_run(m.group(), after(m))
         if result:
             repairs[m.start()] = (m, result)
     # Once a document is shown to be UTF-8 read as GBK, its short runs are too.
-    if any(kind == "utf8-as-gbk" for _, (_, kind) in repairs.values()):
+    if any(r.kind == "utf8-as-gbk" for _, r in repairs.values()):
         for m in runs:
             if m.start() not in repairs:
-                result = _repair_short_utf8_run(m.group(), *around(m))
+                result = _repair_short_utf8_run(m.group(), after(m))
                 if result:
                     repairs[m.start()] = (m, result)
     if not repairs:
         return text
     out = []
+    holes = []  # (index in out, start in the repaired text, lost prefix)
     last = 0
+    length = 0
     for start in sorted(repairs):
-        m, (fixed, kind) = repairs[start]
+        m, repair = repairs[start]
         out.append(text[last:start])
-        fixes.append(Fix(kind, sum(map(len, out)), len(fixed)))
-        out.append(fixed)
+        length += len(out[-1])
+        fixes.append(Fix(repair.kind, length, len(repair.text) + bool(repair.lost_prefix)))
+        out.append(repair.text)
+        length += len(repair.text)
+        if repair.lost_prefix:
+            holes.append((len(out), length, repair.lost_prefix))
+            out.append("\ufffd")
+            length += 1
         last = m.end()
     out.append(text[last:])
+    if holes and guess_lost:
+        _guess_lost_chars(out, holes, fixes)
     return "".join(out)
+
+
+def _guess_lost_chars(out: list[str], holes: list[tuple[int, int, bytes]], fixes: list[Fix]) -> None:
+    """Replace each U+FFFD hole in ``out`` by the character the model finds likeliest."""
+    model = default_model()
+    repaired = "".join(out)
+    counts = CharCounts.of(repaired)
+    traditional = counts.traditional_only > counts.simplified_only
+    seen = seen_bigrams(repaired)
+    for index, start, prefix in holes:
+        before = repaired[max(0, start - _LOOKAHEAD) : start]
+        after = repaired[start + 1 : start + 1 + _LOOKAHEAD]
+        char = model.guess(prefix, before, after, traditional=traditional, seen=seen)
+        if char is not None:
+            out[index] = char
+            fixes.append(Fix("guessed-char", start, 1))
 
 
 def _repair_latin_span(span: str) -> tuple[str, str] | None:
@@ -305,14 +331,18 @@ def _fix_latin(text: str, fixes: list[Fix]) -> str:
     return "\n".join(lines)
 
 
-def repair_mojibake(text: str) -> tuple[str, list[Fix]]:
+def repair_mojibake(text: str, *, guess_lost: bool = True) -> tuple[str, list[Fix]]:
     """Repair every mojibake span of ``text``; return the text and the spans repaired.
 
-    Clean text (no gate matches) comes back as the same object, untouched.
+    ``guess_lost``: where the wrong decode lost the last byte of a character
+    (UTF-8 read as GBK with replacement), guess it from its first bytes and
+    the context (:mod:`vocclean.text.hanzi_lm`, a ``guessed-char`` fix);
+    otherwise leave U+FFFD. Clean text (no gate matches) comes back as the
+    same object, untouched.
     """
     fixes: list[Fix] = []
     if _latin_suspect(text):
         text = _fix_latin(text, fixes)
     if CJK_GATE.search(text):
-        text = _repair_cjk(text, fixes)
+        text = _repair_cjk(text, fixes, guess_lost)
     return text, fixes

