@@ -36,6 +36,7 @@ import orjson
 
 REPO = Path(__file__).resolve().parent.parent
 STORIES = REPO.parent / "shared" / "data" / "xwlb_cctv_news_zh" / "stories.jsonl.gz"
+TW_NEWS = REPO.parent / "shared" / "data" / "tw_news_covid_zh_hant"
 
 SERIES = (
     "国内联播快讯",
@@ -239,6 +240,34 @@ def run_dedup(records: list[dict], **options) -> dict[str, str]:
     return {rec.id: rec.annotations["cluster"] for rec in out}
 
 
+def tw_news_records() -> list[dict]:
+    """Every row of the tw_news CSVs: headline + body (the description when the body is empty)."""
+    import csv
+
+    rows = []
+    for path in sorted(TW_NEWS.glob("*.csv")):
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            for n, row in enumerate(csv.DictReader(f)):
+                text = row["TITLE"] + "\n" + (row["CONTENT"] or row["DESCRIPTION"])
+                rows.append({"id": f"{path.name}:{n}", "text": text, "link": row["LINK"]})
+    return rows
+
+
+def repeated_urls_found(rows: list[dict], predicted_cluster: dict[str, str]) -> tuple[int, int, int]:
+    """(URLs crawled more than once, of them wholly in one cluster, clusters spanning several URLs)."""
+    by_link: dict[str, set[str]] = defaultdict(set)
+    counts: dict[str, int] = defaultdict(int)
+    links_of_cluster: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        by_link[row["link"]].add(predicted_cluster[row["id"]])
+        counts[row["link"]] += 1
+        links_of_cluster[predicted_cluster[row["id"]]].add(row["link"])
+    repeated = [link for link, n in counts.items() if n > 1]
+    together = sum(1 for link in repeated if len(by_link[link]) == 1)
+    mixed = sum(1 for links in links_of_cluster.values() if len(links) > 1)
+    return len(repeated), together, mixed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--originals", type=int, default=3000)
@@ -266,6 +295,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n({seconds:.1f} s, options {options or 'default'})")
     for a, b, edits in missed_pairs(records, clusters)[: args.show_missed]:
         print(f"missed {a} {b}: {edits}")
+    if TW_NEWS.is_dir():
+        rows = tw_news_records()
+        repeated, together, mixed = repeated_urls_found(rows, run_dedup(rows, **options))
+        print("\n| tw_news rows | URLs crawled twice or more | found as one cluster ", end="")
+        print("| clusters spanning several URLs |")
+        print("|---|---|---|---|")
+        print(f"| {len(rows)} | {repeated} | {together} | {mixed} |")
     return 0
 
 

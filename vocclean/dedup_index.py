@@ -61,7 +61,15 @@ class GrowableArray:
 
 
 class SortedRuns:
-    """A multimap from uint32 keys to uint32 documents: sorted runs of ``key << 32 | doc``."""
+    """A multimap from uint32 keys to uint32 documents: sorted runs of ``key << 32 | doc``.
+
+    A new batch becomes a run; the last run is merged into the one before
+    while that one is less than ``MERGE_RATIO`` times its size, so there are
+    O(log n) runs, few of them large, and each merge is one linear merge of
+    two sorted arrays (plus a transient copy of one band only).
+    """
+
+    MERGE_RATIO = 8
 
     def __init__(self) -> None:
         self.runs: list[np.ndarray] = []
@@ -69,30 +77,40 @@ class SortedRuns:
     def add(self, keys: np.ndarray, docs: np.ndarray) -> None:
         if not len(keys):
             return
-        self.runs.append(np.sort((keys.astype(np.uint64) << _S32) | docs.astype(np.uint64)))
-        while len(self.runs) > 1 and len(self.runs[-2]) <= len(self.runs[-1]):
+        packed = keys.astype(np.uint64)
+        packed <<= _S32
+        packed |= docs.astype(np.uint64)
+        packed.sort()
+        self.runs.append(packed)
+        while len(self.runs) > 1 and len(self.runs[-2]) < self.MERGE_RATIO * len(self.runs[-1]):
             newer, older = self.runs.pop(), self.runs.pop()
-            self.runs.append(np.sort(np.concatenate([older, newer])))
+            merged = np.concatenate([older, newer])
+            del older, newer
+            merged.sort(kind="stable")  # two sorted runs: one linear merge
+            self.runs.append(merged)
 
     def lookup(self, keys: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
         """(query position, document) for stored entries equal to each key, at most ``limit`` per run.
 
-        Within one key, the earliest documents come first.
+        Within one key, the earliest documents come first. Sorted ``keys``
+        are looked up fastest.
         """
         low = keys.astype(np.uint64) << _S32
-        high = low | _LOW32
         positions, docs = [], []
         for run in self.runs:
-            start = np.searchsorted(run, low, side="left")
-            counts = np.minimum(np.searchsorted(run, high, side="right") - start, limit)
-            hit = np.flatnonzero(counts)
-            if not len(hit):
-                continue
-            counts = counts[hit]
-            query = np.repeat(hit, counts)
-            first = np.repeat(start[hit] - np.cumsum(counts) + counts, counts)
-            docs.append((run[first + np.arange(len(query))] & _LOW32).astype(np.int64))
-            positions.append(query)
+            at = np.searchsorted(run, low)
+            query = np.flatnonzero(at < len(run))
+            at = at[query]
+            for _ in range(limit):
+                same = (run[at] >> _S32) == (low[query] >> _S32)
+                query, at = query[same], at[same]
+                if not len(query):
+                    break
+                positions.append(query)
+                docs.append((run[at] & _LOW32).astype(np.int64))
+                at = at + 1
+                inside = at < len(run)
+                query, at = query[inside], at[inside]
         if not positions:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(positions), np.concatenate(docs)
@@ -188,6 +206,37 @@ class ShingleStore:
     @property
     def nbytes(self) -> int:
         return self._ends.nbytes
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class SignatureFile:
+    """Fixed-width uint16 rows per document in a temporary file.
+
+    Holds the low 16 bits of each MinHash bin: enough to estimate a pair's
+    similarity (a false agreement costs 1/65536 per bin), at half the size.
+    """
+
+    def __init__(self, width: int, directory: str | None = None) -> None:
+        self.width = width
+        self._file = tempfile.TemporaryFile(dir=directory, buffering=0)
+        self._rows = 0
+
+    def append(self, rows: np.ndarray) -> None:
+        self._file.write(rows.astype(np.uint16).tobytes())
+        self._rows += len(rows)
+
+    def read(self, docs: Sequence[int]) -> np.ndarray:
+        """The rows of ``docs``, shape (len(docs), width), uint16."""
+        size = 2 * self.width
+        fd = self._file.fileno()
+        data = b"".join(os.pread(fd, size, size * doc) for doc in docs)
+        return np.frombuffer(data, dtype=np.uint16).reshape(len(docs), self.width)
+
+    @property
+    def disk_bytes(self) -> int:
+        return 2 * self.width * self._rows
 
     def close(self) -> None:
         self._file.close()

@@ -25,25 +25,45 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vocclean.dedup_index import GrowableArray, IdTable, KeyIndex, ShingleStore, SortedRuns, UnionFind
-from vocclean.text.minhash import band_keys, distinct_values, jaccard, leading, lsh_params, signatures
+from vocclean.dedup_index import (
+    GrowableArray,
+    IdTable,
+    KeyIndex,
+    ShingleStore,
+    SignatureFile,
+    SortedRuns,
+    UnionFind,
+)
+from vocclean.text.minhash import (
+    band_keys,
+    distinct_values,
+    jaccard,
+    leading,
+    lsh_params,
+    signatures,
+    text_index,
+)
 from vocclean.text.shingles import Shingler
+
+PER_KEY = 8  # documents taken per band key per run: the earliest, so roots come first
+PER_CLUSTER = 3  # candidates kept per known cluster of a new text
 
 
 @dataclass(frozen=True, slots=True)
 class FinderParams:
     """Settings of a duplicate search; ``bands``/``rows`` of 0 are derived from the threshold."""
 
-    threshold: float = 0.5
+    threshold: float = 0.6
     num_perm: int = 128
     ngram: int = 5
     bands: int = 0
     rows: int = 0
     lead_shingles: int = 256
     lead_threshold: float = 0.9
-    lead_bands: int = 4
-    lead_rows: int = 4
+    lead_bands: int = 6
+    lead_rows: int = 8
     max_candidates: int = 100
+    estimate_margin: float = 0.2
 
     def lsh(self) -> tuple[int, int]:
         if self.bands and self.rows:
@@ -79,10 +99,11 @@ class DuplicateFinder:
         self.canonical = GrowableArray(np.int32)  # first document with the same exact key
         self.similarity = GrowableArray(np.float32)  # to the root it joined (streaming mode)
         self.exact_keys = KeyIndex()
-        lead_bands = params.lead_bands if params.lead_threshold > 0 else 0
-        self.band_runs = [SortedRuns() for _ in range(self.bands + lead_bands)]
+        self.lead_bands = params.lead_bands if params.lead_threshold > 0 else 0
+        self.band_runs = [SortedRuns() for _ in range(self.bands + self.lead_bands)]
         self.full_sets = ShingleStore(tmp_dir)
         self.lead_sets = ShingleStore(tmp_dir)
+        self.signature_file = SignatureFile(params.num_perm, tmp_dir)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -90,10 +111,12 @@ class DuplicateFinder:
     def close(self) -> None:
         self.full_sets.close()
         self.lead_sets.close()
+        self.signature_file.close()
 
     def add(self, ids: Sequence[str], texts: Sequence[str]) -> range:
         """Index a batch; returns the numbers given to its documents."""
         base, count = len(self), len(texts)
+        p = self.params
         batch = self.shingler.batch(texts)
         self.ids.extend(ids)
         self.clusters.add(count)
@@ -102,15 +125,36 @@ class DuplicateFinder:
         canonical = self._exact_matches(batch.keys, docs)
         self.canonical.extend(canonical)
         fresh = (canonical == docs) & (batch.keys != 0)
-        self._store_sets(batch.hashes, batch.offsets, fresh)
-        candidates = self._candidates(batch.hashes, batch.offsets, fresh, docs)
-        for p in range(count):
-            if batch.keys[p] == 0:
+
+        texts_of = text_index(batch.offsets)
+        full, full_counts = distinct_values(batch.hashes, batch.offsets, texts_of)
+        full_offsets = np.concatenate(([0], np.cumsum(full_counts)))
+        lead, lead_offsets = leading(batch.hashes, batch.offsets, p.lead_shingles)
+        lead_counts = np.diff(lead_offsets)
+        self.full_sets.append(full[np.repeat(fresh, full_counts)], np.where(fresh, full_counts, 0))
+        # A text within the opening length has its opening in full_sets already.
+        long_fresh = fresh & (np.diff(batch.offsets) > p.lead_shingles)
+        self.lead_sets.append(lead[np.repeat(long_fresh, lead_counts)], np.where(long_fresh, lead_counts, 0))
+        sig = signatures(batch.hashes, batch.offsets, p.num_perm, texts_of)
+        self.signature_file.append(sig)
+        keys = band_keys(sig, self.bands, self.rows)
+        if self.lead_bands:
+            lead_sig = signatures(lead, lead_offsets, p.lead_bands * p.lead_rows)
+            keys = np.concatenate([keys, band_keys(lead_sig, p.lead_bands, p.lead_rows)], axis=1)
+        candidates = self._candidates(keys, fresh, docs, sig)
+
+        for i in range(count):
+            doc = base + i
+            if batch.keys[i] == 0:
                 self.stats["skipped/no_text"] += 1
-            elif canonical[p] != docs[p]:
-                self._join_exact(int(docs[p]), int(canonical[p]))
-            else:
-                self._join_near(int(docs[p]), candidates.get(p, ()))
+            elif canonical[i] != doc:
+                self._join_exact(doc, int(canonical[i]))
+            elif i in candidates:
+                mine = (
+                    full[full_offsets[i] : full_offsets[i + 1]],
+                    lead[lead_offsets[i] : lead_offsets[i + 1]],
+                )
+                self._join_near(doc, mine, *candidates[i])
         return range(base, base + count)
 
     def _exact_matches(self, keys: np.ndarray, docs: np.ndarray) -> np.ndarray:
@@ -128,60 +172,85 @@ class DuplicateFinder:
         canonical[with_text] = owner[inverse]
         return canonical
 
-    def _store_sets(self, hashes: np.ndarray, offsets: np.ndarray, fresh: np.ndarray) -> None:
-        """Write the distinct shingle values (whole text and lead) of the new texts."""
-        for store, (h, o) in (
-            (self.full_sets, (hashes, offsets)),
-            (self.lead_sets, leading(hashes, offsets, self.params.lead_shingles)),
-        ):
-            values, counts = distinct_values(h, o)
-            keep = np.repeat(fresh, counts)
-            store.append(values[keep], np.where(fresh, counts, 0))
-
     def _candidates(
-        self, hashes: np.ndarray, offsets: np.ndarray, fresh: np.ndarray, docs: np.ndarray
-    ) -> dict[int, list[int]]:
-        """Earlier documents sharing a band with each new text: {batch position: [documents]}."""
+        self, keys: np.ndarray, fresh: np.ndarray, docs: np.ndarray, sig: np.ndarray
+    ) -> dict[int, tuple[list[int], set[int]]]:
+        """Earlier documents worth verifying for each new text of the batch.
+
+        {batch position: (earlier documents, those that also share an opening band)}.
+        A pair that shares a band is dropped here only when its MinHash
+        estimate is far below the threshold (``estimate_margin``, several
+        standard deviations); the rest are verified exactly one by one.
+        """
         rows = np.flatnonzero(fresh)
         if not len(rows):
             return {}
-        p = self.params
-        sig = signatures(hashes, offsets, p.num_perm)[rows]
-        keys = [band_keys(sig, self.bands, self.rows)]
-        if len(self.band_runs) > self.bands:
-            lead_h, lead_o = leading(hashes, offsets, p.lead_shingles)
-            lead_sig = signatures(lead_h, lead_o, p.lead_bands * p.lead_rows)[rows]
-            keys.append(band_keys(lead_sig, p.lead_bands, p.lead_rows))
-        all_keys = np.concatenate(keys, axis=1)
-        later, earlier = [], []
+        limit = PER_KEY
+        found: list[np.ndarray] = []
+        found_by_lead: list[np.ndarray] = []
         for band, runs in enumerate(self.band_runs):
-            column = all_keys[:, band]
-            q, d = runs.lookup(column, p.max_candidates)
-            later.append(rows[q])
-            earlier.append(d)
+            column = keys[rows, band]
             order = np.argsort(column, kind="stable")
             ordered = column[order]
-            for step in range(1, min(p.max_candidates, len(order)) + 1):
+            out = found if band < self.bands else found_by_lead
+            query, earlier = runs.lookup(ordered, limit)
+            out.append(_pack(rows[order[query]], earlier))
+            for step in range(1, min(limit, len(order)) + 1):
                 same = np.flatnonzero(ordered[step:] == ordered[:-step])
                 if not len(same):
                     break
-                later.append(rows[order[same + step]])
-                earlier.append(docs[rows[order[same]]])
-            runs.add(column, docs[rows])
-        pairs = np.unique(
-            (np.concatenate(later).astype(np.uint64) << np.uint64(32))
-            | np.concatenate(earlier).astype(np.uint64)
-        )
+                out.append(_pack(rows[order[same + step]], docs[rows[order[same]]]))
+            runs.add(ordered, docs[rows[order]])
+        lead_pairs = np.unique(np.concatenate(found_by_lead)) if found_by_lead else np.zeros(0, np.uint64)
+        pairs = np.unique(np.concatenate([*found, lead_pairs]))
         self.stats["lsh/candidate_pairs"] += len(pairs)
         if not len(pairs):
             return {}
-        positions = (pairs >> np.uint64(32)).astype(np.int64)
-        found = (pairs & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        cuts = np.flatnonzero(np.diff(positions)) + 1
-        return {
-            int(pos[0]): group.tolist()
-            for pos, group in zip(np.split(positions, cuts), np.split(found, cuts), strict=True)
-        }
+        by_lead = np.isin(pairs, lead_pairs, assume_unique=True)
+        pairs, by_lead = self._few_per_cluster(pairs, by_lead)
+        position, earlier = _unpack(pairs)
+        estimate = self._estimates(sig, position, earlier, int(docs[0]))
+        worth = by_lead | (estimate >= self.params.threshold - self.params.estimate_margin)
+        self.stats["lsh/dropped_by_estimate"] += int(np.count_nonzero(~worth))
+        candidates: dict[int, tuple[list[int], set[int]]] = {}
+        for pos, doc, lead_match in zip(
+            position[worth].tolist(), earlier[worth].tolist(), by_lead[worth].tolist(), strict=True
+        ):
+            entry = candidates.setdefault(pos, ([], set()))
+            entry[0].append(doc)
+            if lead_match:
+                entry[1].add(doc)
+        return candidates
+
+    def _few_per_cluster(self, pairs: np.ndarray, by_lead: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Keep at most PER_CLUSTER candidates (the earliest) of one new text in one known cluster.
+
+        A large cluster of copies shares bands with every new copy; verifying
+        against a few of its members decides as well as against all of them.
+        """
+        position, earlier = _unpack(pairs)
+        roots = self.clusters.parent.view[earlier].astype(np.int64)
+        while True:  # vectorised find (trees are shallow)
+            up = self.clusters.parent.view[roots].astype(np.int64)
+            if np.array_equal(up, roots):
+                break
+            roots = up
+        order = np.lexsort((earlier, roots, position))
+        group = position[order] * (len(self) + 1) + roots[order]
+        rank = np.arange(len(order)) - np.searchsorted(group, group)
+        keep = np.sort(order[rank < PER_CLUSTER])
+        return pairs[keep], by_lead[keep]
+
+    def _estimates(self, sig: np.ndarray, position: np.ndarray, earlier: np.ndarray, base: int) -> np.ndarray:
+        """MinHash estimates of the Jaccard similarity of each candidate pair."""
+        sig = sig.astype(np.uint16)
+        other = np.empty((len(earlier), sig.shape[1]), dtype=np.uint16)
+        in_batch = earlier >= base
+        other[in_batch] = sig[earlier[in_batch] - base]
+        before = np.flatnonzero(~in_batch)
+        if len(before):
+            other[before] = self.signature_file.read(earlier[before].tolist())
+        return np.count_nonzero(sig[position] == other, axis=1) / sig.shape[1]
 
     def _join_exact(self, doc: int, twin: int) -> None:
         root = self.clusters.find(twin)
@@ -191,13 +260,12 @@ class DuplicateFinder:
             self.clusters.parent.view[doc] = root
         self.similarity.view[doc] = 1.0 if twin == root else self.similarity.view[twin]
 
-    def _join_near(self, doc: int, candidates: Sequence[int]) -> None:
-        if not candidates:
-            return
+    def _join_near(
+        self, doc: int, mine: tuple[np.ndarray, np.ndarray], candidates: list[int], by_lead: set[int]
+    ) -> None:
         by_root = sorted((self.clusters.find(c), c) for c in candidates)
         joined: set[int] = set()
         budget = self.params.max_candidates
-        mine = self.full_sets.get(doc), self.lead_sets.get(doc)
         for root, candidate in by_root:
             if root in joined:
                 continue
@@ -205,7 +273,7 @@ class DuplicateFinder:
                 self.stats["lsh/capped_documents"] += 1
                 return
             budget -= 1
-            similarity = self._verify(mine, candidate)
+            similarity = self._verify(mine, candidate, candidate in by_lead)
             if similarity is None:
                 continue
             joined.add(root)
@@ -217,16 +285,24 @@ class DuplicateFinder:
                 return
             self.clusters.union(doc, root)
 
-    def _verify(self, mine: tuple[np.ndarray, np.ndarray], other: int) -> float | None:
-        """The Jaccard similarity of two texts when they are near duplicates, else None."""
+    def _verify(self, mine: tuple[np.ndarray, np.ndarray], other: int, lead_band: bool) -> float | None:
+        """The Jaccard similarity of two texts when they are near duplicates, else None.
+
+        Near duplicates: the whole shingle sets reach ``threshold``, or (for
+        pairs that share an opening band) the openings reach ``lead_threshold``.
+        """
         self.stats["lsh/verified_pairs"] += 1
         similarity = jaccard(mine[0], self.full_sets.get(other))
         if similarity >= self.params.threshold:
             return similarity
-        lead_threshold = self.params.lead_threshold
-        if lead_threshold > 0 and jaccard(mine[1], self.lead_sets.get(other)) >= lead_threshold:
-            self.stats["lsh/lead_matches"] += 1
-            return similarity
+        if lead_band:
+            theirs = self.lead_sets.get(other)
+            if not len(theirs):  # a short text: its opening is the whole text
+                theirs = self.full_sets.get(other)
+            opening = jaccard(np.unique(mine[1]), np.unique(theirs))
+            if opening >= self.params.lead_threshold:
+                self.stats["lsh/opening_matches"] += 1
+                return similarity
         return None
 
     def relation(self, doc: int, keeper: int) -> tuple[str, float]:
@@ -249,3 +325,11 @@ class DuplicateFinder:
             + self.similarity.nbytes,
             "shingle_file_offsets": self.full_sets.nbytes + self.lead_sets.nbytes,
         }
+
+
+def _pack(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    return (later.astype(np.uint64) << np.uint64(32)) | earlier.astype(np.uint64)
+
+
+def _unpack(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return (pairs >> np.uint64(32)).astype(np.int64), (pairs & np.uint64(0xFFFFFFFF)).astype(np.int64)

@@ -19,7 +19,7 @@ def _check_keep(_ctx: click.Context, _param: click.Parameter, value: str) -> str
 @click.option(
     "--threshold",
     type=click.FloatRange(0.0, 1.0, min_open=True),
-    default=0.5,
+    default=0.6,
     show_default=True,
     help="Near duplicates: Jaccard similarity of the shingle sets, verified on every candidate pair.",
 )

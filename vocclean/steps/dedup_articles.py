@@ -34,7 +34,7 @@ from vocclean.text.shingles import Shingler
 
 __all__ = ["DedupArticles", "parse_keep"]
 
-DEFAULT_BATCH = 1000
+DEFAULT_BATCH = 2000
 
 
 def parse_keep(keep: str) -> tuple[str, str | None]:
@@ -62,7 +62,7 @@ class DedupArticles(Step):
 
     Options (keyword, with defaults):
 
-    - ``threshold`` (0.5): Jaccard similarity of the shingle sets from which
+    - ``threshold`` (0.6): Jaccard similarity of the shingle sets from which
       two texts are near duplicates (verified exactly on every candidate pair).
     - ``num_perm`` (128): MinHash permutations.
     - ``ngram`` (5): units per shingle (a unit is a hanzi or a Latin word).
@@ -84,7 +84,7 @@ class DedupArticles(Step):
     def __init__(
         self,
         *,
-        threshold: float = 0.5,
+        threshold: float = 0.6,
         num_perm: int = 128,
         ngram: int = 5,
         bands: int = 0,
@@ -109,10 +109,10 @@ class DedupArticles(Step):
             max_candidates=max_candidates,
         )
         bands_rows = self.params.lsh()
-        if bands_rows[0] * bands_rows[1] > num_perm or batch_size < 1:
-            raise ValueError(
-                f"invalid settings: {bands_rows[0]} bands of {bands_rows[1]} rows, batch {batch_size}"
-            )
+        if not 1 <= bands_rows[0] * bands_rows[1] <= num_perm:
+            raise ValueError(f"{num_perm} permutations cannot make {bands_rows[0]} bands")
+        if batch_size < 1 or not 0 < threshold <= 1:
+            raise ValueError(f"invalid batch size {batch_size} or threshold {threshold}")
         self.keep = keep
         self.clusters_path = Path(clusters) if clusters is not None else None
         self.mark_only = mark_only

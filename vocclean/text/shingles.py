@@ -18,7 +18,6 @@ they do not change between runs.
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,8 +29,6 @@ import opencc
 # (plane 14 tags, private use planes) is a separator.
 TABLE_SIZE = 0x32400
 SEPARATOR, SINGLE, WORD = 0, 1, 2
-_CLASS_SHIFT = 24
-_CP_MASK = np.uint32((1 << _CLASS_SHIFT) - 1)
 
 # Scripts written without spaces, where each character is a unit.
 _SINGLE_RANGES = (
@@ -50,14 +47,34 @@ _SINGLE_RANGES = (
 )
 _HANZI_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0x20000, TABLE_SIZE - 1))
 
+_U16 = np.uint32(16)
+_U13 = np.uint32(13)
+_F1 = np.uint32(0x85EBCA6B)
+_F2 = np.uint32(0xC2B2AE35)
+_CHAR_SEED = np.uint32(0x9E3779B1)
+_WORD_BASE = np.uint32(0x01000193)  # multiplier between the letters of a word
+_WORD_BASE_INVERSE = np.uint32(pow(0x01000193, -1, 2**32))
+_KEY_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd, so invertible mod 2**64
+_KEY_BASE_INVERSE = np.uint64(pow(0x9E3779B97F4A7C15, -1, 2**64))
+# One odd multiplier per position in a shingle (enough for --ngram up to 32).
+_POSITION_MULTIPLIERS = np.random.default_rng(20240611).integers(
+    0, 2**31, size=32, dtype=np.uint32
+) * np.uint32(2) + np.uint32(1)
+
+
+def fmix32(x: np.ndarray) -> np.ndarray:
+    """murmur3's 32-bit finaliser, in place on a uint32 array (which it returns)."""
+    x ^= x >> _U16
+    x *= _F1
+    x ^= x >> _U13
+    x *= _F2
+    x ^= x >> _U16
+    return x
+
+
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
-_WORD_BASE = np.uint64(0x9E3779B97F4A7C15)  # polynomial base for the letters of a word
-# One odd multiplier per position in a shingle (enough for --ngram up to 32).
-_POSITION_MULTIPLIERS = np.random.default_rng(20240611).integers(
-    1, 2**63, size=32, dtype=np.uint64
-) * np.uint64(2) + np.uint64(1)
 
 
 def fmix64(x: np.ndarray) -> np.ndarray:
@@ -73,14 +90,14 @@ def _in_ranges(cp: int, ranges: tuple[tuple[int, int], ...]) -> bool:
     return any(lo <= cp <= hi for lo, hi in ranges)
 
 
-def build_fold_table() -> np.ndarray:
-    """The codepoint table: folded codepoint in the low 24 bits, unit class above.
+def build_fold_table() -> tuple[np.ndarray, np.ndarray]:
+    """(folded codepoint, unit class) for every codepoint below TABLE_SIZE.
 
     NFKC and lower case (when they give one character), then opencc t2s for
     hanzi, one character at a time so that no phrase rule depends on context.
     """
     folded = np.zeros(TABLE_SIZE, dtype=np.uint32)
-    classes = np.zeros(TABLE_SIZE, dtype=np.uint32)
+    classes = np.zeros(TABLE_SIZE, dtype=np.uint8)
     for cp in range(TABLE_SIZE):
         if 0xD800 <= cp <= 0xDFFF:
             continue
@@ -105,18 +122,18 @@ def build_fold_table() -> np.ndarray:
         for i, s in zip(hanzi, simplified, strict=True):
             if len(s) == 1:
                 folded[i] = ord(s)
-    return folded | (classes << np.uint32(_CLASS_SHIFT))
+    return folded, classes
 
 
 @dataclass(frozen=True, slots=True)
 class ShingleBatch:
-    """Shingle hashes of a batch of texts, concatenated.
+    """Shingle hashes (uint32) of a batch of texts, concatenated.
 
     ``hashes[offsets[i]:offsets[i + 1]]`` are text i's shingle hashes in text
     order (repeats included); a text with fewer units than ``ngram`` has one
-    shingle (all its units); a text with no unit has none. ``keys[i]`` is an
-    8-byte digest of the unit sequence (the exact-duplicate key), 0 for a
-    text with no unit.
+    shingle (all its units); a text with no unit has none. ``keys[i]`` is a
+    64-bit hash of the unit sequence (the exact-duplicate key), 0 for a text
+    with no unit.
     """
 
     hashes: np.ndarray
@@ -141,44 +158,86 @@ class Shingler:
         if not 1 <= ngram <= len(_POSITION_MULTIPLIERS):
             raise ValueError(f"ngram must be between 1 and {len(_POSITION_MULTIPLIERS)}, not {ngram}")
         self.ngram = ngram
-        self.table = build_fold_table()
-        self._powers = np.ones(1, dtype=np.uint64)
+        folded, classes = build_fold_table()
+        # Tables over all of Unicode, so that lookups need no bounds check:
+        # the class (0 beyond TABLE_SIZE: a separator) and a random 32-bit
+        # value of the folded character.
+        self.folded = folded
+        self.classes = np.zeros(0x110000, dtype=np.uint8)
+        self.classes[:TABLE_SIZE] = classes
+        self.char_values = np.zeros(0x110000, dtype=np.uint32)
+        self.char_values[:TABLE_SIZE] = fmix32(folded * _CHAR_SEED + np.uint32(1))
+        self._key_base_powers = self._key_inverse_powers = np.zeros(0, dtype=np.uint64)
+        self._base_powers = self._inverse_powers = np.zeros(0, dtype=np.uint32)
 
-    def _word_powers(self, length: int) -> np.ndarray:
-        if len(self._powers) < length:
-            steps = np.full(max(length, 2 * len(self._powers)), _WORD_BASE, dtype=np.uint64)
+    def _key_powers(self, length: int) -> tuple[np.ndarray, np.ndarray]:
+        """Powers of the 64-bit key base and of its inverse, for positions below ``length``."""
+        if len(self._key_base_powers) < length:
+            size = max(length, 2 * len(self._key_base_powers), 1 << 16)
+            steps = np.full(size, _KEY_BASE, dtype=np.uint64)
             steps[0] = 1
-            self._powers = np.cumprod(steps, dtype=np.uint64)
-        return self._powers
+            self._key_base_powers = np.cumprod(steps, dtype=np.uint64)
+            steps[1:] = _KEY_BASE_INVERSE
+            self._key_inverse_powers = np.cumprod(steps, dtype=np.uint64)
+        return self._key_base_powers, self._key_inverse_powers
 
     def units(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Unit hashes (uint64) of all texts, concatenated, and each text's unit offsets."""
-        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-        char_offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+        """Unit hashes (uint32) of all texts, concatenated, and each text's unit offsets."""
+        n_texts = len(texts)
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n_texts)
+        char_offsets = np.zeros(n_texts + 1, dtype=np.int64)
         np.cumsum(lengths, out=char_offsets[1:])
         codepoints = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
-        entries = self.table[np.minimum(codepoints, TABLE_SIZE - 1)]
-        classes = entries >> np.uint32(_CLASS_SHIFT)
-        is_word = classes == WORD
+        classes = self.classes[codepoints]
         # A unit starts at every single character and at the first letter of a
         # word; a word also ends at a text boundary.
-        continues_word = np.zeros(len(entries), dtype=bool)
-        continues_word[1:] = is_word[1:] & is_word[:-1]
+        is_word = classes == WORD
+        continues_word = np.zeros(len(classes), dtype=bool)
+        np.logical_and(is_word[1:], is_word[:-1], out=continues_word[1:])
         continues_word[char_offsets[:-1][lengths > 0]] = False
         kept = classes != SEPARATOR
-        kept_before = np.concatenate(([0], np.cumsum(kept, dtype=np.int64)))
-        kept_offsets = kept_before[char_offsets]
-        values = (entries[kept] & _CP_MASK).astype(np.uint64)
+        kept_counts = np.zeros(n_texts, dtype=np.int64)
+        nonempty = np.flatnonzero(lengths)
+        if len(nonempty):
+            kept_counts[nonempty] = np.add.reduceat(kept, char_offsets[nonempty], dtype=np.int64)
+        kept_offsets = np.zeros(n_texts + 1, dtype=np.int64)
+        np.cumsum(kept_counts, out=kept_offsets[1:])
+        values = self.char_values[codepoints[kept]]
         starts = np.flatnonzero(~continues_word[kept])
-        if len(starts) < len(values):  # some words longer than one letter
-            unit_index = np.cumsum(~continues_word[kept], dtype=np.int64) - 1
-            position = np.arange(len(values), dtype=np.int64) - starts[unit_index]
-            values = values * self._word_powers(int(position.max()) + 1)[position]
-            raw = np.add.reduceat(values, starts) if len(starts) else values[:0]
-        else:
-            raw = values
+        # When every unit is one character, a unit's hash is its character's value.
+        units = values if len(starts) == len(values) else self._word_units(values, starts)
         unit_offsets = np.searchsorted(starts, kept_offsets)
-        return fmix64(raw), unit_offsets
+        return units, unit_offsets
+
+    def _powers(self, length: int) -> tuple[np.ndarray, np.ndarray]:
+        """Powers of the word base and of its inverse mod 2**32, for positions below ``length``."""
+        if len(self._base_powers) < length:
+            size = max(length, 2 * len(self._base_powers), 1 << 16)
+            steps = np.full(size, _WORD_BASE, dtype=np.uint32)
+            steps[0] = 1
+            self._base_powers = np.cumprod(steps, dtype=np.uint32)
+            steps[1:] = _WORD_BASE_INVERSE
+            self._inverse_powers = np.cumprod(steps, dtype=np.uint32)
+        return self._base_powers, self._inverse_powers
+
+    def _word_units(self, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Unit hashes when some units are words of several letters.
+
+        A unit's hash is the polynomial sum(letter value * base**k) of its
+        letters, read off prefix sums over the whole batch (multiplied back by
+        the inverse power of its start), so there is no loop over letters; a
+        one-letter unit keeps its letter's value.
+        """
+        powers, inverse = self._powers(len(values) + 1)
+        prefix = np.zeros(len(values) + 1, dtype=np.uint32)
+        np.cumsum(values * powers[: len(values)], out=prefix[1:])
+        lengths = np.diff(starts, append=len(values))
+        units = prefix[starts + lengths]
+        units -= prefix[starts]
+        units *= inverse[starts]
+        words = np.flatnonzero(lengths > 1)
+        units[words] = fmix32(units[words] + lengths[words].astype(np.uint32))
+        return units
 
     def batch(self, texts: Sequence[str]) -> ShingleBatch:
         """Shingle hashes and exact keys for every text of ``texts``."""
@@ -187,31 +246,49 @@ class Shingler:
         counts = np.diff(unit_offsets)
         total = len(units)
         rolled = units * _POSITION_MULTIPLIERS[0]
-        for k in range(1, n):
-            rolled[: total - k] += units[k:] * _POSITION_MULTIPLIERS[k]
+        scratch = np.empty_like(rolled)
+        for k in range(1, min(n, total)):
+            np.multiply(units[k:], _POSITION_MULTIPLIERS[k], out=scratch[: total - k])
+            rolled[: total - k] += scratch[: total - k]
         # Shingles that would run past the end of their text are dropped,
         # except that a text shorter than n units keeps one shingle of all its units.
         valid = np.ones(total, dtype=bool)
         tail = unit_offsets[1:, None] - np.arange(1, n, dtype=np.int64)[None, :]
-        in_text = tail >= unit_offsets[:-1, None]
-        valid[tail[in_text]] = False
-        short = np.flatnonzero((counts > 0) & (counts < n))
-        for i in short:  # rare: texts of fewer than n units
+        valid[tail[tail >= unit_offsets[:-1, None]]] = False
+        for i in np.flatnonzero((counts > 0) & (counts < n)):  # rare: texts of fewer than n units
             lo, hi = unit_offsets[i], unit_offsets[i + 1]
-            rolled[lo] = np.sum(units[lo:hi] * _POSITION_MULTIPLIERS[: hi - lo], dtype=np.uint64)
+            rolled[lo] = np.sum(units[lo:hi] * _POSITION_MULTIPLIERS[: hi - lo], dtype=np.uint32)
             valid[lo] = True
-        hashes = fmix64(rolled[valid])
+        hashes = fmix32(rolled[valid])
         shingle_counts = np.where(counts >= n, counts - n + 1, np.minimum(counts, 1))
         offsets = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum(shingle_counts, out=offsets[1:])
-        keys = np.zeros(len(texts), dtype=np.uint64)
-        for i in np.flatnonzero(counts):
-            digest = hashlib.blake2b(units[unit_offsets[i] : unit_offsets[i + 1]].tobytes(), digest_size=8)
-            keys[i] = int.from_bytes(digest.digest(), "little") or 1
-        return ShingleBatch(hashes, offsets, keys, counts)
+        return ShingleBatch(hashes, offsets, self._exact_keys(units, unit_offsets, counts), counts)
+
+    def _exact_keys(self, units: np.ndarray, unit_offsets: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """A 64-bit polynomial hash of each text's unit sequence, then mixed; 0 for an empty text.
+
+        sum(unit * B**(i - start)) is read off a batch-wide sum weighted by
+        B**i, multiplied back by the inverse power of the text's start.
+        """
+        keys = np.zeros(len(counts), dtype=np.uint64)
+        nonempty = np.flatnonzero(counts)
+        if not len(nonempty):
+            return keys
+        powers, inverse = self._key_powers(len(units))
+        weighted = units.astype(np.uint64)
+        weighted *= powers[: len(units)]
+        starts = unit_offsets[nonempty]
+        sums = np.add.reduceat(weighted, starts)
+        sums *= inverse[starts]
+        sums += counts[nonempty].astype(np.uint64)
+        mixed = fmix64(sums)
+        mixed[mixed == 0] = 1  # 0 means "no text"
+        keys[nonempty] = mixed
+        return keys
 
 
-def unit_strings(text: str, table: np.ndarray) -> list[str]:
+def unit_strings(text: str, shingler: Shingler) -> list[str]:
     """The folded units of ``text`` as strings: the pure-Python reference of ``Shingler.units``.
 
     Slow (a loop per character); for tests and for baselines that need
@@ -220,16 +297,16 @@ def unit_strings(text: str, table: np.ndarray) -> list[str]:
     units: list[str] = []
     word: list[str] = []
     for ch in text:
-        entry = int(table[min(ord(ch), TABLE_SIZE - 1)])
-        cls, folded = entry >> _CLASS_SHIFT, chr(entry & int(_CP_MASK))
+        cp = ord(ch)
+        cls = int(shingler.classes[cp])
         if cls == WORD:
-            word.append(folded)
+            word.append(chr(int(shingler.folded[cp])))
             continue
         if word:
             units.append("".join(word))
             word = []
         if cls == SINGLE:
-            units.append(folded)
+            units.append(chr(int(shingler.folded[cp])))
     if word:
         units.append("".join(word))
     return units

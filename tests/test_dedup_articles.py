@@ -1,0 +1,220 @@
+"""dedup-articles as a step and a command: which copy is kept, what is said about the others."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import REPO
+from vocclean.cli.dedup_articles import dedup_articles_command
+from vocclean.record import Record
+from vocclean.runner import RunOptions, run
+from vocclean.steps.dedup_articles import DedupArticles
+
+CASES = json.loads((REPO / "tests" / "cases" / "dedup_articles" / "cases.json").read_text(encoding="utf-8"))
+STORY = CASES[0]["records"][0]["text"]
+OTHER = CASES[9]["records"][1]["text"]
+THIRD = CASES[9]["records"][2]["text"]
+
+
+def records(*texts: str, **fields) -> list[Record]:
+    return [Record(id=f"r{i}", text=t, fields=dict(fields)) for i, t in enumerate(texts)]
+
+
+def outcome(record: Record) -> str | dict:
+    if "duplicate_of" not in record.annotations:
+        return "kept"
+    return {"duplicate_of": record.annotations["duplicate_of"], "kind": record.annotations["duplicate_kind"]}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["label"] for c in CASES])
+def test_golden_cases(case):
+    step = DedupArticles(**case.get("options", {}))
+    given = [Record(id=r["id"], text=r["text"], fields=r.get("fields", {})) for r in case["records"]]
+    out = list(step(iter(given)))
+    assert [r.id for r in out] == [r["id"] for r in case["records"]]  # every record, in input order
+    assert {r.id: outcome(r) for r in out} == case["expected"]
+    for record in out:
+        assert record.rejected == (outcome(record) != "kept")
+
+
+def test_a_removed_copy_is_rejected_with_the_kept_id_and_the_similarity():
+    kept, copy = DedupArticles()(iter(records(STORY, STORY + "\n（完）")))
+    assert kept.rejection is None
+    assert copy.rejection.step == "dedup-articles"
+    assert copy.rejection.reason == "duplicate of r0"
+    assert copy.rejection.details["duplicate_of"] == "r0"
+    assert 0.9 < copy.rejection.details["similarity"] < 1.0
+
+
+def test_annotations_name_the_kept_copy_kind_similarity_and_cluster():
+    kept, exact = DedupArticles()(iter(records(STORY, STORY)))
+    assert kept.annotations == {"cluster": "r0"}
+    assert exact.annotations == {
+        "duplicate_of": "r0",
+        "similarity": 1.0,
+        "duplicate_kind": "exact",
+        "cluster": "r0",
+    }
+
+
+def test_mark_only_annotates_without_rejecting():
+    out = list(DedupArticles(mark_only=True)(iter(records(STORY, STORY, OTHER))))
+    assert not any(r.rejected for r in out)
+    assert [r.annotations["cluster"] for r in out] == ["r0", "r0", "r2"]
+
+
+def test_stats_count_duplicates_by_kind_and_clusters_by_size():
+    step = DedupArticles()
+    list(step(iter(records(STORY, STORY, STORY + "\n（完）", OTHER, OTHER))))
+    assert step.stats["duplicates/exact"] == 2
+    assert step.stats["duplicates/near"] == 1
+    assert step.stats["cluster_size/3"] == 1
+    assert step.stats["cluster_size/2"] == 1
+    assert "cluster_size/1" not in step.stats
+
+
+def test_clusters_file_lists_every_cluster_of_two_or_more(tmp_path):
+    path = tmp_path / "clusters.jsonl"
+    list(DedupArticles(clusters=path)(iter(records(STORY, OTHER, STORY, THIRD))))
+    lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    assert lines == [
+        {
+            "cluster": "r0",
+            "size": 2,
+            "members": [
+                {"id": "r0", "kept": True, "similarity": 1.0},
+                {"id": "r2", "kind": "exact", "similarity": 1.0},
+            ],
+        }
+    ]
+
+
+@pytest.mark.parametrize("keep", ["first", "longest", "field:date"])
+@pytest.mark.parametrize("batch_size", [1, 3, 2000])
+def test_result_does_not_depend_on_the_batch_size(keep, batch_size):
+    texts = [STORY, OTHER, STORY + "\n（完）", THIRD, OTHER, STORY]
+    reference = [outcome(r) for r in DedupArticles(keep=keep, batch_size=2000)(iter(records(*texts)))]
+    got = [outcome(r) for r in DedupArticles(keep=keep, batch_size=batch_size)(iter(records(*texts)))]
+    assert got == reference
+
+
+def test_two_runs_of_one_step_share_no_state():
+    step = DedupArticles()
+    first = [outcome(r) for r in step(iter(records(STORY, OTHER)))]
+    second = [outcome(r) for r in step(iter(records(OTHER, STORY)))]
+    assert first == second == ["kept", "kept"]
+
+
+def test_keep_first_streams_a_batch_before_the_input_ends():
+    consumed = []
+
+    def source() -> Iterator[Record]:
+        for i in range(10):
+            consumed.append(i)
+            yield Record(id=str(i), text=f"{i} {STORY}")
+
+    out = DedupArticles(batch_size=2)(source())
+    assert next(out).id == "0"
+    assert len(consumed) == 2
+
+
+def test_keep_longest_waits_for_the_end_but_keeps_input_order():
+    out = list(DedupArticles(keep="longest")(iter(records(STORY, OTHER, STORY + "\n（完）"))))
+    assert [r.id for r in out] == ["r0", "r1", "r2"]
+    assert [outcome(r) for r in out] == [{"duplicate_of": "r2", "kind": "near"}, "kept", "kept"]
+
+
+def test_field_values_compare_numbers_before_strings_and_missing_last():
+    given = [Record(id="a", text=STORY, fields={"rank": "1"}), Record(id="b", text=STORY, fields={"rank": 5})]
+    given.append(Record(id="c", text=STORY))
+    out = list(DedupArticles(keep="field:rank")(iter(given)))
+    assert [outcome(r) for r in out] == [{"duplicate_of": "b", "kind": "exact"}, "kept", outcome(out[0])]
+
+
+def test_invalid_options_are_refused():
+    with pytest.raises(ValueError, match="keep"):
+        DedupArticles(keep="oldest")
+    with pytest.raises(ValueError, match="bands"):
+        DedupArticles(num_perm=64, bands=100)
+
+
+def test_index_memory_per_document_stays_within_the_stated_bound():
+    """README: about 400 bytes per document in memory (LSH bands, keys, ids, arrays)."""
+    finder = DedupArticles().new_finder()
+    sentences = [s for text in (STORY, OTHER, THIRD) for s in text.split("。") if len(s) > 10]
+    rng = random.Random(5)
+    n = 20_000
+    for start in range(0, n, 2000):
+        texts = ["。".join(rng.sample(sentences, 3)) + f"（{i}）" for i in range(start, start + 2000)]
+        finder.add([f"doc-{i:08d}" for i in range(start, start + 2000)], texts)
+    per_doc = sum(finder.memory_bytes().values()) / n
+    finder.close()
+    assert per_doc <= 420
+
+
+def test_results_do_not_depend_on_the_python_hash_seed(tmp_path):
+    script = (
+        "import sys, json\n"
+        "from vocclean.record import Record\n"
+        "from vocclean.steps.dedup_articles import DedupArticles\n"
+        "cases = json.load(open(sys.argv[1], encoding='utf-8'))\n"
+        "recs = [Record(id=f'{i}-{r[\"id\"]}', text=r['text'])\n"
+        "        for i, c in enumerate(cases) for r in c['records']]\n"
+        "print(json.dumps([r.annotations for r in DedupArticles(mark_only=True)(iter(recs))]))\n"
+    )
+    cases = str(REPO / "tests" / "cases" / "dedup_articles" / "cases.json")
+    outputs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", script, cases], capture_output=True, env=env, cwd=REPO)
+        assert done.returncode == 0, done.stderr.decode()
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+
+
+def test_command_builds_the_step_from_its_options(tmp_path):
+    runner = CliRunner()
+    args = ["--threshold", "0.7", "--num-perm", "64", "--ngram", "4", "--keep", "field:date", "--mark-only"]
+    step = dedup_articles_command.main(
+        [*args, "--clusters", str(tmp_path / "c.jsonl")], standalone_mode=False
+    )
+    assert isinstance(step, DedupArticles)
+    assert step.params.threshold == 0.7 and step.params.num_perm == 64 and step.params.ngram == 4
+    assert (step.policy, step.keep_field, step.mark_only) == ("field", "date", True)
+    bad = runner.invoke(dedup_articles_command, ["--keep", "oldest"])
+    assert bad.exit_code == 2 and "first, longest or field:NAME" in bad.output
+
+
+def test_command_help_has_an_example():
+    result = CliRunner().invoke(dedup_articles_command, ["--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output and "dedup-articles" in result.output
+
+
+def test_a_run_writes_removed_copies_to_the_rejects_with_details(tmp_path):
+    given = tmp_path / "in.jsonl"
+    rows = [
+        {"id": "a", "text": STORY},
+        {"id": "b", "text": OTHER},
+        {"id": "c", "text": STORY.replace("，", ",")},
+    ]
+    given.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    options = RunOptions(
+        inputs=(str(given),), output=str(tmp_path / "out.jsonl"), rejects=str(tmp_path / "rej.jsonl"), jobs=1
+    )
+    result = run([DedupArticles()], options)
+    assert result.written == 2 and result.rejected == 1
+    kept = [orjson.loads(line)["id"] for line in Path(tmp_path / "out.jsonl").read_bytes().splitlines()]
+    assert kept == ["a", "b"]
+    rejected = Path(tmp_path / "rej.jsonl").read_text(encoding="utf-8")
+    assert '"c"' in rejected and "duplicate of a" in rejected and '"similarity"' in rejected
