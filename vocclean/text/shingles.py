@@ -53,9 +53,7 @@ _F1 = np.uint32(0x85EBCA6B)
 _F2 = np.uint32(0xC2B2AE35)
 _CHAR_SEED = np.uint32(0x9E3779B1)
 _WORD_BASE = np.uint32(0x01000193)  # multiplier between the letters of a word
-_WORD_BASE_INVERSE = np.uint32(pow(0x01000193, -1, 2**32))
 _KEY_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd, so invertible mod 2**64
-_KEY_BASE_INVERSE = np.uint64(pow(0x9E3779B97F4A7C15, -1, 2**64))
 # One odd multiplier per position in a shingle (enough for --ngram up to 32).
 _POSITION_MULTIPLIERS = np.random.default_rng(20240611).integers(
     0, 2**31, size=32, dtype=np.uint32
@@ -125,6 +123,31 @@ def build_fold_table() -> tuple[np.ndarray, np.ndarray]:
     return folded, classes
 
 
+class PowerTable:
+    """Powers base**i and base**-i (mod 2**bits of the base's dtype) for i below a growing length.
+
+    Polynomial hashes of a span are read off batch-wide prefix sums weighted
+    by base**i, then multiplied by base**-start; the base is odd, so it has
+    an inverse modulo a power of two.
+    """
+
+    def __init__(self, base: np.unsignedinteger) -> None:
+        self.base = base
+        modulus = 2 ** (8 * base.dtype.itemsize)
+        self.inverse = base.dtype.type(pow(int(base), -1, modulus))
+        self.powers = self.inverse_powers = np.zeros(0, dtype=base.dtype)
+
+    def upto(self, length: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.powers) < length:
+            size = max(length, 2 * len(self.powers), 1 << 16)
+            steps = np.full(size, self.base, dtype=self.base.dtype)
+            steps[0] = 1
+            self.powers = np.cumprod(steps, dtype=self.base.dtype)
+            steps[1:] = self.inverse
+            self.inverse_powers = np.cumprod(steps, dtype=self.base.dtype)
+        return self.powers, self.inverse_powers
+
+
 @dataclass(frozen=True, slots=True)
 class ShingleBatch:
     """Shingle hashes (uint32) of a batch of texts, concatenated.
@@ -167,19 +190,8 @@ class Shingler:
         self.classes[:TABLE_SIZE] = classes
         self.char_values = np.zeros(0x110000, dtype=np.uint32)
         self.char_values[:TABLE_SIZE] = fmix32(folded * _CHAR_SEED + np.uint32(1))
-        self._key_base_powers = self._key_inverse_powers = np.zeros(0, dtype=np.uint64)
-        self._base_powers = self._inverse_powers = np.zeros(0, dtype=np.uint32)
-
-    def _key_powers(self, length: int) -> tuple[np.ndarray, np.ndarray]:
-        """Powers of the 64-bit key base and of its inverse, for positions below ``length``."""
-        if len(self._key_base_powers) < length:
-            size = max(length, 2 * len(self._key_base_powers), 1 << 16)
-            steps = np.full(size, _KEY_BASE, dtype=np.uint64)
-            steps[0] = 1
-            self._key_base_powers = np.cumprod(steps, dtype=np.uint64)
-            steps[1:] = _KEY_BASE_INVERSE
-            self._key_inverse_powers = np.cumprod(steps, dtype=np.uint64)
-        return self._key_base_powers, self._key_inverse_powers
+        self._word_powers = PowerTable(_WORD_BASE)
+        self._key_powers = PowerTable(_KEY_BASE)
 
     def units(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Unit hashes (uint32) of all texts, concatenated, and each text's unit offsets."""
@@ -209,17 +221,6 @@ class Shingler:
         unit_offsets = np.searchsorted(starts, kept_offsets)
         return units, unit_offsets
 
-    def _powers(self, length: int) -> tuple[np.ndarray, np.ndarray]:
-        """Powers of the word base and of its inverse mod 2**32, for positions below ``length``."""
-        if len(self._base_powers) < length:
-            size = max(length, 2 * len(self._base_powers), 1 << 16)
-            steps = np.full(size, _WORD_BASE, dtype=np.uint32)
-            steps[0] = 1
-            self._base_powers = np.cumprod(steps, dtype=np.uint32)
-            steps[1:] = _WORD_BASE_INVERSE
-            self._inverse_powers = np.cumprod(steps, dtype=np.uint32)
-        return self._base_powers, self._inverse_powers
-
     def _word_units(self, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
         """Unit hashes when some units are words of several letters.
 
@@ -228,7 +229,7 @@ class Shingler:
         the inverse power of its start), so there is no loop over letters; a
         one-letter unit keeps its letter's value.
         """
-        powers, inverse = self._powers(len(values) + 1)
+        powers, inverse = self._word_powers.upto(len(values) + 1)
         prefix = np.zeros(len(values) + 1, dtype=np.uint32)
         np.cumsum(values * powers[: len(values)], out=prefix[1:])
         lengths = np.diff(starts, append=len(values))
@@ -275,7 +276,7 @@ class Shingler:
         nonempty = np.flatnonzero(counts)
         if not len(nonempty):
             return keys
-        powers, inverse = self._key_powers(len(units))
+        powers, inverse = self._key_powers.upto(len(units))
         weighted = units.astype(np.uint64)
         weighted *= powers[: len(units)]
         starts = unit_offsets[nonempty]
