@@ -141,3 +141,24 @@ def test_show_config_output_is_a_config_file_vocclean_reads_back(workdir):
 def test_a_run_needs_a_command_unless_it_shows_the_config(workdir):
     result = vocclean("-i", "short.jsonl")
     assert result.exit_code == 2 and "Missing command" in result.output
+
+
+def learned_corpus(path) -> None:
+    """30 articles of distinct text, each with the same credit line no built-in rule knows."""
+    rows = []
+    for n in range(30):
+        body = "".join(chr(0x4E00 + (n * 977 + k * 131) % 20000) for k in range(120))
+        rows.append({"id": f"d{n}", "text": f"{body}\n本报记者张三李四联合采写\n{body[::-1]}"})
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_check_learns_boilerplate_as_clean_does_unless_a_setting_says_otherwise(workdir):
+    learned_corpus(workdir / "learned.jsonl")
+
+    def boilerplate_findings() -> int:
+        result = vocclean("-i", "learned.jsonl", "check", "--format", "json")
+        return json.loads(result.stdout)["kinds"]["boilerplate"]["findings"]
+
+    assert boilerplate_findings() == 30
+    (workdir / "vocclean.toml").write_text("[strip-boilerplate]\nlearn = false\n")
+    assert boilerplate_findings() == 0

@@ -11,6 +11,7 @@ config file and ``VOCCLEAN_*`` settings of that step apply.
 from __future__ import annotations
 
 import click
+from click.core import ParameterSource
 
 from vocclean.messages import warn
 from vocclean.runner import RunOptions
@@ -36,9 +37,14 @@ def find_action(items: list[object]) -> ChainAction | None:
     return actions[0] if actions else None
 
 
-def default_steps(ctx: click.Context) -> list[Step]:
-    """Every step in clean's order, built by its command with no arguments (settings apply)."""
-    group = ctx.find_root().command
+def default_steps(ctx: click.Context, inputs: tuple[str, ...]) -> list[Step]:
+    """Every step in clean's order, built by its command with no arguments (settings apply).
+
+    As ``clean`` does, strip-boilerplate learns when every input is a file, unless a
+    setting (config file, environment) says whether to learn.
+    """
+    root = ctx.find_root()
+    group = root.command
     assert isinstance(group, click.Group)
     steps: list[Step] = []
     for name in CLEAN_ORDER:
@@ -46,7 +52,10 @@ def default_steps(ctx: click.Context) -> list[Step]:
         if command is None:
             warn(f"the {name} step is not installed; it is left out")
             continue
-        sub = command.make_context(name, [], parent=ctx.find_root())
+        sub = command.make_context(name, [], parent=root)
+        learn = name == "strip-boilerplate" and "learn" in sub.params and "-" not in inputs
+        if learn and sub.get_parameter_source("learn") == ParameterSource.DEFAULT:
+            sub = command.make_context(name, ["--learn"], parent=root)
         with sub:
             built = command.invoke(sub)
         steps.extend(built if isinstance(built, list) else [built])

@@ -45,7 +45,7 @@ class CheckAction(ChainAction):
         if options.rejects:
             raise click.UsageError("check writes no records: --rejects does not apply to it")
         result = check_corpus(
-            steps or default_steps(ctx),
+            steps or default_steps(ctx, options.inputs),
             options,
             self.thresholds,
             min_chars=self.min_chars,

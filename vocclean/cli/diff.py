@@ -34,7 +34,8 @@ class DiffAction(ChainAction):
     def execute(self, steps: list[Step], options: RunOptions, ctx: click.Context) -> int:
         if self.inputs:
             options = replace(options, inputs=self.inputs)
-        trace = trace_record(steps or default_steps(ctx), replace(options, jobs=1), self.record_id)
+        steps = steps or default_steps(ctx, options.inputs)
+        trace = trace_record(steps, replace(options, jobs=1), self.record_id)
         color = sys.stdout.isatty() if self.color is None else self.color
         text = render_trace(trace, color)
         click.echo(text, nl=False, color=color)

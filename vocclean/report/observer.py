@@ -21,9 +21,10 @@ from vocclean.report.record_diff import removal_labels
 CATEGORY_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("boilerplate", ("boilerplate", "removed_lines")),
     ("repeated paragraphs", ("repeated_paragraphs",)),
-    ("encoding", ("mojibake", "unrecoverable", "replaced_bytes", "junk_removed", "encoding")),
-    ("script and punctuation", ("converted", "punctuation_rules", "script")),
+    ("encoding", ("mojibake", "unrecoverable", "replaced_bytes", "junk_removed")),
+    ("script and punctuation", ("converted", "punctuation_rules")),
 )
+UTF8 = frozenset({"utf-8", "ascii"})
 REASON_CHARS = 120
 
 
@@ -112,6 +113,8 @@ def _category(annotations: dict[str, Any]) -> str:
     for category, keys in CATEGORY_KEYS:
         if any(annotations.get(key) for key in keys):
             return category
+    if str(annotations.get("encoding", "utf-8")).lower() not in UTF8:
+        return "encoding"
     return "changed"
 
 
