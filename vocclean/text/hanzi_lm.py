@@ -87,6 +87,9 @@ class HanziModel:
         self._simplified = simplified
         self._traditional = {**simplified, **traditional_diff}
         self._total = total
+        # Memo of the n-gram ranking per context (a pure function of it): holes
+        # in one corpus share few contexts (。 at the end of a line, 月 between digits).
+        self._ranked: dict[tuple, list[tuple[float, str, str]]] = {}
 
     @classmethod
     def load(cls, path: Path = DATA) -> HanziModel:
@@ -119,7 +122,6 @@ class HanziModel:
         :func:`context_classes`) of the intact text. None when the model
         knows no candidate.
         """
-        counts = self._traditional if traditional else self._simplified
         left = context_classes(before[-2:])
         right = context_classes(after[:2])
         l2 = left[-2] if len(left) == 2 else "^"
@@ -134,13 +136,33 @@ class HanziModel:
             r1, r2 = "$", None
         elif r2 == "\n":
             r2 = "$"
+        if prefix == b"\xc2" and (not after or after[0] in " \t\n\u00a0\u3000"):
+            return "\u00a0"  # a trailing &nbsp;: far commoner in scraped text than any other Latin-1 sign
+        key = (prefix, l2, l1, r1, r2, traditional)
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            if len(self._ranked) > 200_000:
+                self._ranked.clear()
+            ranked = self._ranked[key] = self._rank(prefix, l2, l1, r1, r2, traditional)
         seen = seen or Counter()
         # Brackets pair within a paragraph.
         line_before = before[before.rfind("\n") + 1 :]
         line_after = after.split("\n", 1)[0]
-        if prefix == b"\xc2" and (not after or after[0] in " \t\n\u00a0\u3000"):
-            return "\u00a0"  # a trailing &nbsp;: far commoner in scraped text than any other Latin-1 sign
         best, best_score = None, -math.inf
+        for score, char, c in ranked:
+            score += _SELF_WEIGHT * math.log1p(seen[l1 + c] + seen[c + r1])
+            if char in _PAIRS or char in _CLOSERS:
+                score += _pairing(char, line_before, line_after)
+            if score > best_score:
+                best, best_score = char, score
+        return best
+
+    def _rank(
+        self, prefix: bytes, l2: str | None, l1: str, r1: str, r2: str | None, traditional: bool
+    ) -> list[tuple[float, str, str]]:
+        """(n-gram log score, character, its class) for every candidate the model knows."""
+        counts = self._traditional if traditional else self._simplified
+        ranked = []
         for char in candidates(prefix):
             c = _candidate_class(char)
             if not counts.get(c):
@@ -148,11 +170,8 @@ class HanziModel:
             score = self._log_p(counts, l2, l1, c) + self._log_p(counts, l1, c, r1)
             if r2 is not None:
                 score += self._log_p(counts, c, r1, r2)
-            score += _SELF_WEIGHT * math.log1p(seen[l1 + c] + seen[c + r1])
-            score += _pairing(char, line_before, line_after)
-            if score > best_score:
-                best, best_score = char, score
-        return best
+            ranked.append((score, char, c))
+        return ranked
 
     def _log_p(self, counts: dict[str, int], a: str | None, b: str, c: str) -> float:
         """Interpolated P(c | a b)."""

@@ -218,8 +218,86 @@ def _dense_in_rare(run: str) -> bool:
     return (rare >= 2 and rare >= 0.15 * len(run)) or (rare and len(run) <= 3)
 
 
+# A U+FFFD that stood for the lost last byte of a character (see _lost_last_byte).
+_HOLE = re.compile("\ufffd(?=[\x00-\x3f\x7f]|\\Z)")
+# Plausibility is read on this many characters of a whole text: enough to decide, cheap on long texts.
+_SAMPLE = 400
+# Texts with fewer non-ASCII characters are left to the run-by-run path (short GBK can be valid UTF-8).
+_WHOLE_TEXT_MIN = 12
+
+
+def _utf8_read_as_gbk_text(text: str) -> tuple[str, list[tuple[int, bytes]]] | None:
+    """A whole text reversed as UTF-8 read as GBK, with U+FFFD at each lost byte, or None.
+
+    Returns the text and its holes: (position, first bytes of the character).
+    """
+    out = []
+    holes = []
+    length = 0
+    last = 0
+    for m in _HOLE.finditer(text):
+        reading = utf8_read_as_gbk(text[last : m.end()])
+        if reading is None or not reading.lost_prefix:
+            return None
+        out.append(reading.text)
+        length += len(reading.text)
+        holes.append((length, reading.lost_prefix))
+        out.append("\ufffd")
+        length += 1
+        last = m.end()
+    try:
+        out.append(_original_bytes(text[last:]).decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+    return "".join(out), holes
+
+
+def _repair_cjk_text(text: str, fixes: list[Fix], guess_lost: bool) -> str | None:
+    """The whole text read with the wrong CJK codec, reversed at once; None to try run by run.
+
+    The same readings and thresholds as :func:`_repair_cjk_run`, judged on a
+    sample; a text that mixes damaged and clean paragraphs fails to decode
+    strictly as a whole and is repaired run by run instead.
+    """
+    if len(text) - len(text.encode("ascii", "ignore")) < _WHOLE_TEXT_MIN:
+        return None
+    plausible_before = None
+    for kind, attempt in (
+        ("utf8-as-gbk", lambda: _utf8_read_as_gbk_text(text)),
+        ("big5-as-gbk", lambda: _recode(text, "gb18030", "big5hkscs")),
+        ("gbk-as-big5", lambda: _recode(text, "big5hkscs", "gb18030")),
+    ):
+        result = attempt()
+        if result is None:
+            continue
+        fixed, holes = result if isinstance(result, tuple) else (result, [])
+        if fixed == text:
+            continue
+        plausible_after = _plausible_cjk(fixed[:_SAMPLE])
+        if plausible_after < 0.7:
+            continue
+        if plausible_before is None:
+            plausible_before = _plausible_cjk(text[:_SAMPLE])
+        if plausible_after < plausible_before + (0.2 if kind == "utf8-as-gbk" else 0.4):
+            continue
+        offset = 0
+        for before, after in zip(text.split("\n"), fixed.split("\n"), strict=True):
+            if before != after:
+                fixes.append(Fix(kind, offset, len(after)))
+            offset += len(after) + 1
+        if holes and guess_lost:
+            return _guess_lost_chars(fixed, holes, fixes)
+        return fixed
+    return None
+
+
 def _repair_cjk(text: str, fixes: list[Fix], guess_lost: bool) -> str:
     runs = [m for m in _NON_ASCII_RUN.finditer(text) if _dense_in_rare(m.group())]
+    if not runs:
+        return text
+    whole = _repair_cjk_text(text, fixes, guess_lost)
+    if whole is not None:
+        return whole
     repairs: dict[int, tuple[re.Match[str], _RunRepair]] = {}
 
     def after(m: re.Match[str]) -> str:
@@ -255,25 +333,27 @@ def _repair_cjk(text: str, fixes: list[Fix], guess_lost: bool) -> str:
             length += 1
         last = m.end()
     out.append(text[last:])
-    if holes and guess_lost:
-        _guess_lost_chars(out, holes, fixes)
-    return "".join(out)
-
-
-def _guess_lost_chars(out: list[str], holes: list[tuple[int, int, bytes]], fixes: list[Fix]) -> None:
-    """Replace each U+FFFD hole in ``out`` by the character the model finds likeliest."""
-    model = default_model()
     repaired = "".join(out)
-    counts = CharCounts.of(repaired)
+    if holes and guess_lost:
+        return _guess_lost_chars(repaired, [(start, prefix) for _, start, prefix in holes], fixes)
+    return repaired
+
+
+def _guess_lost_chars(repaired: str, holes: list[tuple[int, bytes]], fixes: list[Fix]) -> str:
+    """``repaired`` with each U+FFFD hole (position, first bytes) replaced by the likeliest character."""
+    model = default_model()
+    counts = CharCounts.of(repaired[: _SAMPLE * 2])
     traditional = counts.traditional_only > counts.simplified_only
     seen = seen_bigrams(repaired)
-    for index, start, prefix in holes:
+    chars = list(repaired)
+    for start, prefix in holes:
         before = repaired[max(0, start - _LOOKAHEAD) : start]
         after = repaired[start + 1 : start + 1 + _LOOKAHEAD]
         char = model.guess(prefix, before, after, traditional=traditional, seen=seen)
         if char is not None:
-            out[index] = char
+            chars[start] = char
             fixes.append(Fix("guessed-char", start, 1))
+    return "".join(chars)
 
 
 def _repair_latin_span(span: str) -> tuple[str, str] | None:
@@ -281,8 +361,7 @@ def _repair_latin_span(span: str) -> tuple[str, str] | None:
     if len(_LATIN_HIGH.findall(span)) < 4:
         return None
     data = span.translate(_TO_LATIN1).encode("latin-1", errors="replace")
-    as_utf8 = data.decode("utf-8", errors="replace")
-    if as_utf8.count("\ufffd") <= 0.2 * len(_ASCII_OR_FFFD.sub("", as_utf8)):
+    if _mostly_utf8(data):
         return None  # UTF-8 read as latin-1: ftfy's case
     for codec, kind in (("gb18030", "gbk-as-latin1"), ("big5hkscs", "big5-as-latin1")):
         try:
@@ -315,8 +394,61 @@ def _replace_spans(text: str, pattern: re.Pattern[str], repair, fixes: list[Fix]
     return "".join(out)
 
 
+_LATIN_LETTER = re.compile("[A-Za-z]")
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """At most one character in five of ``data`` read as UTF-8 is invalid."""
+    as_utf8 = data.decode("utf-8", errors="replace")
+    return as_utf8.count("\ufffd") <= 0.2 * len(_ASCII_OR_FFFD.sub("", as_utf8))
+
+
+def _reads_as_chinese(fixed: str) -> bool:
+    """A Latin-looking span decoded to mostly plausible CJK text (on a sample)."""
+    sample = fixed[:_SAMPLE]
+    cjk = len(_CJK_CHAR.findall(sample))
+    return cjk >= 2 and cjk >= len(_LATIN_LETTER.findall(sample)) / 4 and _plausible_cjk(sample) >= 0.8
+
+
+_LATIN_READINGS = (("utf-8", "utf8-as-latin1"), ("gb18030", "gbk-as-latin1"), ("big5hkscs", "big5-as-latin1"))
+
+
+def _repair_latin_text(text: str, fixes: list[Fix]) -> str | None:
+    """A whole text of CJK bytes read as latin-1/cp1252, reversed at once; None to go span by span.
+
+    UTF-8 read this way is ftfy's case too; doing it here in one decode spares
+    ftfy's per-line work on a fully damaged document (ftfy still runs after
+    on whatever stays suspicious).
+    """
+    try:
+        data = text.translate(_TO_LATIN1).encode("latin-1")
+    except UnicodeEncodeError:
+        return None  # hanzi or other text beyond Latin-1: mixed, span by span
+    if len(data) - len(text.encode("ascii", "ignore")) < 4:
+        return None
+    for codec, kind in _LATIN_READINGS:
+        try:
+            fixed = data.decode(codec)
+        except UnicodeDecodeError:
+            if codec == "utf-8" and _mostly_utf8(data):
+                return None  # UTF-8 with a few bytes ftfy knows how to mend (cp1252 holes, double encoding)
+            continue
+        if fixed == text or not _reads_as_chinese(fixed):
+            if codec == "utf-8":
+                return None  # valid UTF-8 in another script (Greek, combining marks): ftfy's case
+            continue
+        offset = 0
+        for before, after in zip(text.split("\n"), fixed.split("\n"), strict=True):
+            if before != after:
+                fixes.append(Fix(kind, offset, len(after)))
+            offset += len(after) + 1
+        return fixed
+    return None
+
+
 def _fix_latin(text: str, fixes: list[Fix]) -> str:
-    text = _replace_spans(text, _LATIN_SPAN, _repair_latin_span, fixes)
+    whole = _repair_latin_text(text, fixes)
+    text = whole if whole is not None else _replace_spans(text, _LATIN_SPAN, _repair_latin_span, fixes)
     if not _latin_suspect(text):
         return text
     lines = text.split("\n")
@@ -341,8 +473,10 @@ def repair_mojibake(text: str, *, guess_lost: bool = True) -> tuple[str, list[Fi
     same object, untouched.
     """
     fixes: list[Fix] = []
-    if _latin_suspect(text):
-        text = _fix_latin(text, fixes)
+    # CJK first: UTF-8 read as GBK is full of Greek, Cyrillic and Latin letters
+    # (GBK's rows for them) that would otherwise trip the Latin gate.
     if CJK_GATE.search(text):
         text = _repair_cjk(text, fixes, guess_lost)
+    if _latin_suspect(text):
+        text = _fix_latin(text, fixes)
     return text, fixes
