@@ -283,3 +283,12 @@ def test_the_same_rule_made_possessive_is_accepted_and_applied(tmp_path):
     records = [Record(id="1", text="正文第一段。\n" + "a" * 40 + "!\naaaa\n正文第二段。")]
     (out,) = Pipeline([step]).run(records, on_reject=lambda record: None)
     assert out.text == "正文第一段。\n" + "a" * 40 + "!\n正文第二段。"
+
+
+def test_an_id_that_is_an_object_with_a_lone_surrogate_key_is_used_not_a_crash(tmp_path):
+    # Found by tests/test_properties_steps.py: orjson refuses lone surrogates, so turning this id
+    # into a string raised TypeError out of the reader and ended the run.
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"id": {"\\ud800": null}, "text": "x"}\n')
+    (record,) = read_all(str(path))
+    assert not record.rejected and record.id == '{"\\ud800":null}'

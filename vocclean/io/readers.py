@@ -228,7 +228,12 @@ def _json_type(value: Any) -> str:
 
 
 def _id_string(value: Any) -> str:
-    return orjson.dumps(value).decode() if not isinstance(value, int | float) else str(value)
+    if isinstance(value, int | float):
+        return str(value)
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # lone surrogates, which orjson refuses and the lenient parser let in
+        return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
 
 
 def _read_text_file(source: InputFile, options: ReadOptions, counter: ByteCounter) -> Record:
