@@ -10,10 +10,11 @@ What the search holds per document, and why it is small:
 - a union-find parent, the first document with the same exact key, and the
   similarity to the cluster's first document (4 bytes each);
 - the document's id, as UTF-8 bytes in one growing buffer;
-- offsets into a temporary file that holds each distinct text's shingle
-  values (sorted, 4 bytes per distinct shingle), read back with ``os.pread``
-  only to verify a candidate pair exactly. The file lives on disk (the page
-  cache), not in the process, and is deleted when the index is closed.
+- offsets into temporary files that hold each distinct text's shingle
+  hashes (4 bytes a shingle) and MinHash signature (2 bytes a bin), read
+  back with ``os.pread`` only for candidate pairs. The files live on disk
+  (the page cache), not in the process, and are deleted when the index is
+  closed.
 
 Nothing here knows about records, steps or click.
 """
@@ -179,7 +180,7 @@ class IdTable:
 
 
 class ShingleStore:
-    """Sorted shingle values per document in a temporary file, read back on demand."""
+    """Shingle hashes per document (uint32, in text order) in a temporary file, read back on demand."""
 
     def __init__(self, directory: str | None = None) -> None:
         self._file = tempfile.TemporaryFile(dir=directory, buffering=0)
@@ -187,7 +188,7 @@ class ShingleStore:
         self._size = 0
 
     def append(self, values: np.ndarray, counts: np.ndarray) -> None:
-        """Append one sorted uint32 array per document, concatenated, with their lengths."""
+        """Append one uint32 array per document, concatenated, with their lengths."""
         self._file.write(np.ascontiguousarray(values, dtype=np.uint32).tobytes())
         self._ends.extend(self._size + np.cumsum(counts, dtype=np.int64))
         self._size += int(np.sum(counts))
@@ -198,6 +199,10 @@ class ShingleStore:
         length = int(ends[slot]) - start
         data = os.pread(self._file.fileno(), 4 * length, 4 * start)
         return np.frombuffer(data, dtype=np.uint32)
+
+    def get_set(self, slot: int) -> np.ndarray:
+        """The document's distinct hashes, sorted."""
+        return np.unique(self.get(slot))
 
     @property
     def disk_bytes(self) -> int:

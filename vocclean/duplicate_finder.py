@@ -36,7 +36,6 @@ from vocclean.dedup_index import (
 )
 from vocclean.text.minhash import (
     band_keys,
-    distinct_values,
     jaccard,
     leading,
     lsh_params,
@@ -127,11 +126,12 @@ class DuplicateFinder:
         fresh = (canonical == docs) & (batch.keys != 0)
 
         texts_of = text_index(batch.offsets)
-        full, full_counts = distinct_values(batch.hashes, batch.offsets, texts_of)
-        full_offsets = np.concatenate(([0], np.cumsum(full_counts)))
+        counts = np.diff(batch.offsets)
         lead, lead_offsets = leading(batch.hashes, batch.offsets, p.lead_shingles)
         lead_counts = np.diff(lead_offsets)
-        self.full_sets.append(full[np.repeat(fresh, full_counts)], np.where(fresh, full_counts, 0))
+        # Shingle hashes are stored as they come (sorted and deduplicated only
+        # when a pair is verified, which few documents need).
+        self.full_sets.append(batch.hashes[np.repeat(fresh, counts)], np.where(fresh, counts, 0))
         # A text within the opening length has its opening in full_sets already.
         long_fresh = fresh & (np.diff(batch.offsets) > p.lead_shingles)
         self.lead_sets.append(lead[np.repeat(long_fresh, lead_counts)], np.where(long_fresh, lead_counts, 0))
@@ -150,10 +150,7 @@ class DuplicateFinder:
             elif canonical[i] != doc:
                 self._join_exact(doc, int(canonical[i]))
             elif i in candidates:
-                mine = (
-                    full[full_offsets[i] : full_offsets[i + 1]],
-                    lead[lead_offsets[i] : lead_offsets[i + 1]],
-                )
+                mine = np.unique(batch.doc_hashes(i)), np.unique(lead[lead_offsets[i] : lead_offsets[i + 1]])
                 self._join_near(doc, mine, *candidates[i])
         return range(base, base + count)
 
@@ -280,7 +277,7 @@ class DuplicateFinder:
             if not self.merge_clusters:
                 self.clusters.parent.view[doc] = root
                 if candidate != root:
-                    similarity = jaccard(mine[0], self.full_sets.get(root))
+                    similarity = jaccard(mine[0], self.full_sets.get_set(root))
                 self.similarity.view[doc] = similarity
                 return
             self.clusters.union(doc, root)
@@ -292,14 +289,14 @@ class DuplicateFinder:
         pairs that share an opening band) the openings reach ``lead_threshold``.
         """
         self.stats["lsh/verified_pairs"] += 1
-        similarity = jaccard(mine[0], self.full_sets.get(other))
+        similarity = jaccard(mine[0], self.full_sets.get_set(other))
         if similarity >= self.params.threshold:
             return similarity
         if lead_band:
-            theirs = self.lead_sets.get(other)
+            theirs = self.lead_sets.get_set(other)
             if not len(theirs):  # a short text: its opening is the whole text
-                theirs = self.full_sets.get(other)
-            opening = jaccard(np.unique(mine[1]), np.unique(theirs))
+                theirs = self.full_sets.get_set(other)
+            opening = jaccard(mine[1], theirs)
             if opening >= self.params.lead_threshold:
                 self.stats["lsh/opening_matches"] += 1
                 return similarity
@@ -312,7 +309,7 @@ class DuplicateFinder:
             return "exact", 1.0
         if not self.merge_clusters and keeper == self.clusters.find(doc):
             return "near", float(self.similarity.view[doc])
-        return "near", jaccard(self.full_sets.get(a), self.full_sets.get(b))
+        return "near", jaccard(self.full_sets.get_set(a), self.full_sets.get_set(b))
 
     def memory_bytes(self) -> dict[str, int]:
         """Bytes held in memory by each part of the index (the shingle file is on disk)."""
