@@ -84,8 +84,16 @@ def fmix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> _S33)
 
 
-def _in_ranges(cp: int, ranges: tuple[tuple[int, int], ...]) -> bool:
-    return any(lo <= cp <= hi for lo, hi in ranges)
+# Blocks whose characters NFKC and lower case leave alone and which are all
+# letters of a script without spaces; the table build skips their Python loop.
+_PLAIN_BLOCKS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7A3), (0x20000, TABLE_SIZE - 1))
+
+
+def _in_ranges(values: np.ndarray, ranges: tuple[tuple[int, int], ...]) -> np.ndarray:
+    inside = np.zeros(len(values), dtype=bool)
+    for lo, hi in ranges:
+        inside |= (values >= lo) & (values <= hi)
+    return inside
 
 
 def build_fold_table() -> tuple[np.ndarray, np.ndarray]:
@@ -94,9 +102,10 @@ def build_fold_table() -> tuple[np.ndarray, np.ndarray]:
     NFKC and lower case (when they give one character), then opencc t2s for
     hanzi, one character at a time so that no phrase rule depends on context.
     """
-    folded = np.zeros(TABLE_SIZE, dtype=np.uint32)
-    classes = np.zeros(TABLE_SIZE, dtype=np.uint8)
-    for cp in range(TABLE_SIZE):
+    folded = np.arange(TABLE_SIZE, dtype=np.uint32)
+    alnum = np.zeros(TABLE_SIZE, dtype=bool)
+    plain = _in_ranges(folded, _PLAIN_BLOCKS)
+    for cp in np.flatnonzero(~plain).tolist():
         if 0xD800 <= cp <= 0xDFFF:
             continue
         ch = chr(cp)
@@ -104,22 +113,17 @@ def build_fold_table() -> tuple[np.ndarray, np.ndarray]:
         ch = nfkc if len(nfkc) == 1 else ch
         lower = ch.lower()
         ch = lower if len(lower) == 1 else ch
-        target = ord(ch)
-        folded[cp] = target
-        if _in_ranges(target, _SINGLE_RANGES):
-            classes[cp] = SINGLE
-        elif unicodedata.category(ch)[0] in "LNM":
-            classes[cp] = WORD
-    is_hanzi = np.zeros(TABLE_SIZE, dtype=bool)
-    for lo, hi in _HANZI_RANGES:
-        is_hanzi |= (folded >= lo) & (folded <= hi)
-    hanzi = np.flatnonzero(is_hanzi)
-    sources = "\n".join(chr(int(folded[i])) for i in hanzi)
+        folded[cp] = ord(ch)
+        alnum[cp] = unicodedata.category(ch)[0] in "LNM"
+    hanzi = np.flatnonzero(_in_ranges(folded, _HANZI_RANGES))
+    sources = "\n".join(map(chr, folded[hanzi].tolist()))
     simplified = opencc.OpenCC("t2s", include_tofu_risk_dictionaries=False).convert(sources).split("\n")
     if len(simplified) == len(hanzi):
-        for i, s in zip(hanzi, simplified, strict=True):
-            if len(s) == 1:
-                folded[i] = ord(s)
+        one = np.fromiter((len(c) == 1 for c in simplified), dtype=bool, count=len(hanzi))
+        chars = "".join(c for c in simplified if len(c) == 1)
+        folded[hanzi[one]] = np.frombuffer(chars.encode("utf-32-le"), dtype=np.uint32)
+    classes = np.where(alnum | plain, WORD, SEPARATOR).astype(np.uint8)
+    classes[_in_ranges(folded, _SINGLE_RANGES)] = SINGLE
     return folded, classes
 
 
