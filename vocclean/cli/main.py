@@ -206,3 +206,6 @@ from vocclean.cli.strip_boilerplate import learn_boilerplate_command, strip_boil
 
 main.add_command(strip_boilerplate_command)
 main.add_command(learn_boilerplate_command)
+from vocclean.cli.dedup_articles import dedup_articles_command  # noqa: E402
+
+main.add_command(dedup_articles_command)
