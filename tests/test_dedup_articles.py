@@ -218,3 +218,18 @@ def test_a_run_writes_removed_copies_to_the_rejects_with_details(tmp_path):
     assert kept == ["a", "b"]
     rejected = Path(tmp_path / "rej.jsonl").read_text(encoding="utf-8")
     assert '"c"' in rejected and "duplicate of a" in rejected and '"similarity"' in rejected
+
+
+def test_the_command_line_removes_copies_and_writes_rejects_and_clusters(tmp_path):
+    given = tmp_path / "in.jsonl"
+    rows = [{"id": "a", "text": STORY}, {"id": "b", "text": STORY + "（完）"}, {"id": "c", "text": OTHER}]
+    given.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    args = ["-i", str(given), "-o", str(tmp_path / "out.jsonl"), "--rejects", str(tmp_path / "rej.jsonl")]
+    args += ["dedup-articles", "--clusters", str(tmp_path / "clusters.jsonl")]
+    done = subprocess.run(
+        [sys.executable, "-m", "vocclean", *args], capture_output=True, cwd=REPO, timeout=120
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert [orjson.loads(x)["id"] for x in (tmp_path / "out.jsonl").read_bytes().splitlines()] == ["a", "c"]
+    assert [orjson.loads(x)["id"] for x in (tmp_path / "rej.jsonl").read_bytes().splitlines()] == ["b"]
+    assert orjson.loads((tmp_path / "clusters.jsonl").read_bytes())["size"] == 2

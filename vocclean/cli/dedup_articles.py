@@ -25,7 +25,7 @@ def _check_keep(_ctx: click.Context, _param: click.Parameter, value: str) -> str
 )
 @click.option(
     "--num-perm",
-    type=click.IntRange(min=2),
+    type=click.IntRange(2, 65535),
     default=128,
     show_default=True,
     help="MinHash permutations (more: fewer missed candidates, more memory with --bands).",
