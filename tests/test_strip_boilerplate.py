@@ -316,8 +316,8 @@ BAD_PACKS = [
         "rule 'a': the pattern matches its counter-example 'xy'",
     ),
     (
-        "long strong rule without literals",
-        '[[rule]]\nname = "a"\nkind = "credit"\nwhere = "anywhere"\nmax_chars = 100\npattern = "x"\n'
+        "long strong rule that can start anywhere, without literals",
+        '[[rule]]\nname = "a"\nkind = "credit"\nwhere = "anywhere"\nmax_chars = 100\npattern = ".{0,9}x"\n'
         'comment = "c"\nexamples = ["x"]\n',
         "rule 'a': give 'literals' for the pre-filter",
     ),

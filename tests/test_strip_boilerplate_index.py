@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vocclean.text.boilerplate import BoilerplateMatcher
-from vocclean.text.boilerplate_index import LiteralIndex, first_chars, is_anchored, trie_pattern
+from vocclean.text.boilerplate_index import LiteralIndex, trie_pattern
 from vocclean.text.boilerplate_rules import builtin_pack_paths, load_packs
+from vocclean.text.regex_starts import first_chars, is_anchored
 
 RULES = load_packs(builtin_pack_paths())
 FAST = BoilerplateMatcher(RULES)

@@ -18,12 +18,13 @@ Position (the issue's "boilerplate clusters at the head and tail"):
   removes that line and every line after it; earlier, only the line.
 - Learned lines (``LearnedLines``) are removed anywhere, whole line.
 
-Speed (``vocclean.text.boilerplate_index``): a rule with literals is only tried
-on lines that contain one of them, found in one pass over the text; a rule
-without literals is short and is only tried on lines within its ``max_chars``,
-and only when the line starts with a character its pattern can start with.
-``prefilter=False`` tries every rule on every line its position allows: the
-same result, slower (the benchmark's baseline and the tests' reference).
+Speed (``vocclean.text.boilerplate_index``): a rule is only tried on lines
+that start with a character its pattern can start with; a strong or cut rule
+whose start cannot be bounded is only tried on lines that contain one of its
+literals, found in one pass over the text; weak rules only on head and tail
+lines. ``prefilter=False`` tries every rule on every line its position
+allows: the same result, slower (the benchmark's baseline and the tests'
+reference).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from vocclean.text.boilerplate_rules import Rule
 from vocclean.text.learned_boilerplate import LearnedLines
 
 AFTER_CUT_PREFIX = "after:"
+PREFIX_LINES = 2  # lead-ins are stripped from the first two kept lines (a photo caption may come first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,15 +79,15 @@ class BoilerplateMatcher:
         self.cut_from = cut_from
         indexed = [r for r in self.rules if r.indexed]
         self._index = LiteralIndex(indexed) if prefilter else EveryLine(indexed)
-        short = [r for r in self.rules if not r.indexed]
-        self._prefix = LineRules([r for r in short if r.action == "prefix"], "prefix", prefilter)
-        # Short strong and cut rules are tried together on short lines.
-        self._short_any = LineRules(
-            [r for r in short if r.action == "cut" or r.strong], "fullmatch", prefilter
-        )
-        weak = [r for r in short if r.action == "line" and not r.strong]
-        self._short_head = LineRules([r for r in weak if r.where in ("head", "edge")], "search", prefilter)
-        self._short_tail = LineRules([r for r in weak if r.where in ("tail", "edge")], "search", prefilter)
+        rest = [r for r in self.rules if not r.indexed]
+        self._prefix = LineRules([r for r in rest if r.action == "prefix"], "prefix", prefilter)
+        # Cut and strong rules, dispatched on the line's first character.
+        self._cut = LineRules([r for r in rest if r.action == "cut"], "fullmatch", prefilter)
+        self._strong = LineRules([r for r in rest if r.action == "line" and r.strong], "fullmatch", prefilter)
+        self._anywhere_starts = frozenset(self._cut.dispatch) | frozenset(self._strong.dispatch)
+        weak = [r for r in rest if r.action == "line" and not r.strong]
+        self._head = LineRules([r for r in weak if r.where in ("head", "edge")], "search", prefilter)
+        self._tail = LineRules([r for r in weak if r.where in ("tail", "edge")], "search", prefilter)
 
     def find(self, text: str, learned: LearnedLines | None = None) -> list[Removal]:
         """The removals for ``text``, in line order."""
@@ -114,16 +116,27 @@ class BoilerplateMatcher:
         learned: LearnedLines | None,
     ) -> None:
         """Cut rules, strong rules and learned lines, on every line."""
-        short = self._short_any.longest
+        cut, strong = self._cut, self._strong
+        cuts_for, no_cuts = cut.dispatch.get, cut.always
+        strongs_for, no_strongs = strong.dispatch.get, strong.always
+        starts = self._anywhere_starts  # first characters some cut or strong rule can start with
+        always = bool(no_cuts or no_strongs) or learned is not None
         threshold = -1.0
         for order, i in enumerate(nonempty):
             line = stripped[i]
             candidates = by_line.get(i)
+            first = line[0]
+            if not (candidates or always or first in starts):
+                continue
             rule = None
             if candidates:
-                rule = _first_match(candidates, line, "cut") or _first_match(candidates, line, "anywhere")
-            if rule is None and len(line) <= short:
-                rule = self._short_any.rule_for(line)
+                rule = _first_match(candidates, line, "cut")
+            if rule is None and cuts_for(first, no_cuts):
+                rule = cut.rule_for(line)
+            if rule is None and candidates:
+                rule = _first_match(candidates, line, "anywhere")
+            if rule is None and strongs_for(first, no_strongs):
+                rule = strong.rule_for(line)
             if rule is None:
                 if learned is not None:
                     count = learned.lookup(line)
@@ -134,9 +147,9 @@ class BoilerplateMatcher:
             if rule.action != "cut" or order == 0:
                 continue
             if threshold < 0:
-                starts = line_starts(lines)
-                threshold = self.cut_from * (starts[-1] + len(lines[-1]))
-            if starts[i] >= threshold:
+                offsets = line_starts(lines)
+                threshold = self.cut_from * (offsets[-1] + len(lines[-1]))
+            if offsets[i] >= threshold:
                 for j in nonempty[order + 1 :]:
                     removed[j] = Removal(j, stripped[j], rule.kind, AFTER_CUT_PREFIX + rule.name)
                 return
@@ -156,7 +169,7 @@ class BoilerplateMatcher:
         lines at an edge goes as a whole.
         """
         head = zone == "head"
-        size, short = (self.head_lines, self._short_head) if head else (self.tail_lines, self._short_tail)
+        size, zone_rules = (self.head_lines, self._head) if head else (self.tail_lines, self._tail)
         kept = 0
         for i in nonempty if head else reversed(nonempty):
             if kept >= size:
@@ -164,7 +177,7 @@ class BoilerplateMatcher:
             if i in removed:
                 continue
             line = stripped[i]
-            if head:
+            if head and kept < PREFIX_LINES:
                 found = self._prefix.first_prefix(line)
                 if found is not None:
                     rule, match = found
@@ -177,8 +190,8 @@ class BoilerplateMatcher:
                 line = line[len(prefixes[i].text) :].strip()
             candidates = by_line.get(i)
             rule = _first_match(candidates, line, zone) if candidates else None
-            if rule is None:
-                rule = short.rule_for(line)
+            if rule is None and zone_rules.dispatch.get(line[0], zone_rules.always):
+                rule = zone_rules.rule_for(line)
             if rule is not None:
                 removed[i] = Removal(i, stripped[i], rule.kind, rule.name)
                 continue
@@ -221,15 +234,19 @@ def remove(text: str, removals: Sequence[Removal]) -> str:
     if not dropped:
         return "\n".join(lines)
     out: list[str] = []
-    gap = False  # a line was dropped since the last kept non-blank line
-    for i, line in enumerate(lines):
-        if i in dropped:
-            gap = True
-        elif line.strip():
-            out.append(line)
-            gap = False
-        elif not gap or (out and out[-1].strip()):
-            out.append(line)
+    kept_from = 0
+    for start in sorted(dropped):
+        if start < kept_from:
+            continue
+        out.extend(lines[kept_from:start])
+        end = start + 1
+        while end in dropped:
+            end += 1
+        if not out or not out[-1].strip():  # no blank line left doubled (or leading) by the removal
+            while end < len(lines) and end not in dropped and not lines[end].strip():
+                end += 1
+        kept_from = end
+    out.extend(lines[kept_from:])
     if _edge_dropped(lines, dropped, reversed(range(len(lines)))):
         while out and not out[-1].strip():
             out.pop()

@@ -28,11 +28,13 @@ How a rule is applied (see ``vocclean.text.boilerplate``):
   header); in the last part of a document they remove the line and everything
   after it, elsewhere only the line.
 
-``literals`` feed a literal pre-filter: a document none of whose lines
-contains a rule's literal is never tested with that rule's regex. Strong and
-cut rules must have literals; weak rules without literals must set
-``max_chars`` (at most ``MAX_UNINDEXED_CHARS``) so that they are only tried on
-short head or tail lines.
+``literals`` (lower-cased) are a pre-filter: a rule is never tried on a line
+that contains none of them. A strong or cut rule whose pattern can start
+with any character (``[^。]{0,30}扫码…``) and that is longer than
+``SHORT_LINE_CHARS`` must have literals: it is found through them in the
+whole text. Other rules are tried only on lines that start with a character
+their pattern can start with (``Rule.starts``), weak rules only on the head
+and tail lines: they need no literals.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from vocclean.text.regex_safety import exponential_backtracking
+from vocclean.text.regex_starts import first_chars, is_anchored
 
 KINDS = (
     "disclaimer",
@@ -61,13 +64,10 @@ KINDS = (
 WHERE = ("head", "tail", "edge", "anywhere")
 ACTIONS = ("line", "prefix", "cut")
 BUILTIN_PACKS = ("zh.toml", "zh_hant.toml", "en.toml")
-# A rule with literals is tried only on lines that contain one of them. Rules
-# without literals must be short: weak rules up to MAX_UNINDEXED_CHARS (tried
-# on head and tail lines), strong and cut rules up to SHORT_LINE_CHARS (tried
-# on every line that short). Prefix rules are tried on the first lines only.
-MAX_UNINDEXED_CHARS = 120
+# Strong and cut rules whose pattern can start with any character, longer than
+# this, need literals: they are found through them in the whole text.
 SHORT_LINE_CHARS = 40
-DEFAULT_MAX_CHARS = {"line": 120, "prefix": 60, "cut": 40}
+DEFAULT_MAX_CHARS = {"line": 200, "prefix": 60, "cut": 40}
 DEFAULT_WHERE = {"line": "edge", "prefix": "head", "cut": "tail"}
 
 _REQUIRED = ("name", "kind", "pattern", "comment")
@@ -105,6 +105,7 @@ class Rule:
     max_chars: int
     comment: str
     pack: str
+    starts: frozenset[str] | None = None  # the characters a match can start with (None: any)
 
     @property
     def strong(self) -> bool:
@@ -112,8 +113,11 @@ class Rule:
 
     @property
     def indexed(self) -> bool:
-        """Tried only on lines that contain one of its literals (else on short or first lines)."""
-        return bool(self.literals) and self.action != "prefix"
+        """Found through its literals in the whole text, not by the first character of lines:
+        a weak rule with literals, or a strong or cut rule whose start cannot be bounded."""
+        if not self.literals or self.action == "prefix":
+            return False
+        return not ((self.strong or self.action == "cut") and self.starts is not None)
 
     def matches_line(self, stripped: str) -> bool:
         """Whether the rule removes this (stripped) line, position aside."""
@@ -131,13 +135,18 @@ class Rule:
         return match
 
 
-def needs_literals(action: str, where: str, max_chars: int) -> bool:
-    """Whether a rule must have literals: it may match lines too long to try it on all of them."""
-    if action == "prefix":
+def rule_starts(pattern: str, flags: int, action: str, where: str) -> frozenset[str] | None:
+    """The characters a rule's match must start with when it is anchored at the line start."""
+    anchored = action != "line" or where == "anywhere" or is_anchored(pattern)
+    return first_chars(pattern, flags) if anchored else None
+
+
+def needs_literals(action: str, where: str, max_chars: int, starts: frozenset[str] | None) -> bool:
+    """Strong and cut rules fire on any line: unless their start is known or they are short,
+    the matcher needs literals to find their lines."""
+    if action == "prefix" or (action == "line" and where != "anywhere"):
         return False
-    if action == "line" and where != "anywhere":
-        return max_chars > MAX_UNINDEXED_CHARS
-    return max_chars > SHORT_LINE_CHARS
+    return starts is None and max_chars > SHORT_LINE_CHARS
 
 
 def builtin_pack_paths() -> list[Path]:
@@ -227,17 +236,18 @@ def _parse_rule(entry: dict[str, Any], origin: str, position: int) -> Rule:
         raise fail("'max_chars' must be a positive integer")
     if action in ("prefix", "cut") and where != DEFAULT_WHERE[action]:
         raise fail(f"a {action} rule must have where = \"{DEFAULT_WHERE[action]}\" (or no 'where')")
-    if not literals and needs_literals(action, where, max_chars):
-        raise fail(
-            "give 'literals' for the pre-filter (or a smaller max_chars): weak rules with max_chars > "
-            f"{MAX_UNINDEXED_CHARS} and strong or cut rules with max_chars > {SHORT_LINE_CHARS} need them"
-        )
     if not examples:
         raise fail("give at least one example line in 'examples'")
     try:
         regex = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
     except re.error as exc:
         raise fail(f"bad pattern: {exc}") from exc
+    starts = rule_starts(pattern, regex.flags, action, where)
+    if not literals and needs_literals(action, where, max_chars, starts):
+        raise fail(
+            "give 'literals' for the pre-filter: a strong or cut rule longer than "
+            f"{SHORT_LINE_CHARS} characters whose pattern can start with any character needs them"
+        )
     # User packs are checked before any example is matched: a ReDoS pattern would hang right here.
     problem = None if _builtin(origin) else exponential_backtracking(pattern, regex.flags)
     if problem:
@@ -256,6 +266,7 @@ def _parse_rule(entry: dict[str, Any], origin: str, position: int) -> Rule:
         max_chars=max_chars,
         comment=comment.strip(),
         pack=origin,
+        starts=starts,
     )
     for example in examples:
         if not _example_matches(rule, example):
