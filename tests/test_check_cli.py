@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from tests.test_check import OTHER
+from tests.test_check import BASE, OTHER
 from vocclean.cli import main
 
 REPEATED = "会议强调要牢记使命担当。"
@@ -20,7 +20,7 @@ def corpus(tmp_path):
     lines = [
         json.dumps({"id": "doc", "text": f"{OTHER}\n{REPEATED}\n{REPEATED}"}, ensure_ascii=False),
         "{broken",
-        json.dumps({"id": "clean", "text": OTHER + "。"}, ensure_ascii=False),
+        json.dumps({"id": "clean", "text": BASE}, ensure_ascii=False),
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
