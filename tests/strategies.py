@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 # VOCCLEAN_EXPLORE=N explores N random examples per test instead (e.g. before a release).
 _EXPLORE = int(os.environ.get("VOCCLEAN_EXPLORE", "0"))
 PROPERTY_SETTINGS = settings(
-    max_examples=_EXPLORE or 60,
+    max_examples=_EXPLORE or 40,
     deadline=None,
     derandomize=not _EXPLORE,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
