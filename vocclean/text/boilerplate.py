@@ -102,9 +102,10 @@ class BoilerplateMatcher:
         self._anywhere(lines, stripped, nonempty, by_line, removed, learned)
         self._scan_zone("head", stripped, nonempty, by_line, removed, prefixes)
         self._scan_zone("tail", stripped, nonempty, by_line, removed, prefixes)
-        found = list(removed.values()) + [p for i, p in prefixes.items() if i not in removed]
-        found.sort(key=lambda r: (r.line, not r.prefix))
-        return found
+        for i, prefix in prefixes.items():
+            if i not in removed:
+                removed[i] = prefix  # a line is either removed or has its lead-in stripped
+        return [removed[i] for i in sorted(removed)]
 
     def _anywhere(
         self,
@@ -170,6 +171,7 @@ class BoilerplateMatcher:
         """
         head = zone == "head"
         size, zone_rules = (self.head_lines, self._head) if head else (self.tail_lines, self._tail)
+        rules_for, no_dispatch = zone_rules.dispatch.get, zone_rules.always
         kept = 0
         for i in nonempty if head else reversed(nonempty):
             if kept >= size:
@@ -190,7 +192,7 @@ class BoilerplateMatcher:
                 line = line[len(prefixes[i].text) :].strip()
             candidates = by_line.get(i)
             rule = _first_match(candidates, line, zone) if candidates else None
-            if rule is None and zone_rules.dispatch.get(line[0], zone_rules.always):
+            if rule is None and rules_for(line[0], no_dispatch):
                 rule = zone_rules.rule_for(line)
             if rule is not None:
                 removed[i] = Removal(i, stripped[i], rule.kind, rule.name)

@@ -121,10 +121,14 @@ class LiteralIndex:
                         hits.append((position, inner.group().lower()))
         if not hits:
             return {}
-        starts = line_starts(lines if lines is not None else text.split("\n"))
+        if len(hits) > 4:
+            starts = line_starts(lines if lines is not None else text.split("\n"))
+            numbers = [bisect.bisect_right(starts, position) - 1 for position, _literal in hits]
+        else:  # a few hits: counting the newlines before each is cheaper than the line offsets
+            numbers = [text.count("\n", 0, position) for position, _literal in hits]
         found: dict[int, dict[str, Rule]] = {}
-        for position, literal in hits:
-            bucket = found.setdefault(bisect.bisect_right(starts, position) - 1, {})
+        for number, (_position, literal) in zip(numbers, hits, strict=True):
+            bucket = found.setdefault(number, {})
             for rule in self._rules_for[literal]:
                 bucket[rule.name] = rule
         order = self._order.__getitem__
@@ -154,6 +158,7 @@ class LineRules:
             raise ValueError(f"unknown mode {mode!r}")
         self.rules = list(rules)
         self.mode = mode
+        self.fullmatch = mode == "fullmatch"
         self.longest = max((r.max_chars for r in self.rules), default=0)
         starts = [r.starts if dispatch else None for r in self.rules]
         literals = {literal for rule in self.rules for literal in rule.literals}
@@ -172,6 +177,7 @@ class LineRules:
         if size > self.longest:
             return None
         present = None
+        fullmatch = self.fullmatch
         for rule in self.dispatch.get(line[0], self.always):
             if size > rule.max_chars:
                 continue
@@ -180,10 +186,7 @@ class LineRules:
                     present = self._literals_in(line.lower())
                 if present.isdisjoint(rule.literals):
                     continue
-            if self.mode == "fullmatch":
-                if rule.regex.fullmatch(line) is not None:
-                    return rule
-            elif rule.regex.search(line) is not None:
+            if (rule.regex.fullmatch if fullmatch else rule.regex.search)(line) is not None:
                 return rule
         return None
 
