@@ -17,7 +17,7 @@ from typing import Any
 from vocclean.check.kinds import KINDS, RATE_GROUPS
 from vocclean.pipeline import DecodeUtf8
 from vocclean.record import Record, Rejection
-from vocclean.report.record_diff import removed_text
+from vocclean.report.record_diff import loose_key, removed_text
 from vocclean.steps.base import RecordStep, Step
 
 SNIPPET_CHARS = 60
@@ -195,11 +195,6 @@ def _line_of(source: str) -> tuple[str, int | None]:
     return (match["file"], int(match["line"])) if match else (source, None)
 
 
-def _loose(text: str) -> str:
-    """Letters, digits and hanzi only: a line still matches after punctuation or width changes."""
-    return "".join(c for c in text.casefold() if c.isalnum())
-
-
 def _find_line(text: str, wanted: str, *, skip_first: bool, used: set[int]) -> int | None:
     """The line of ``text`` that ``wanted`` was removed from (1-based), or None.
 
@@ -208,10 +203,10 @@ def _find_line(text: str, wanted: str, *, skip_first: bool, used: set[int]) -> i
     paragraph is the later copy: ``skip_first`` passes over the first match. Lines
     already given to a finding of the same record are passed over too.
     """
-    key = _loose(wanted.strip().removesuffix("…"))
+    key = loose_key(wanted.strip().removesuffix("…"))
     if not key:
         return None
-    lines = [_loose(line) for line in text.splitlines()]
+    lines = [loose_key(line) for line in text.splitlines()]
     matches = [n for n, line in enumerate(lines, 1) if line == key]
     if not matches:
         matches = [n for n, line in enumerate(lines, 1) if line.startswith(key)]

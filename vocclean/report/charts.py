@@ -41,8 +41,8 @@ def bar_chart(
     *,
     title: str,
     color: str = REJECTED,
-    width: int = 540,
-    label_width: int = 220,
+    width: int = 500,
+    label_width: int = 190,
     max_items: int = 20,
 ) -> str:
     """Horizontal bars, one per (label, value), in the order given; "" when there is nothing to draw."""
@@ -68,7 +68,7 @@ def histogram(
     title: str,
     x_label: str,
     color: str = "#2e6da4",
-    width: int = 540,
+    width: int = 500,
     height: int = 220,
 ) -> str:
     """Vertical bars over ordered categories (e.g. cluster sizes), with the count above each."""

@@ -14,6 +14,8 @@ from vocclean.report.charts import bar_chart, flow_chart, histogram
 from vocclean.report.record_diff import DiffLine, diff_lines, label_for
 
 CONTEXT_LINES = 2
+# Samples with removed lines first (what a curator checks first), dropped records last.
+_SAMPLE_ORDER = {"boilerplate": 0, "repeated paragraphs": 1, "encoding": 2, "script and punctuation": 3}
 REJECTED_LINES_SHOWN = 6
 
 CSS = """
@@ -104,7 +106,7 @@ def _summary(report: dict[str, Any]) -> str:
             f'<p class="ok">✓ All {len(report["invariants"])} conservation checks hold '
             "(every record read was written or rejected, at every step).</p>"
         )
-    return f'<h2>Summary</h2><div class="cards">{"".join(cards)}</div>{verdict}'
+    return f'<h2 id="summary">Summary</h2><div class="cards">{"".join(cards)}</div>{verdict}'
 
 
 def _steps(report: dict[str, Any]) -> str:
@@ -121,7 +123,7 @@ def _steps(report: dict[str, Any]) -> str:
     flow = flow_chart(
         [(s["name"], s["records_out"], s["rejected"]) for s in report["steps"]], title="Records per step"
     )
-    return f"<h2>Steps</h2>{table}{_figure('Records per step', flow)}"
+    return f"<h2 id='steps'>Steps</h2>{table}{_figure('Records per step', flow)}"
 
 
 def _figure(caption: str, svg: str) -> str:
@@ -153,7 +155,7 @@ def _removals(report: dict[str, Any]) -> str:
             bar_chart(_items(report["paragraphs_removed_by_kind"]), title="paragraphs", color="#7f8c8d"),
         ),
     ]
-    return f'<h2>Removals</h2><div class="charts">{"".join(figures)}</div>'
+    return f'<h2 id="removals">Removals</h2><div class="charts">{"".join(figures)}</div>'
 
 
 def _duplicates(report: dict[str, Any]) -> str:
@@ -161,7 +163,7 @@ def _duplicates(report: dict[str, Any]) -> str:
     counts = ", ".join(f"{kind}: {n:,}" for kind, n in report["duplicates"].items()) or "none"
     chart = histogram(sizes, title="Duplicate cluster sizes", x_label="articles in the cluster")
     return (
-        f"<h2>Duplicates</h2><p>Duplicate articles removed: {escape(counts)}.</p>"
+        f"<h2 id='duplicates'>Duplicates</h2><p>Duplicate articles removed: {escape(counts)}.</p>"
         f"{_figure('Duplicate clusters by size (number of clusters)', chart)}"
     )
 
@@ -179,28 +181,34 @@ def _seen(report: dict[str, Any]) -> str:
         ),
         _figure("Scripts seen", bar_chart(_items(report["scripts"]), title="scripts", color="#2e6da4")),
     ]
-    return f'<h2>Encodings and scripts</h2><div class="charts">{"".join(figures)}</div>'
+    return f'<h2 id="encodings">Encodings and scripts</h2><div class="charts">{"".join(figures)}</div>'
 
 
 def _rejections(report: dict[str, Any]) -> str:
     if not report["rejections"]:
-        return '<h2>Rejections</h2><p class="empty">No record was rejected.</p>'
+        return '<h2 id="rejections">Rejections</h2><p class="empty">No record was rejected.</p>'
     rows = "".join(
         f"<tr><td>{escape(r['step'])}</td><td>{escape(r['reason'])}</td>"
         f"<td class='n'>{r['records']:,}</td></tr>"
         for r in report["rejections"]
     )
-    return f"<h2>Rejections</h2><table><tr><th>step</th><th>reason</th><th>records</th></tr>{rows}</table>"
+    head = "<tr><th>step</th><th>reason</th><th>records</th></tr>"
+    return f"<h2 id='rejections'>Rejections</h2><table>{head}{rows}</table>"
 
 
 def _samples(report: dict[str, Any]) -> str:
     if not report["samples"]:
-        return '<h2>Before and after</h2><p class="empty">No record was changed.</p>'
-    cards = "".join(_sample(sample) for sample in report["samples"])
+        return '<h2 id="samples">Before and after</h2><p class="empty">No record was changed.</p>'
+    ordered = sorted(report["samples"], key=_sample_rank)
+    cards = "".join(_sample(sample) for sample in ordered)
     return (
-        "<h2>Before and after</h2><p>A few changed records per kind of change: "
+        "<h2 id='samples'>Before and after</h2><p>A few changed records per kind of change: "
         "<del>removed</del> text is struck through, <ins>added</ins> text is green.</p>" + cards
     )
+
+
+def _sample_rank(sample: dict[str, Any]) -> int:
+    return _SAMPLE_ORDER.get(sample["category"], 4 if sample["after"] is not None else 5)
 
 
 def _sample(sample: dict[str, Any]) -> str:

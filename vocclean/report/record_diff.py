@@ -126,12 +126,19 @@ def removed_text(entry: Any) -> str:
     return ""
 
 
+def loose_key(text: str) -> str:
+    """Letters, digits and hanzi only: a line still matches after punctuation or width changes."""
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
 def label_for(labels: dict[str, str], line: str) -> str | None:
-    """The label of a removed line; annotations may hold the line cut short with "…"."""
-    key = line.strip()
-    if key in labels:
-        return labels[key]
+    """The label of a removed line. Labels are keyed by the line as the step saw it, maybe cut
+    short with "…" and after earlier steps changed its punctuation: compare loosely."""
+    key = loose_key(line)
+    if not key:
+        return labels.get(line.strip())
     for text, label in labels.items():
-        if text.endswith("…") and key.startswith(text[:-1]):
+        wanted = loose_key(text.removesuffix("…"))
+        if wanted and (key == wanted or (text.endswith("…") and key.startswith(wanted))):
             return label
     return None
