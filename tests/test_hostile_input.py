@@ -292,3 +292,23 @@ def test_an_id_that_is_an_object_with_a_lone_surrogate_key_is_used_not_a_crash(t
     path.write_bytes(b'{"id": {"\\ud800": null}, "text": "x"}\n')
     (record,) = read_all(str(path))
     assert not record.rejected and record.id == '{"\\ud800":null}'
+
+
+@pytest.mark.parametrize("kept", [0.5, 0.999])
+def test_a_truncated_zstd_file_is_reported_not_read_as_a_shorter_one(tmp_path, kept):
+    # Regression (found by tests/test_properties_io.py): zstandard's stream reader ends quietly
+    # at a cut frame, so a half-downloaded .zst gave fewer records and no error at all.
+    data = zstandard.ZstdCompressor().compress(b"".join(b'{"text": "line %d"}\n' % i for i in range(10000)))
+    path = tmp_path / "cut.jsonl.zst"
+    path.write_bytes(data[: int(len(data) * kept)])
+    records = read_all(str(path))
+    (bad,) = [r for r in records if r.rejected and r.rejection.reason.startswith("cannot read file")]
+    assert "ends inside a zstd frame (truncated file)" in bad.rejection.reason
+    assert len(records) < 10000
+
+
+def test_concatenated_zstd_frames_are_all_read(tmp_path):
+    compressor = zstandard.ZstdCompressor()
+    path = tmp_path / "frames.jsonl.zst"
+    path.write_bytes(compressor.compress(b'{"text": "one"}\n') + compressor.compress(b'{"text": "two"}\n'))
+    assert [r.text for r in read_all(str(path))] == ["one", "two"]

@@ -15,7 +15,7 @@ import io
 import lzma
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import zstandard
 
@@ -79,7 +79,53 @@ def decompressor(kind: str, raw: IO[bytes]) -> IO[bytes]:
         return bz2.BZ2File(raw, "rb")
     if kind == ".xz":
         return lzma.LZMAFile(raw, "rb")
-    return zstandard.ZstdDecompressor().stream_reader(raw, closefd=False)
+    return _ZstdFrames(raw)
+
+
+class _ZstdFrames(io.RawIOBase):
+    """Concatenated zstd frames, decompressed; a file that ends inside a frame raises ZstdError.
+
+    zstandard's stream_reader ends quietly at a truncated frame (a half-downloaded
+    file read as a shorter one). Compressed bytes go in small pieces, so that one
+    piece expands to at most a few tens of MiB before the expansion guard sees it.
+    """
+
+    _PIECE = 2048
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._context = zstandard.ZstdDecompressor()
+        self._frame: Any = None
+        self._pending = memoryview(b"")
+        self._ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        while not self._pending:
+            if self._ended:
+                return 0
+            piece = self._raw.read(self._PIECE)
+            if not piece:
+                self._ended = True
+                if self._frame is not None and not self._frame.eof:
+                    raise zstandard.ZstdError("the data ends inside a zstd frame (truncated file)")
+                return 0
+            self._pending = memoryview(self._decompress(piece))
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+    def _decompress(self, piece: bytes) -> bytes:
+        out = []
+        while piece:
+            if self._frame is None or self._frame.eof:
+                self._frame = self._context.decompressobj()
+            out.append(self._frame.decompress(piece))
+            piece = self._frame.unused_data if self._frame.eof else b""
+        return b"".join(out)
 
 
 def guard_expansion(
