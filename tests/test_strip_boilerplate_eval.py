@@ -57,6 +57,19 @@ def test_xwlb_cctv_lead_in_goes_and_body_lines_stay(shared_data):
     assert missing == []
 
 
+def test_learning_the_first_1000_xwlb_stories_learns_only_their_page_template(shared_data):
+    import gzip
+    import json
+
+    counter = LineCounter()
+    with gzip.open(shared_data / "xwlb_cctv_news_zh" / "stories.jsonl.gz", "rt", encoding="utf-8") as handle:
+        for number, line in enumerate(handle):
+            if number == 1000:
+                break
+            counter.add(json.loads(line)["text"])
+    assert set(counter.model().counts) == {"央视网消息（新闻联播）：", "---", "(更新时间戳:0)"}
+
+
 @pytest.fixture(scope="module")
 def labelled(request):
     shared = REPO.parent / "shared" / "data"

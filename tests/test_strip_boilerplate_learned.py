@@ -96,6 +96,18 @@ def test_thresholds_decide_what_is_learned():
     assert line_key(UNKNOWN_LINE) not in counter.model(min_docs=1, min_share=0.02).counts
 
 
+def test_default_thresholds_are_20_documents_and_one_percent():
+    counter = LineCounter()
+    for record in corpus(with_line=19):
+        counter.add(record.text)
+    assert counter.model().counts == {}
+    counter = LineCounter()
+    for record in corpus(size=3000, with_line=25):
+        counter.add(record.text)
+    assert counter.model().counts == {}  # 25 < 1% of 3,000
+    assert counter.model(min_share=0.0).counts == {line_key(UNKNOWN_LINE): 25}
+
+
 def test_only_short_lines_are_learned():
     counter = LineCounter(max_chars=10)
     for record in corpus():

@@ -12,7 +12,7 @@ from vocclean.record import Record
 from vocclean.steps.strip_boilerplate import LearnBoilerplate, StripBoilerplate, describe_removal
 from vocclean.text.boilerplate import Removal
 from vocclean.text.boilerplate_rules import KINDS, RulePackError
-from vocclean.text.learned_boilerplate import ModelFileError
+from vocclean.text.learned_boilerplate import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE, ModelFileError
 
 _KIND_COLOURS = {
     "disclaimer": "magenta",
@@ -56,14 +56,14 @@ def learn_threshold_options(prefix: str) -> Callable[[Callable[..., Any]], Calla
         click.option(
             f"--{prefix}min-docs",
             type=click.IntRange(min=1),
-            default=10,
+            default=DEFAULT_MIN_DOCS,
             show_default=True,
             help="A learned line occurs in at least this many documents...",
         ),
         click.option(
             f"--{prefix}min-share",
             type=click.FloatRange(0.0, 1.0),
-            default=0.01,
+            default=DEFAULT_MIN_SHARE,
             show_default=True,
             help="...and in at least this share of the documents.",
         ),

@@ -28,7 +28,7 @@ from vocclean.record import Record
 from vocclean.steps.base import RecordStep, Step
 from vocclean.text.boilerplate import BoilerplateMatcher, Removal, remove
 from vocclean.text.boilerplate_rules import KINDS, Rule, builtin_pack_paths, load_packs
-from vocclean.text.learned_boilerplate import LearnedLines, LineCounter
+from vocclean.text.learned_boilerplate import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE, LearnedLines, LineCounter
 
 __all__ = ["LearnBoilerplate", "StripBoilerplate", "describe_removal"]
 
@@ -53,7 +53,7 @@ class StripBoilerplate(RecordStep):
       rest of the document only when it starts after this share of the text.
     - ``learn`` (False): learn recurring short lines from the corpus.
     - ``model`` (None): a model file from ``learn-boilerplate`` to apply.
-    - ``learn_min_docs`` (10), ``learn_min_share`` (0.01): a learned line must
+    - ``learn_min_docs`` (20), ``learn_min_share`` (0.01): a learned line must
       occur in at least max(min_docs, min_share x documents) documents.
     - ``learn_max_chars`` (60): only lines this short are learned.
     - ``learn_window`` (5000): without ``fit`` (stdin), learn from this many
@@ -79,8 +79,8 @@ class StripBoilerplate(RecordStep):
         cut_from: float = 0.25,
         learn: bool = False,
         model: str | Path | None = None,
-        learn_min_docs: int = 10,
-        learn_min_share: float = 0.01,
+        learn_min_docs: int = DEFAULT_MIN_DOCS,
+        learn_min_share: float = DEFAULT_MIN_SHARE,
         learn_max_chars: int = 60,
         learn_window: int = 5000,
         min_chars: int = 0,
@@ -208,8 +208,8 @@ class LearnBoilerplate(Step):
         self,
         *,
         model: str | Path,
-        min_docs: int = 10,
-        min_share: float = 0.01,
+        min_docs: int = DEFAULT_MIN_DOCS,
+        min_share: float = DEFAULT_MIN_SHARE,
         max_chars: int = 60,
     ) -> None:
         super().__init__()
