@@ -84,6 +84,8 @@ def test_lines_of_plain_text_files_are_found_in_the_file():
     lines = {f.kind: f.line for f in result.findings}
     assert lines == {"boilerplate": 3, "repeated-paragraph": 4}
     assert result.findings[0].where.startswith("corpus/a.txt:")
+    # the file name says which article it is: the text report does not repeat the id
+    assert "corpus/a.txt:3: boilerplate: boilerplate (qr-follow" in render(result, "text")
 
 
 def test_jsonl_findings_point_at_the_record_line():

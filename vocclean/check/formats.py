@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from vocclean.check.checker import CheckResult
+from vocclean.check.detectors import Finding
 from vocclean.check.kinds import KINDS, RATE_GROUPS
 
 FORMATS = ("text", "json", "junit", "github")
@@ -28,7 +29,7 @@ def summary_line(result: CheckResult) -> str:
 
 
 def render_text(result: CheckResult) -> str:
-    lines = [f"{f.where}: {f.kind}: {f.record_id}: {f.message}" for f in result.findings]
+    lines = [f"{f.where}: {f.kind}: {_who(f)}{f.message}" for f in result.findings]
     for kind, count in result.omitted.items():
         lines.append(f"... and {count} more {kind} finding(s) (raise --max-findings to see them)")
     if lines:
@@ -50,6 +51,13 @@ def render_text(result: CheckResult) -> str:
     lines.append("")
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"
+
+
+def _who(finding: Finding) -> str:
+    """The record id, unless the file name already says it (a plain-text article)."""
+    if finding.file == finding.record_id or finding.file.endswith("/" + finding.record_id):
+        return ""
+    return f"{finding.record_id}: "
 
 
 def as_dict(result: CheckResult) -> dict[str, Any]:
