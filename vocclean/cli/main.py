@@ -209,3 +209,6 @@ main.add_command(learn_boilerplate_command)
 from vocclean.cli.dedup_articles import dedup_articles_command  # noqa: E402
 
 main.add_command(dedup_articles_command)
+from vocclean.cli.clean import clean_command  # noqa: E402
+
+main.add_command(clean_command)

@@ -1,0 +1,219 @@
+"""The command line as a user meets it: chaining, pipes, exit codes, bad input, help."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import FIXTURES, REPO
+from vocclean.cli import main
+
+PER_ARTICLE_STEPS = ["fix-encoding", "normalize-script", "strip-boilerplate"]
+
+
+def vocclean(*args: str, stdin: bytes = b"", timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the real CLI in a subprocess, as a shell pipeline would."""
+    return subprocess.run(
+        [sys.executable, "-m", "vocclean", *args], input=stdin, capture_output=True, timeout=timeout, cwd=REPO
+    )
+
+
+def jsonl(*records: dict) -> bytes:
+    return b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records)
+
+
+def seeds_jsonl() -> bytes:
+    return jsonl(
+        *(
+            {"id": p.name, "text": p.read_text(encoding="utf-8")}
+            for p in sorted((FIXTURES / "seeds").iterdir())
+        )
+    )
+
+
+def test_every_command_has_help_with_an_example_and_a_readme_entry():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    runner = CliRunner()
+    assert "Example" in runner.invoke(main, ["--help"]).output
+    for name in main.commands:
+        result = runner.invoke(main, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert "Example" in result.output, f"{name} --help has no example"
+        assert f"`{name}`" in readme, f"README does not document {name}"
+
+
+def test_all_steps_are_registered():
+    expected = {
+        "fix-encoding",
+        "normalize-script",
+        "strip-boilerplate",
+        "dedup-paragraphs",
+        "dedup-articles",
+        "clean",
+    }
+    assert expected <= set(main.commands)
+
+
+def test_chained_steps_give_the_same_output_as_a_unix_pipe():
+    data = seeds_jsonl()
+    chained = vocclean("--annotate", *PER_ARTICLE_STEPS, stdin=data)
+    assert chained.returncode == 0, chained.stderr
+    piped = data
+    for step in PER_ARTICLE_STEPS:
+        result = vocclean("--annotate", step, stdin=piped)
+        assert result.returncode == 0, result.stderr
+        piped = result.stdout
+    assert chained.stdout == piped
+    assert chained.stdout != data
+
+
+def test_stdin_to_stdout_keeps_every_field(tmp_path):
+    result = vocclean("normalize-script", stdin=jsonl({"url": "u", "text": "你好,世界", "n": 1}))
+    out = json.loads(result.stdout)
+    assert list(out) == ["id", "url", "text", "n"]
+    assert out["id"] == "<stdin>:1" and out["n"] == 1
+
+
+def test_empty_stdin_is_an_empty_successful_run():
+    result = vocclean("normalize-script", stdin=b"")
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
+
+
+def test_bad_input_is_reported_by_file_and_line_rejected_and_exits_1(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(jsonl({"text": "好"}) + b"{broken\n" + jsonl({"id": "n", "text": 3}))
+    rejects = tmp_path / "rejects.jsonl"
+    result = vocclean(
+        "-i", str(source), "-o", str(tmp_path / "out.jsonl"), "--rejects", str(rejects), "normalize-script"
+    )
+    assert result.returncode == 1
+    err = result.stderr.decode()
+    assert f"{source}:2: invalid JSON" in err and f"{source}:3: the 'text' field is a number" in err
+    assert "Traceback" not in err
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 1
+    assert [json.loads(line)["vocclean"]["source"] for line in rejects.read_text().splitlines()] == [
+        f"{source}:2",
+        f"{source}:3",
+    ]
+
+
+def test_strict_stops_at_the_first_bad_record(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"[]\n" + jsonl({"text": "x"}))
+    result = vocclean("-i", str(source), "-o", str(tmp_path / "out.jsonl"), "--strict", "normalize-script")
+    assert result.returncode == 1
+    assert "--strict stops here" in result.stderr.decode()
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_50_mb_line_is_rejected_and_the_next_record_kept(tmp_path):
+    source = tmp_path / "big.jsonl"
+    with open(source, "wb") as handle:
+        handle.write(b'{"text": "' + b"a" * (50 * 1024 * 1024) + b'"}\n')
+        handle.write(jsonl({"id": "after", "text": "ok"}))
+    result = vocclean("-i", str(source), "--rejects", str(tmp_path / "r.jsonl"), "normalize-script")
+    assert result.returncode == 1
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["after"]
+    assert "longer than the maximum record size" in result.stderr.decode()
+
+
+def test_plain_text_not_in_utf8_asks_for_fix_encoding(tmp_path):
+    (tmp_path / "gbk.txt").write_bytes("中华人民共和国".encode("gbk"))
+    result = vocclean("-i", str(tmp_path), "normalize-script")
+    assert result.returncode == 1
+    assert "add the fix-encoding step" in result.stderr.decode()
+
+
+def test_missing_input_is_a_usage_error_with_exit_2(tmp_path):
+    result = vocclean("-i", str(tmp_path / "missing.jsonl"), "normalize-script")
+    assert result.returncode == 2
+    assert (
+        result.stderr.decode().strip() == f"vocclean: {tmp_path / 'missing.jsonl'}: no such file or directory"
+    )
+
+
+def test_unknown_option_is_a_usage_error_with_exit_2():
+    result = vocclean("normalize-script", "--no-such-option")
+    assert result.returncode == 2 and b"No such option" in result.stderr
+
+
+def test_unwritable_output_is_an_io_error_with_exit_2(tmp_path):
+    (tmp_path / "file").write_text("x")
+    result = vocclean(
+        "-o", str(tmp_path / "file" / "out.jsonl"), "normalize-script", stdin=jsonl({"text": "a"})
+    )
+    assert result.returncode == 2
+    assert result.stderr.decode().startswith("vocclean: I/O error")
+
+
+def test_head_closing_the_pipe_ends_quietly():
+    data = jsonl(*({"text": f"第{i}段,内容"} for i in range(20000)))
+    shell = f"{sys.executable} -m vocclean normalize-script | head -1"
+    result = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {shell}"], input=data, capture_output=True, cwd=REPO
+    )
+    assert len(result.stdout.splitlines()) == 1
+    assert result.stderr == b""
+    assert result.returncode == 141
+
+
+def test_ctrl_c_stops_without_traceback_or_partial_output(tmp_path):
+    out = tmp_path / "out.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vocclean", "-o", str(out), "normalize-script"],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    process.stdin.write(jsonl({"text": "一"}) * 100)
+    process.stdin.flush()
+    time.sleep(2)  # let it start and block on stdin
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert b"Traceback" not in err and b"interrupted" in err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_is_off_in_a_pipe_and_forced_with_progress():
+    data = jsonl({"text": "a"})
+    assert vocclean("normalize-script", stdin=data).stderr == b""
+    assert b"records" in vocclean("--progress", "normalize-script", stdin=data).stderr
+
+
+def test_output_is_byte_identical_across_runs(tmp_path):
+    for name in ("a.jsonl", "b.jsonl"):
+        result = vocclean("-i", str(FIXTURES / "seeds"), "-o", str(tmp_path / name), "--annotate", "clean")
+        assert result.returncode == 0, result.stderr
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+
+
+def test_quick_start_command_cleans_the_seeds(tmp_path):
+    result = subprocess.run(
+        ["bin/vocclean", "-i", "fixtures/seeds", "-o", str(tmp_path / "cleaned.jsonl"), "clean"],
+        capture_output=True,
+        cwd=REPO,
+        timeout=600,
+        env={**os.environ},
+    )
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in (tmp_path / "cleaned.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in records] == sorted(p.name for p in (FIXTURES / "seeds").iterdir())
+    assert all(r["text"].strip() for r in records)
+
+
+@pytest.mark.parametrize("step", PER_ARTICLE_STEPS)
+def test_each_step_conserves_records(tmp_path, step):
+    data = seeds_jsonl() + b"not json\n"
+    result = vocclean("--rejects", str(tmp_path / "r.jsonl"), step, stdin=data)
+    written = len(result.stdout.splitlines())
+    rejected = len((tmp_path / "r.jsonl").read_text().splitlines())
+    assert written + rejected == 6
