@@ -86,11 +86,13 @@ class _ZstdFrames(io.RawIOBase):
     """Concatenated zstd frames, decompressed; a file that ends inside a frame raises ZstdError.
 
     zstandard's stream_reader ends quietly at a truncated frame (a half-downloaded
-    file read as a shorter one). Compressed bytes go in small pieces, so that one
-    piece expands to at most a few tens of MiB before the expansion guard sees it.
+    file read as a shorter one). Compressed bytes go in pieces sized by the last
+    piece's expansion, so that one piece gives about 1 MiB (at most 8 MiB: a zstd
+    block expands at most ~32,000 times) before the expansion guard sees it.
     """
 
-    _PIECE = 2048
+    _OUTPUT = 1 << 20
+    _MIN_PIECE, _MAX_PIECE = 256, 1 << 17
 
     def __init__(self, raw: IO[bytes]) -> None:
         self._raw = raw
@@ -98,21 +100,28 @@ class _ZstdFrames(io.RawIOBase):
         self._frame: Any = None
         self._pending = memoryview(b"")
         self._ended = False
+        self._piece = self._MIN_PIECE
+        self._error: zstandard.ZstdError | None = None
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
         while not self._pending:
+            if self._error is not None:
+                raise self._error
             if self._ended:
                 return 0
-            piece = self._raw.read(self._PIECE)
+            piece = self._raw.read(self._piece)
             if not piece:
                 self._ended = True
                 if self._frame is not None and not self._frame.eof:
                     raise zstandard.ZstdError("the data ends inside a zstd frame (truncated file)")
                 return 0
-            self._pending = memoryview(self._decompress(piece))
+            out = self._decompress(piece)
+            ratio = max(1, len(out) // len(piece))
+            self._piece = max(self._MIN_PIECE, min(self._MAX_PIECE, self._OUTPUT // ratio))
+            self._pending = memoryview(out)
         count = min(len(buffer), len(self._pending))
         buffer[:count] = self._pending[:count]
         self._pending = self._pending[count:]
@@ -123,7 +132,13 @@ class _ZstdFrames(io.RawIOBase):
         while piece:
             if self._frame is None or self._frame.eof:
                 self._frame = self._context.decompressobj()
-            out.append(self._frame.decompress(piece))
+            try:
+                out.append(self._frame.decompress(piece))
+            except zstandard.ZstdError as error:
+                if not out:
+                    raise
+                self._error = error  # the frames before it come out first
+                break
             piece = self._frame.unused_data if self._frame.eof else b""
         return b"".join(out)
 
