@@ -42,6 +42,7 @@ ENV_PREFIX = "VOCCLEAN"
 META_CONFIG, META_ARGS, META_CHAIN = "vocclean.config", "vocclean.args", "vocclean.chain"
 # Options that are actions, not settings.
 NOT_SETTINGS = frozenset({"help", "version", "show_config"})
+ALIGN_MAX = 40  # --show-config aligns the origins up to this column
 
 
 class ConfigError(click.ClickException):
@@ -239,7 +240,7 @@ def _section(ctx: click.Context, config: ConfigFile | None) -> list[str]:
             rows.append((f"# {_key(param)} is not set", origin))
         else:
             rows.append((f"{_key(param)} = {_toml_value(value)}", origin))
-    width = max((len(text) for text, _ in rows), default=0)
+    width = min(max((len(text) for text, _ in rows), default=0), ALIGN_MAX)
     return [f"{text.ljust(width)}  # {origin}" for text, origin in rows]
 
 

@@ -120,9 +120,7 @@ def render_junit(result: CheckResult) -> str:
         cases.append(case)
     for kind, count in result.kinds.items():
         case = ET.Element("testcase", classname="vocclean.check.kinds", name=kind)
-        listed = "\n".join(
-            f"{f.where}: {f.record_id}: {f.message}" for f in result.findings if f.kind == kind
-        )
+        listed = "\n".join(f"{f.where}: {_who(f)}{f.message}" for f in result.findings if f.kind == kind)
         if kind in failing:
             failure = ET.SubElement(
                 case,
@@ -169,7 +167,7 @@ def render_github(result: CheckResult) -> str:
         if f.line is not None:
             where += f",line={f.line}"
         title = _escape_property(f"vocclean {f.kind}")
-        lines.append(f"::{level} {where},title={title}::{_escape_data(f'{f.record_id}: {f.message}')}")
+        lines.append(f"::{level} {where},title={title}::{_escape_data(_who(f) + f.message)}")
     title = "title=vocclean check"
     for failure in result.failures:
         lines.append(f"::error {title}::{_escape_data(failure)}")
