@@ -67,6 +67,11 @@ def test_exact_key_depends_on_unit_order(shingler):
     assert keys[0] != keys[1]
 
 
+def test_lone_surrogates_are_separators_not_errors(shingler):
+    assert unit_strings("a\udfffb", shingler) == ["a", "b"]
+    assert shingler.batch(["\ud800", "a\udfffb"]).keys[0] == 0
+
+
 def test_a_text_shorter_than_ngram_has_one_shingle_and_an_empty_text_none(shingler):
     batch = shingler.batch(["中文", "", "，。"])
     assert batch.offsets.tolist() == [0, 1, 1, 1]

@@ -3,15 +3,15 @@
 What the search holds per document, and why it is small:
 
 - LSH band keys: ``bands`` (uint32 key, uint32 document) pairs packed in one
-  uint64 each, kept as a few sorted runs per band (merged like a binary
-  counter, so inserting is amortised O(log n) and looking up a batch is one
-  ``searchsorted`` per run);
+  uint64 each, kept as a few sorted runs per band (a new run is merged into
+  the previous one while that is less than 8 times larger, so there are
+  O(log n) runs and looking up a batch is one ``searchsorted`` per run);
 - exact keys: a uint64 digest and a uint32 document for each distinct text;
 - a union-find parent, the first document with the same exact key, and the
   similarity to the cluster's first document (4 bytes each);
 - the document's id, as UTF-8 bytes in one growing buffer;
-- offsets into temporary files that hold each distinct text's shingle
-  hashes (4 bytes a shingle) and MinHash signature (2 bytes a bin), read
+- offsets into temporary files that hold each new text's shingle hashes
+  (4 bytes a shingle) and MinHash signature (2 bytes a bin), read
   back with ``os.pread`` only for candidate pairs. The files live on disk
   (the page cache), not in the process, and are deleted when the index is
   closed.

@@ -2,8 +2,10 @@
 
 Each batch is shingled and MinHashed in numpy (``vocclean.text``). A text
 whose exact key (its folded unit sequence) was seen before is an exact
-duplicate. Any other text is looked up in the LSH index; every candidate
-is verified on the stored shingle sets before two texts are joined:
+duplicate. Any other text is looked up in the LSH index. A candidate pair
+whose MinHash estimate is far below the threshold (``estimate_margin``, over
+four standard deviations at 128 bins) is dropped; every other one is
+verified on the stored shingle sets, and nothing is joined unverified:
 
 - the Jaccard similarity of the whole shingle sets reaches ``threshold``, or
 - the Jaccard similarity of their first ``lead_shingles`` shingles reaches

@@ -76,7 +76,7 @@ class DedupArticles(Step):
     - ``clusters`` (None): path of a JSONL file to write every cluster of two
       or more records to, when the input ends.
     - ``mark_only`` (False): annotate duplicates instead of rejecting them.
-    - ``batch_size`` (1000), ``max_candidates`` (100), ``tmp_dir`` (None: $TMPDIR).
+    - ``batch_size`` (2000), ``max_candidates`` (100), ``tmp_dir`` (None: $TMPDIR).
     """
 
     name = "dedup-articles"

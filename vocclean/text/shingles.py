@@ -203,7 +203,7 @@ class Shingler:
         lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n_texts)
         char_offsets = np.zeros(n_texts + 1, dtype=np.int64)
         np.cumsum(lengths, out=char_offsets[1:])
-        codepoints = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+        codepoints = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         classes = self.classes[codepoints]
         # A unit starts at every single character and at the first letter of a
         # word; a word also ends at a text boundary.
