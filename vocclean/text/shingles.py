@@ -228,20 +228,23 @@ class Shingler:
     def _word_units(self, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
         """Unit hashes when some units are words of several letters.
 
-        A unit's hash is the polynomial sum(letter value * base**k) of its
-        letters, read off prefix sums over the whole batch (multiplied back by
-        the inverse power of its start), so there is no loop over letters; a
-        one-letter unit keeps its letter's value.
+        A one-letter unit keeps its letter's value. A longer word's hash is
+        the polynomial sum(letter value * base**k) of its letters, summed per
+        word over the letters of words only (few, in Chinese text), then mixed.
         """
-        powers, inverse = self._word_powers.upto(len(values) + 1)
-        prefix = np.zeros(len(values) + 1, dtype=np.uint32)
-        np.cumsum(values * powers[: len(values)], out=prefix[1:])
+        units = values[starts]
         lengths = np.diff(starts, append=len(values))
-        units = prefix[starts + lengths]
-        units -= prefix[starts]
-        units *= inverse[starts]
         words = np.flatnonzero(lengths > 1)
-        units[words] = fmix32(units[words] + lengths[words].astype(np.uint32))
+        word_lengths = lengths[words]
+        letters = int(word_lengths.sum())
+        word_offsets = np.zeros(len(words), dtype=np.int64)
+        np.cumsum(word_lengths[:-1], out=word_offsets[1:])
+        position = np.arange(letters, dtype=np.int64) - np.repeat(word_offsets, word_lengths)
+        letter_values = values[np.repeat(starts[words], word_lengths) + position]
+        powers, _ = self._word_powers.upto(int(word_lengths.max()))
+        letter_values *= powers[position]
+        sums = np.add.reduceat(letter_values, word_offsets)
+        units[words] = fmix32(sums + word_lengths.astype(np.uint32))
         return units
 
     def batch(self, texts: Sequence[str]) -> ShingleBatch:
