@@ -105,3 +105,29 @@ def test_the_html_report_draws_the_same_numbers(cleaned):
     assert charts["Duplicate clusters by size (number of clusters)"] == report["cluster_sizes"]
     flow = charts["Records per step"]
     assert sum(v for k, v in flow.items() if k.endswith(" rejected")) == report["totals"]["rejected"]
+
+
+def test_characters_removed_match_the_lines_removed_where_annotations_hold_them_whole(cleaned):
+    report, _, written, rejects = cleaned
+    entries = [e for entries in annotations(written + rejects, "boilerplate") for e in entries]
+    whole = {e["kind"] for e in entries} - {e["kind"] for e in entries if e["line"].endswith("…")}
+    assert whole, "no kind whose removed lines are all short enough to recount"
+    for kind in whole:
+        chars = sum(len(e["line"]) for e in entries if e["kind"] == kind)
+        assert report["chars_removed_by_kind"][kind] == chars, kind
+
+
+def test_fix_encoding_counters_match_its_annotations(cleaned):
+    report, _, written, rejects = cleaned
+    counters = next(s["counters"] for s in report["steps"] if s["name"] == "fix-encoding")
+    records = written + rejects
+    assert counters["junk_removed"]["chars"] == sum(annotations(records, "junk_removed"))
+    assert counters["unrecoverable"]["docs"] == len(annotations(records, "unrecoverable"))
+
+
+def test_rejection_reasons_add_up_per_step(cleaned):
+    report, _, _, rejects = cleaned
+    by_step = Counter()
+    for reason in report["rejections"]:
+        by_step[reason["step"]] += reason["records"]
+    assert by_step == Counter(r["vocclean"]["rejected_by"] for r in rejects)
