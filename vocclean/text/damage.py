@@ -39,7 +39,7 @@ def find_unrecoverable(text: str) -> Damage:
         and "屯屯" not in text
     ):
         return Damage(0, 0.0)
-    chars = sum(len(m.group()) for m in _GHOSTS.finditer(text))
+    chars = sum(map(len, _GHOSTS.findall(text)))
     if not _ASCII_PUNCT_IN_HANZI.search(text):
         chars += len(_LONE_QUESTION.findall(text))
     if not chars:

@@ -21,6 +21,7 @@ import functools
 import gzip
 import math
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data" / "hanzi_ngrams.tsv.gz"
@@ -80,6 +81,18 @@ def candidates(prefix: bytes) -> list[str]:
     return [chr(base + k) for k in range(64)]
 
 
+_NOTHING: Counter[str] = Counter()
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranked:
+    candidates: list[tuple[float, str, str]]
+    has_brackets: bool
+
+    def __iter__(self):
+        return iter(self.candidates)
+
+
 class HanziModel:
     """Character 1-3-gram counts for Simplified and Traditional text (read-only)."""
 
@@ -89,7 +102,7 @@ class HanziModel:
         self._total = total
         # Memo of the n-gram ranking per context (a pure function of it): holes
         # in one corpus share few contexts (。 at the end of a line, 月 between digits).
-        self._ranked: dict[tuple, list[tuple[float, str, str]]] = {}
+        self._ranked: dict[tuple, _Ranked] = {}
 
     @classmethod
     def load(cls, path: Path = DATA) -> HanziModel:
@@ -113,14 +126,13 @@ class HanziModel:
         after: str,
         *,
         traditional: bool = False,
-        seen: Counter[str] | None = None,
+        seen: TextBigrams | None = None,
     ) -> str | None:
         """The most likely character starting with ``prefix`` between ``before`` and ``after``.
 
         ``before`` and ``after`` are the text around the hole (a line break or
-        nothing means the edge of a line); ``seen`` counts the bigrams (as
-        :func:`context_classes`) of the intact text. None when the model
-        knows no candidate.
+        nothing means the edge of a line); ``seen`` holds the bigrams of the
+        intact text. None when the model knows no candidate.
         """
         left = context_classes(before[-2:])
         right = context_classes(after[:2])
@@ -144,13 +156,22 @@ class HanziModel:
             if len(self._ranked) > 200_000:
                 self._ranked.clear()
             ranked = self._ranked[key] = self._rank(prefix, l2, l1, r1, r2, traditional)
-        seen = seen or Counter()
-        # Brackets pair within a paragraph.
-        line_before = before[before.rfind("\n") + 1 :]
-        line_after = after.split("\n", 1)[0]
+        follows = seen.following(l1) if seen and l1 != "^" else _NOTHING
+        precedes = seen.preceding(r1) if seen and r1 != "$" else _NOTHING
+        # Candidates come best first by the n-grams alone: stop once no bonus can lift the rest.
+        most_seen = max(follows.values(), default=0) + max(precedes.values(), default=0)
+        max_bonus = _SELF_WEIGHT * math.log1p(most_seen)
+        if ranked.has_brackets:
+            max_bonus += _PAIRING_BONUS
+            # Brackets pair within a paragraph.
+            line_before = before[before.rfind("\n") + 1 :]
+            line_after = after.split("\n", 1)[0]
         best, best_score = None, -math.inf
         for score, char, c in ranked:
-            score += _SELF_WEIGHT * math.log1p(seen[l1 + c] + seen[c + r1])
+            if score + max_bonus < best_score:
+                break
+            if follows or precedes:
+                score += _SELF_WEIGHT * math.log1p(follows[c] + precedes[c])
             if char in _PAIRS or char in _CLOSERS:
                 score += _pairing(char, line_before, line_after)
             if score > best_score:
@@ -159,8 +180,8 @@ class HanziModel:
 
     def _rank(
         self, prefix: bytes, l2: str | None, l1: str, r1: str, r2: str | None, traditional: bool
-    ) -> list[tuple[float, str, str]]:
-        """(n-gram log score, character, its class) for every candidate the model knows."""
+    ) -> _Ranked:
+        """(n-gram log score, character, its class) for every candidate the model knows, best first."""
         counts = self._traditional if traditional else self._simplified
         ranked = []
         for char in candidates(prefix):
@@ -171,7 +192,8 @@ class HanziModel:
             if r2 is not None:
                 score += self._log_p(counts, c, r1, r2)
             ranked.append((score, char, c))
-        return ranked
+        ranked.sort(reverse=True)
+        return _Ranked(ranked, any(char in _PAIRS or char in _CLOSERS for _, char, _ in ranked))
 
     def _log_p(self, counts: dict[str, int], a: str | None, b: str, c: str) -> float:
         """Interpolated P(c | a b)."""
@@ -196,10 +218,34 @@ def _pairing(char: str, before: str, after: str) -> float:
     return 0.0
 
 
-def seen_bigrams(text: str) -> Counter[str]:
-    """Bigrams of ``text`` as the model sees them, for :meth:`HanziModel.guess`."""
-    s = context_classes(text)
-    return Counter(s[i : i + 2] for i in range(len(s) - 1))
+class TextBigrams:
+    """Which characters follow and precede a given one in a text (as the model sees it), on demand."""
+
+    def __init__(self, text: str) -> None:
+        self._text = context_classes(text)
+        self._following: dict[str, Counter[str]] = {}
+        self._preceding: dict[str, Counter[str]] = {}
+
+    def following(self, char: str) -> Counter[str]:
+        got = self._following.get(char)
+        if got is None:
+            parts = self._text.split(char)[1:]
+            # An empty part is the same character again, or the end of the text for the last one.
+            got = Counter(part[0] if part else char for part in parts[:-1])
+            if parts and parts[-1]:
+                got[parts[-1][0]] += 1
+            self._following[char] = got
+        return got
+
+    def preceding(self, char: str) -> Counter[str]:
+        got = self._preceding.get(char)
+        if got is None:
+            parts = self._text.split(char)[:-1]
+            got = Counter(part[-1] if part else char for part in parts[1:])
+            if parts and parts[0]:
+                got[parts[0][-1]] += 1
+            self._preceding[char] = got
+        return got
 
 
 @functools.cache
