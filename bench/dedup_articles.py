@@ -8,8 +8,8 @@ Throughput (the default): on xwlb stories (headline + body), in one run,
 - ``cli``: the whole command, JSONL file in, JSONL file out, start-up included;
 - ``datasketch``: MinHash + MinHashLSH with the same shingles (the same folded
   units, joined 5 at a time, computed with str.translate and a regex) and the
-  same parameters (128 permutations, 32 bands of 4 rows), query then insert
-  per document, no verification.
+  same parameters (128 permutations, the step's bands and rows: 25 of 5 at
+  the default threshold), query then insert per document, no verification.
 
 MB/s counts UTF-8 bytes of article text. Each figure is the median of
 ``--reps`` runs; the ratio is taken between medians of the same run. Wall
