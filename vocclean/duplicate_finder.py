@@ -145,13 +145,14 @@ class DuplicateFinder:
             keys = np.concatenate([keys, band_keys(lead_sig, p.lead_bands, p.lead_rows)], axis=1)
         candidates = self._candidates(keys, fresh, docs, sig)
 
-        for i in range(count):
+        self.stats["skipped/no_text"] += int(np.count_nonzero(batch.keys == 0))
+        exact = np.flatnonzero((canonical != docs) & (batch.keys != 0)).tolist()
+        # In batch order: a text's decision may depend on an earlier one of the same batch.
+        for i in sorted({*exact, *candidates}):
             doc = base + i
-            if batch.keys[i] == 0:
-                self.stats["skipped/no_text"] += 1
-            elif canonical[i] != doc:
+            if canonical[i] != doc:
                 self._join_exact(doc, int(canonical[i]))
-            elif i in candidates:
+            else:
                 mine = np.unique(batch.doc_hashes(i)), np.unique(lead[lead_offsets[i] : lead_offsets[i + 1]])
                 self._join_near(doc, mine, *candidates[i])
         return range(base, base + count)

@@ -154,8 +154,10 @@ class DedupArticles(Step):
     def _stream(self, records: Iterable[Record], finder: DuplicateFinder) -> Iterator[Record]:
         for batch in self._batches(records):
             docs = self._index(finder, batch)
-            for record, doc in zip(batch, docs, strict=True):
-                yield self._mark(record, finder, doc, finder.clusters.find(doc))
+            # Streaming clusters are one level deep: a document's parent is its root.
+            roots = finder.clusters.parent.view[docs.start : docs.stop].tolist()
+            for record, doc, root in zip(batch, docs, roots, strict=True):
+                yield self._mark(record, finder, doc, root)
 
     def _buffered(self, records: Iterable[Record], finder: DuplicateFinder) -> Iterator[Record]:
         """Index everything while records wait on disk; then choose keepers and replay."""
@@ -195,10 +197,10 @@ class DedupArticles(Step):
         return keeper_of_root[roots]
 
     def _mark(self, record: Record, finder: DuplicateFinder, doc: int, keeper: int) -> Record:
-        keeper_id = finder.ids[keeper]
         if keeper == doc:
-            record.annotate(cluster=keeper_id)
+            record.annotate(cluster=record.id)
             return record
+        keeper_id = finder.ids[keeper]
         kind, similarity = finder.relation(doc, keeper)
         similarity = round(similarity, 4)
         finder.similarity.view[doc] = similarity
