@@ -15,6 +15,7 @@ import pytest
 from ftfy.fixes import fix_character_width, uncurl_quotes
 
 from tests.conftest import REPO
+from vocclean.text.clean_gate import may_need_fixing
 from vocclean.text.damage import find_unrecoverable
 from vocclean.text.junk import strip_invisible_junk
 from vocclean.text.mojibake import repair_mojibake
@@ -58,6 +59,40 @@ def test_a_lost_byte_at_the_end_of_the_text_may_hide_digits():
     mojibake = "8月1日出版的第15".encode().decode("gb18030", errors="replace")
     assert mojibake.endswith("\ufffd") and "15" not in mojibake
     assert repair_mojibake(mojibake)[0] == "8月1日出版的第"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "央视网消息（新闻联播）：党的二十大召开在即。",
+        "鑱屼笟鏁欒偛",
+        "ÖÐ¹ú",
+        "a&amp;b",
+        "中\u200b国",
+        "锟斤拷",
+        "滚烫的汤",
+        "是吗?",
+        "\ufffd",
+        "镕基",
+        "𠄌",
+        "line\r\n",
+    ],
+)
+def test_the_all_clear_gate_passes_only_what_no_stage_would_touch(text):
+    untouched = (
+        repair_mojibake(text)[0] is text
+        and strip_invisible_junk(text)[0] is text
+        and find_unrecoverable(text).chars == 0
+    )
+    assert may_need_fixing(text) or untouched
+
+
+@pytest.mark.shared_data
+def test_the_all_clear_gate_agrees_with_every_stage_on_real_articles(shared_data):
+    texts = [s["text"] for s in _xwlb_stories(shared_data, 1500, seed=3)] + _tw_texts(shared_data)[:300]
+    cleared = [t for t in texts if not may_need_fixing(t)]
+    assert len(cleared) > len(texts) / 2  # the gate is worth having
+    assert [t[:30] for t in cleared if repair(t) != t or find_unrecoverable(t).chars] == []
 
 
 def test_clean_text_comes_back_as_the_same_object():

@@ -82,6 +82,17 @@ def test_step_survives_pickling():
     assert (step.encoding, step.drop_unrecoverable) == ("gb18030", 0.1)
 
 
+def test_no_guess_lost_bytes_leaves_replacement_characters():
+    mojibake = "8月1日出版的第15期杂志".encode().decode("gb18030", errors="replace")
+    guessed = FixEncoding().process(Record(id="x", text=mojibake))
+    kept = FixEncoding(guess_lost_bytes=False).process(Record(id="x", text=mojibake))
+    assert guessed.text == "8月1日出版的第15期杂志"
+    assert kept.text == "8\ufffd1日出版的\ufffd15期杂\ufffd"
+    assert kept.annotations["unrecoverable"]["chars"] == 3
+    result = CliRunner().invoke(fix_encoding_command, ["--no-guess-lost-bytes"], standalone_mode=False)
+    assert result.return_value.guess_lost_bytes is False
+
+
 def test_command_builds_the_step_from_its_options():
     result = CliRunner().invoke(
         fix_encoding_command, ["--encoding", "GBK", "--drop-unrecoverable", "0.05"], standalone_mode=False

@@ -38,14 +38,24 @@ def _codec_name(_ctx: click.Context, _param: click.Parameter, value: str | None)
     help="Reject articles whose share of unrecoverable characters (锟斤拷, 烫烫烫, U+FFFD, ? between hanzi) "
     "is above RATIO, e.g. 0.05. Default: keep them, annotated.",
 )
-def fix_encoding_command(encoding: str | None, drop_unrecoverable: float | None) -> FixEncoding:
+@click.option(
+    "--guess-lost-bytes/--no-guess-lost-bytes",
+    default=True,
+    show_default=True,
+    help="Where UTF-8 read as GB18030 lost the last byte of a character, guess it from context "
+    "(annotated as guessed-char); --no-guess-lost-bytes leaves U+FFFD there.",
+)
+def fix_encoding_command(
+    encoding: str | None, drop_unrecoverable: float | None, guess_lost_bytes: bool
+) -> FixEncoding:
     """Decode GBK/GB18030/Big5/UTF-16/UTF-8 inputs and repair mojibake.
 
     Plain-text inputs are decoded (BOM, strict UTF-8, then the best-scoring
     CJK reading, chardet voting); every article's text is then repaired:
     UTF-8 read as cp1252/latin-1 (ftfy, configured to leave Chinese
     punctuation and width alone), UTF-8 read as GBK (鑱屼笟鏁欒偛 -> 职业教育),
-    GBK read as latin-1 (ÖÐ¹ú -> 中国), Big5/GBK swaps; invisible junk is
+    GBK read as latin-1 (ÖÐ¹ú -> 中国), Big5/GBK swaps; a character whose
+    last byte the wrong decode lost is guessed from context; invisible junk is
     stripped and line endings normalised. Binary files are rejected.
 
     \b
@@ -53,4 +63,6 @@ def fix_encoding_command(encoding: str | None, drop_unrecoverable: float | None)
       vocclean -i dump/ -o fixed.jsonl --annotate fix-encoding
       vocclean -i old_gbk/ fix-encoding --encoding gbk --drop-unrecoverable 0.05
     """
-    return FixEncoding(encoding=encoding, drop_unrecoverable=drop_unrecoverable)
+    return FixEncoding(
+        encoding=encoding, drop_unrecoverable=drop_unrecoverable, guess_lost_bytes=guess_lost_bytes
+    )

@@ -6,6 +6,7 @@ from collections import Counter
 
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep
+from vocclean.text.clean_gate import may_need_fixing
 from vocclean.text.damage import find_unrecoverable
 from vocclean.text.decode import NotText, decode_bytes, preferred_codec
 from vocclean.text.junk import strip_invisible_junk
@@ -19,13 +20,22 @@ class FixEncoding(RecordStep):
     replaced and counted). ``drop_unrecoverable`` rejects a record whose
     share of unrecoverable characters (``锟斤拷``, U+FFFD, ``?`` between hanzi)
     is above it; None keeps every record and only annotates the damage.
+    ``guess_lost_bytes``: where a wrong GB18030 decode lost the last byte of
+    a UTF-8 character, guess the character from context (annotated as a
+    ``guessed-char`` repair); False leaves U+FFFD there.
     """
 
     name = "fix-encoding"
     accepts_bytes = True
 
-    def __init__(self, encoding: str | None = None, drop_unrecoverable: float | None = None) -> None:
+    def __init__(
+        self,
+        encoding: str | None = None,
+        drop_unrecoverable: float | None = None,
+        guess_lost_bytes: bool = True,
+    ) -> None:
         super().__init__()
+        self.guess_lost_bytes = guess_lost_bytes
         self.encoding = preferred_codec(encoding) if encoding else None
         if drop_unrecoverable is not None and not 0.0 <= drop_unrecoverable <= 1.0:
             raise ValueError(f"drop_unrecoverable must be between 0 and 1, not {drop_unrecoverable}")
@@ -44,9 +54,9 @@ class FixEncoding(RecordStep):
             if decoded.replaced_bytes:
                 record.annotate(replaced_bytes=decoded.replaced_bytes)
                 self.stats["replaced_bytes/bytes"] += decoded.replaced_bytes
-        if record.text is None:
-            return record
-        text, fixes = repair_mojibake(record.text)
+        if record.text is None or not may_need_fixing(record.text):
+            return record  # one scan clears most articles for every stage below
+        text, fixes = repair_mojibake(record.text, guess_lost=self.guess_lost_bytes)
         if fixes:
             record.annotate(mojibake=[{"kind": f.kind, "start": f.start, "length": f.length} for f in fixes])
             self.stats.update(Counter(f"mojibake/{f.kind}" for f in fixes))

@@ -13,9 +13,11 @@ import re
 from dataclasses import dataclass
 
 _HANZI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_GHOSTS = re.compile(
-    f"(?:锟斤拷)+锟?|烫{{3,}}|屯{{3,}}|\ufffd+|(?<=[{_HANZI}])\\?{{2,}}|\\?{{2,}}(?=[{_HANZI}])"
-)
+# Each kind of ghost on its own (their characters are disjoint), each looked for only when its marker is there.
+_KUNJINKAO = re.compile("(?:锟斤拷)+锟?")
+_HOT = re.compile("烫{3,}")
+_TUN = re.compile("屯{3,}")
+_QUESTIONS = re.compile(f"(?<=[{_HANZI}])\\?{{2,}}|\\?{{2,}}(?=[{_HANZI}])")
 _LONE_QUESTION = re.compile(f"(?<=[{_HANZI}])\\?(?=[{_HANZI}])")
 # Text that uses ASCII punctuation between hanzi (an upstream NFKC pass does
 # that) may mean a real question mark by a single ``?`` there.
@@ -39,7 +41,10 @@ def find_unrecoverable(text: str) -> Damage:
         and "屯屯" not in text
     ):
         return Damage(0, 0.0)
-    chars = sum(map(len, _GHOSTS.findall(text)))
+    chars = text.count("\ufffd")
+    for marker, ghosts in (("锟", _KUNJINKAO), ("烫烫烫", _HOT), ("屯屯屯", _TUN), ("??", _QUESTIONS)):
+        if marker in text:
+            chars += sum(map(len, ghosts.findall(text)))
     if not _ASCII_PUNCT_IN_HANZI.search(text):
         chars += len(_LONE_QUESTION.findall(text))
     if not chars:

@@ -19,7 +19,7 @@ _CJK = (
 )
 
 # One cheap test decides whether a text needs any of this.
-_GATE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff{_INVISIBLE}]")
+JUNK_GATE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff{_INVISIBLE}]")
 _LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85]")
 _ALWAYS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\uffff]+")
 _IN_CJK = re.compile(
@@ -39,7 +39,7 @@ def strip_invisible_junk(text: str) -> tuple[str, int]:
     Line-ending changes are not counted as removed characters. Text without
     any candidate character comes back as the same object.
     """
-    if not _GATE.search(text):
+    if not JUNK_GATE.search(text):
         return text, 0
     text = normalize_line_endings(text)
     before = len(text)

@@ -18,6 +18,7 @@ ideographs; NFKC also folds full-width punctuation).
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 
@@ -40,7 +41,16 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
 _CP1252_HIGH = {
     bytes((b,)).decode("cp1252"): chr(b) for b in range(0x80, 0xA0) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
 }
-_TO_LATIN1 = str.maketrans(_CP1252_HIGH)
+# Text read as latin-1 or cp1252, back to its bytes (a charmap encode runs in C, 5x faster than translate).
+_LATIN_BYTES = {**{i: i for i in range(256)}, **{ord(char): ord(byte) for char, byte in _CP1252_HIGH.items()}}
+
+
+def _latin_bytes(text: str, errors: str = "strict") -> bytes:
+    """The bytes ``text`` was decoded from as latin-1 or cp1252 (UnicodeEncodeError when it was not)."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return codecs.charmap_encode(text, errors, _LATIN_BYTES)[0]
 _CP1252_CLASS = "".join(_CP1252_HIGH)
 
 # Latin-1 to Cyrillic letters (where UTF-8 read as cp1252, cp1250, cp1251 or
@@ -221,7 +231,7 @@ def _dense_in_rare(run: str) -> bool:
 # A U+FFFD that stood for the lost last byte of a character (see _lost_last_byte).
 _HOLE = re.compile("\ufffd(?=[\x00-\x3f\x7f]|\\Z)")
 # Plausibility is read on this many characters of a whole text: enough to decide, cheap on long texts.
-_SAMPLE = 400
+_SAMPLE = 200
 # Texts with fewer non-ASCII characters are left to the run-by-run path (short GBK can be valid UTF-8).
 _WHOLE_TEXT_MIN = 12
 
@@ -384,7 +394,7 @@ def _repair_latin_span(span: str) -> tuple[str, str] | None:
     """GBK (or Big5) bytes that were read as latin-1/cp1252, reversed; None when it is real Latin text."""
     if len(_LATIN_HIGH.findall(span)) < 4:
         return None
-    data = span.translate(_TO_LATIN1).encode("latin-1", errors="replace")
+    data = _latin_bytes(span, errors="replace")
     if _mostly_utf8(data):
         return None  # UTF-8 read as latin-1: ftfy's case
     for codec, kind in (("gb18030", "gbk-as-latin1"), ("big5hkscs", "big5-as-latin1")):
@@ -445,7 +455,7 @@ def _repair_latin_text(text: str, fixes: list[Fix]) -> str | None:
     on whatever stays suspicious).
     """
     try:
-        data = text.translate(_TO_LATIN1).encode("latin-1")
+        data = _latin_bytes(text)
     except UnicodeEncodeError:
         return None  # hanzi or other text beyond Latin-1: mixed, span by span
     if len(data) - len(text.encode("ascii", "ignore")) < 4:
