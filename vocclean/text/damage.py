@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 _HANZI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# Each kind of ghost on its own (their characters are disjoint), each looked for only when its marker is there.
+# Each kind of ghost on its own (their characters are disjoint), looked for only when its marker is there.
 _KUNJINKAO = re.compile("(?:锟斤拷)+锟?")
 _HOT = re.compile("烫{3,}")
 _TUN = re.compile("屯{3,}")

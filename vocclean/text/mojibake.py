@@ -51,6 +51,8 @@ def _latin_bytes(text: str, errors: str = "strict") -> bytes:
         return text.encode("latin-1")
     except UnicodeEncodeError:
         return codecs.charmap_encode(text, errors, _LATIN_BYTES)[0]
+
+
 _CP1252_CLASS = "".join(_CP1252_HIGH)
 
 # Latin-1 to Cyrillic letters (where UTF-8 read as cp1252, cp1250, cp1251 or
