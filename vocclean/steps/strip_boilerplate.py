@@ -26,7 +26,7 @@ from typing import Any
 
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep, Step
-from vocclean.text.boilerplate import BoilerplateMatcher, Removal, remove
+from vocclean.text.boilerplate import BoilerplateMatcher, Removal
 from vocclean.text.boilerplate_rules import KINDS, Rule, builtin_pack_paths, load_packs
 from vocclean.text.learned_boilerplate import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE, LearnedLines, LineCounter
 
@@ -115,6 +115,7 @@ class StripBoilerplate(RecordStep):
         self.per_record = not self._needs_learning
         self.min_chars = min_chars
         self.dry_run = dry_run
+        self._stat_keys: dict[tuple[bool, str, str], tuple[str, str, str]] = {}
         self.report = report if report is not None else describe_to_stderr
 
     # --- learning -----------------------------------------------------------
@@ -155,7 +156,10 @@ class StripBoilerplate(RecordStep):
         text = record.text
         if not text:
             return record
-        removals = self.matcher.find(text, self._learned_in_use)
+        if self.dry_run:
+            removals = self.matcher.find(text, self._learned_in_use)
+        else:
+            cleaned, removals = self.matcher.strip(text, self._learned_in_use)
         if not removals:
             return record
         record.annotate(
@@ -166,9 +170,8 @@ class StripBoilerplate(RecordStep):
         if self.dry_run:
             self.report(record, removals)
             return record
-        cleaned = remove(text, removals)
         record.text = cleaned
-        left = len("".join(cleaned.split()))
+        left = len("".join(cleaned.split())) if self.min_chars or not cleaned.strip() else 1
         if left == 0 or left < self.min_chars:
             before = len("".join(text.split()))
             reason = REJECT_EMPTY
@@ -190,13 +193,20 @@ class StripBoilerplate(RecordStep):
     def _count(self, removals: list[Removal]) -> None:
         """Stats: removed_lines/<kind>, removed_lines_rule/<rule>, removed_chars/<kind>,
         stripped_prefixes/<kind>, stripped_prefixes_rule/<rule> (``would_`` first in a dry run)."""
-        would = "would_" if self.dry_run else ""
-        stats = self.stats
+        stats, keys = self.stats, self._stat_keys
         for removal in removals:
-            what = "stripped_prefixes" if removal.prefix else "removed_lines"
-            stats[f"{would}{what}/{removal.kind}"] += 1
-            stats[f"{would}{what}_rule/{removal.rule}"] += 1
-            stats[f"{would}removed_chars/{removal.kind}"] += len(removal.text)
+            names = keys.get((removal.prefix, removal.kind, removal.rule))
+            if names is None:
+                would = "would_" if self.dry_run else ""
+                what = "stripped_prefixes" if removal.prefix else "removed_lines"
+                names = keys[removal.prefix, removal.kind, removal.rule] = (
+                    f"{would}{what}/{removal.kind}",
+                    f"{would}{what}_rule/{removal.rule}",
+                    f"{would}removed_chars/{removal.kind}",
+                )
+            stats[names[0]] += 1
+            stats[names[1]] += 1
+            stats[names[2]] += len(removal.text)
 
 
 class LearnBoilerplate(Step):

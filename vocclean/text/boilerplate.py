@@ -77,6 +77,7 @@ class BoilerplateMatcher:
         self.head_lines = head_lines
         self.tail_lines = tail_lines
         self.cut_from = cut_from
+        self._order = {rule.name: number for number, rule in enumerate(self.rules)}
         indexed = [r for r in self.rules if r.indexed]
         self._index = LiteralIndex(indexed) if prefilter else EveryLine(indexed)
         rest = [r for r in self.rules if not r.indexed]
@@ -84,14 +85,21 @@ class BoilerplateMatcher:
         # Cut and strong rules, dispatched on the line's first character.
         self._cut = LineRules([r for r in rest if r.action == "cut"], "fullmatch", prefilter)
         self._strong = LineRules([r for r in rest if r.action == "line" and r.strong], "fullmatch", prefilter)
-        self._anywhere_starts = frozenset(self._cut.dispatch) | frozenset(self._strong.dispatch)
         weak = [r for r in rest if r.action == "line" and not r.strong]
         self._head = LineRules([r for r in weak if r.where in ("head", "edge")], "search", prefilter)
         self._tail = LineRules([r for r in weak if r.where in ("tail", "edge")], "search", prefilter)
 
     def find(self, text: str, learned: LearnedLines | None = None) -> list[Removal]:
         """The removals for ``text``, in line order."""
+        return self._find(text, text.split("\n"), learned)
+
+    def strip(self, text: str, learned: LearnedLines | None = None) -> tuple[str, list[Removal]]:
+        """``text`` without its boilerplate, and the removals (``remove(text, find(text))``, one split)."""
         lines = text.split("\n")
+        removals = self._find(text, lines, learned)
+        return (_remove_from_lines(text, lines, removals) if removals else text), removals
+
+    def _find(self, text: str, lines: list[str], learned: LearnedLines | None) -> list[Removal]:
         stripped = [line.strip() for line in lines]
         nonempty = [i for i, s in enumerate(stripped) if s]
         if not nonempty:
@@ -118,26 +126,23 @@ class BoilerplateMatcher:
     ) -> None:
         """Cut rules, strong rules and learned lines, on every line."""
         cut, strong = self._cut, self._strong
-        cuts_for, no_cuts = cut.dispatch.get, cut.always
-        strongs_for, no_strongs = strong.dispatch.get, strong.always
-        starts = self._anywhere_starts  # first characters some cut or strong rule can start with
-        always = bool(no_cuts or no_strongs) or learned is not None
+        cut_reach, cut_far = cut.reach.get, cut.always_reach
+        strong_reach, strong_far = strong.reach.get, strong.always_reach
         threshold = -1.0
         for order, i in enumerate(nonempty):
             line = stripped[i]
             candidates = by_line.get(i)
-            first = line[0]
-            if not (candidates or always or first in starts):
-                continue
+            size, first = len(line), line[0]
             rule = None
             if candidates:
                 rule = _first_match(candidates, line, "cut")
-            if rule is None and cuts_for(first, no_cuts):
-                rule = cut.rule_for(line)
-            if rule is None and candidates:
-                rule = _first_match(candidates, line, "anywhere")
-            if rule is None and strongs_for(first, no_strongs):
-                rule = strong.rule_for(line)
+            if size <= cut_reach(first, cut_far):
+                rule = self._earlier(rule, cut.rule_for(line))
+            if rule is None:
+                if candidates:
+                    rule = _first_match(candidates, line, "anywhere")
+                if size <= strong_reach(first, strong_far):
+                    rule = self._earlier(rule, strong.rule_for(line))
             if rule is None:
                 if learned is not None:
                     count = learned.lookup(line)
@@ -171,7 +176,7 @@ class BoilerplateMatcher:
         """
         head = zone == "head"
         size, zone_rules = (self.head_lines, self._head) if head else (self.tail_lines, self._tail)
-        rules_for, no_dispatch = zone_rules.dispatch.get, zone_rules.always
+        reach, far = zone_rules.reach.get, zone_rules.always_reach
         kept = 0
         for i in nonempty if head else reversed(nonempty):
             if kept >= size:
@@ -192,12 +197,18 @@ class BoilerplateMatcher:
                 line = line[len(prefixes[i].text) :].strip()
             candidates = by_line.get(i)
             rule = _first_match(candidates, line, zone) if candidates else None
-            if rule is None and rules_for(line[0], no_dispatch):
-                rule = zone_rules.rule_for(line)
+            if len(line) <= reach(line[0], far):
+                rule = self._earlier(rule, zone_rules.rule_for(line))
             if rule is not None:
                 removed[i] = Removal(i, stripped[i], rule.kind, rule.name)
                 continue
             kept += 1
+
+    def _earlier(self, one: Rule | None, other: Rule | None) -> Rule | None:
+        """Of two matching rules, the one first in pack order (found by the index or by dispatch)."""
+        if one is None or other is None:
+            return one or other
+        return one if self._order[one.name] < self._order[other.name] else other
 
 
 _APPLIES = {
@@ -226,7 +237,11 @@ def remove(text: str, removals: Sequence[Removal]) -> str:
     """
     if not removals:
         return text
-    lines = text.split("\n")
+    return _remove_from_lines(text, text.split("\n"), removals)
+
+
+def _remove_from_lines(text: str, lines: list[str], removals: Sequence[Removal]) -> str:
+    """``remove`` on ``text.split("\\n")`` (the list is changed in place)."""
     dropped = {r.line for r in removals if not r.prefix}
     for removal in removals:
         if removal.prefix and removal.line not in dropped:

@@ -170,6 +170,10 @@ class LineRules:
             self.dispatch[char] = tuple(
                 r for r, chars in zip(self.rules, starts, strict=True) if chars is None or char in chars
             )
+        # The longest line any candidate of a first character may match (0: none): a caller skips
+        # longer lines without a call.
+        self.always_reach = max((r.max_chars for r in self.always), default=0)
+        self.reach = {char: max(r.max_chars for r in rules) for char, rules in self.dispatch.items()}
 
     def rule_for(self, line: str) -> Rule | None:
         """The first rule that matches ``line`` (search and fullmatch modes)."""
