@@ -161,9 +161,6 @@ class LineRules:
         self.fullmatch = mode == "fullmatch"
         self.longest = max((r.max_chars for r in self.rules), default=0)
         starts = [r.starts if dispatch else None for r in self.rules]
-        literals = {literal for rule in self.rules for literal in rule.literals}
-        self._gate = re.compile(trie_pattern(sorted(literals))) if literals else None
-        self._inside = {lit: frozenset(inner for inner in literals if inner in lit) for lit in literals}
         self.always = tuple(r for r, chars in zip(self.rules, starts, strict=True) if chars is None)
         self.dispatch: dict[str, tuple[Rule, ...]] = {}
         for char in set().union(*(chars for chars in starts if chars is not None)):
@@ -173,6 +170,7 @@ class LineRules:
         # The longest line any candidate of a first character may match (0: none): a caller skips
         # longer lines without a call.
         self.always_reach = max((r.max_chars for r in self.always), default=0)
+        self._any_prefix = _union(self.rules) if mode == "prefix" else None
         self.reach = {char: max(r.max_chars for r in rules) for char, rules in self.dispatch.items()}
 
     def rule_for(self, line: str) -> Rule | None:
@@ -180,15 +178,15 @@ class LineRules:
         size = len(line)
         if size > self.longest:
             return None
-        present = None
+        low = None
         fullmatch = self.fullmatch
         for rule in self.dispatch.get(line[0], self.always):
             if size > rule.max_chars:
                 continue
             if rule.literals:
-                if present is None:
-                    present = self._literals_in(line.lower())
-                if present.isdisjoint(rule.literals):
+                if low is None:
+                    low = line.lower()
+                if not any(literal in low for literal in rule.literals):
                     continue
             if (rule.regex.fullmatch if fullmatch else rule.regex.search)(line) is not None:
                 return rule
@@ -196,31 +194,25 @@ class LineRules:
 
     def first_prefix(self, line: str) -> tuple[Rule, re.Match[str]] | None:
         """The first prefix rule that matches at the start of ``line``, and its match."""
-        present = None
+        if self._any_prefix is not None and self._any_prefix.match(line) is None:
+            return None  # no prefix rule can match here: one regex call instead of one per rule
         for rule in self.dispatch.get(line[0], self.always):
-            if rule.literals:
-                if present is None:
-                    present = self._literals_in(line[: self.longest].lower())
-                if present.isdisjoint(rule.literals):
-                    continue
             match = rule.match_prefix(line)
             if match is not None:
                 return rule, match
         return None
 
-    def _literals_in(self, low: str) -> set[str]:
-        """Every literal of these rules that occurs in ``low`` (overlapping ones too)."""
-        found: set[str] = set()
-        if self._gate is None or self._gate.search(low) is None:
-            return found
-        regex, inside = self._gate, self._inside
-        for match in regex.finditer(low):
-            found |= inside[match.group()]
-            for position in range(match.start() + 1, match.end()):
-                inner = regex.match(low, position)
-                if inner is not None:
-                    found |= inside[inner.group()]
-        return found
+
+def _union(rules: Sequence[Rule]) -> re.Pattern[str] | None:
+    """One pattern that matches where any of the rules' patterns matches (None if there are no
+    rules, or if a pattern has groups: a backreference would change meaning in the union)."""
+    if not rules or any(r.regex.groups for r in rules):
+        return None
+    parts = [f"(?{'i' if r.regex.flags & re.IGNORECASE else ''}:{r.pattern})" for r in rules]
+    try:
+        return re.compile("|".join(parts))
+    except re.error:
+        return None
 
 
 class EveryLine:
