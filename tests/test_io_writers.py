@@ -152,3 +152,20 @@ def test_rejects_to_stdout_is_refused_before_anything_is_written(tmp_path):
     with pytest.raises(VoccleanError, match="--rejects needs a file path"):
         run([], RunOptions(inputs=(str(tmp_path),), output=str(tmp_path / "o.jsonl"), rejects="-"))
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_directory_output_has_a_file_for_every_input_even_when_all_its_records_were_dropped(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.jsonl").write_text('{"text": "keep"}\n')
+    (src / "b.jsonl.gz").write_bytes(gzip.compress(b'{"text": "drop"}\n'))
+
+    class DropAll(RecordStep):
+        name = "drop"
+
+        def process(self, record):
+            return record.reject(self.name, "unwanted") if record.text == "drop" else record
+
+    run([DropAll()], RunOptions(inputs=(str(src),), output=f"{tmp_path / 'out'}/", jobs=1))
+    assert lines(tmp_path / "out" / "b.jsonl.gz") == []
+    assert lines(tmp_path / "out" / "a.jsonl")[0]["text"] == "keep"

@@ -16,7 +16,7 @@ from vocclean.engines.local import DEFAULT_CHUNK_RECORDS, ParallelPipeline, defa
 from vocclean.errors import VoccleanError
 from vocclean.io.readers import DEFAULT_MAX_RECORD_BYTES, ByteCounter, ReadOptions, read_inputs
 from vocclean.io.sources import InputFile, expand_inputs
-from vocclean.io.writers import RecordWriter, open_output
+from vocclean.io.writers import DirectorySink, RecordWriter, TextDirectorySink, open_output
 from vocclean.messages import warn
 from vocclean.pipeline import BAD_INPUT_STEPS, Pipeline, StepStats
 from vocclean.progress import Progress
@@ -95,8 +95,11 @@ def run_streaming(
     read_options = ReadOptions(options.text_field, options.id_field, options.max_record_bytes)
     counter = ByteCounter()
     rejects = _open_rejects(options)
+    sink = open_output(options.output, directory=_is_directory(options), text=options.format == "text")
+    if isinstance(sink, DirectorySink) and not isinstance(sink, TextDirectorySink):
+        sink.expect([source.relative for source in inputs])
     output = RecordWriter(
-        open_output(options.output, directory=_is_directory(options), text=options.format == "text"),
+        sink,
         options.text_field,
         options.id_field,
         options.annotate,

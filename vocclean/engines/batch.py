@@ -104,9 +104,9 @@ def run_file_task(
     pipeline = Pipeline(steps)
     result = FileResult(task.number)
     counter = ByteCounter()
-    output = RecordWriter(
-        DirectorySink(options.output), options.text_field, options.id_field, options.annotate
-    )
+    sink = DirectorySink(options.output)
+    sink.expect([source.relative for source in task.inputs])
+    output = RecordWriter(sink, options.text_field, options.id_field, options.annotate)
     rejects = (
         RecordWriter(_PartsSink(task.rejects_parts), options.text_field, options.id_field, annotate=True)
         if task.rejects_parts is not None

@@ -138,13 +138,23 @@ class DirectorySink:
         self.directory = Path(directory)
         self.files: dict[str, AtomicFile] = {}
         self.open: OrderedDict[str, AtomicFile] = OrderedDict()
+        self.expected: list[str] = []
 
     def output_name(self, record: Record) -> str:
-        name = record.file or "stdin"
+        return self.name_for(record.file)
+
+    @staticmethod
+    def name_for(input_name: str) -> str:
+        """The output name of an input file: JSONL inputs keep theirs, others get `.jsonl`."""
+        name = input_name or "stdin"
         base = strip_compression(name)
         if base.endswith((".jsonl", ".json", ".ndjson")):
             return name
         return f"{base.rsplit('.', 1)[0] if '.' in Path(base).name else base}.jsonl"
+
+    def expect(self, input_names: list[str]) -> None:
+        """Inputs that must each get an output file, empty when all their records were dropped."""
+        self.expected = [self.name_for(name) for name in input_names]
 
     def _file(self, name: str) -> AtomicFile:
         handle = self.open.get(name)
@@ -167,6 +177,10 @@ class DirectorySink:
         self._file(self.output_name(record)).stream.write(data)
 
     def commit(self) -> None:
+        for name in self.expected:
+            if name not in self.files:
+                self.files[name] = AtomicFile(_inside(self.directory, name))
+                self.open[name] = self.files[name]
         for name, handle in self.files.items():
             if name in self.open:
                 handle.commit()
