@@ -162,16 +162,15 @@ class StripBoilerplate(RecordStep):
             cleaned, removals = self.matcher.strip(text, self._learned_in_use)
         if not removals:
             return record
-        record.annotate(
-            boilerplate=[_annotation(r) for r in removals],
-            removed_lines=sum(1 for r in removals if not r.prefix),
-        )
+        annotations = record.annotations
+        annotations["boilerplate"] = [_annotation(r) for r in removals]
+        annotations["removed_lines"] = sum(not r.prefix for r in removals)
         self._count(removals)
         if self.dry_run:
             self.report(record, removals)
             return record
         record.text = cleaned
-        left = len("".join(cleaned.split())) if self.min_chars or not cleaned.strip() else 1
+        left = len("".join(cleaned.split())) if self.min_chars or not cleaned or cleaned.isspace() else 1
         if left == 0 or left < self.min_chars:
             before = len("".join(text.split()))
             reason = REJECT_EMPTY
@@ -256,10 +255,12 @@ def describe_to_stderr(record: Record, removals: list[Removal]) -> None:
 
 
 def _annotation(removal: Removal) -> dict[str, Any]:
-    entry: dict[str, Any] = {"line": _truncate(removal.text), "kind": removal.kind, "rule": removal.rule}
+    text = removal.text
+    if len(text) > ANNOTATION_LINE_CHARS:
+        text = text[: ANNOTATION_LINE_CHARS - 1] + "…"
     if removal.prefix:
-        entry["prefix"] = True
-    return entry
+        return {"line": text, "kind": removal.kind, "rule": removal.rule, "prefix": True}
+    return {"line": text, "kind": removal.kind, "rule": removal.rule}
 
 
 def _truncate(text: str) -> str:
