@@ -11,18 +11,19 @@ Position (the issue's "boilerplate clusters at the head and tail"):
   so a cluster of five footer lines is removed as a whole.
 - Weak rules (``where`` head/tail/edge) fire only in their zone; strong rules
   (``anywhere``) fire on any line but must match the whole line.
-- Prefix rules strip a lead-in from a head-zone line (``央视网消息（新闻联播）：``,
-  ``新华社北京6月12日电``, ``〔記者…／台北報導〕``); a line left empty goes.
+- Prefix rules strip a lead-in from one of the first ``PREFIX_LINES`` kept
+  lines (``央视网消息（新闻联播）：``, ``新华社北京6月12日电``, ``〔記者…／台北報導〕``);
+  a line left empty goes.
 - A cut rule (END marker, "related articles" heading) that matches a line
   starting at or after ``cut_from`` of the text, with a kept line before it,
   removes that line and every line after it; earlier, only the line.
 - Learned lines (``LearnedLines``) are removed anywhere, whole line.
 
 Speed (``vocclean.text.boilerplate_index``): a rule is only tried on lines
-that start with a character its pattern can start with; a strong or cut rule
-whose start cannot be bounded is only tried on lines that contain one of its
-literals, found in one pass over the text; weak rules only on head and tail
-lines. ``prefilter=False`` tries every rule on every line its position
+that start with a character its pattern can start with, or, when it has
+literals and may start anywhere (or is weak), on lines that contain one of
+them, found in one pass over the text; weak rules only on head and tail
+lines; no rule on a line longer than its ``max_chars``. ``prefilter=False`` tries every rule on every line its position
 allows: the same result, slower (the benchmark's baseline and the tests'
 reference).
 """

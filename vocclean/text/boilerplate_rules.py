@@ -22,14 +22,14 @@ How a rule is applied (see ``vocclean.text.boilerplate``):
 - ``line`` rules with ``head``/``tail``/``edge`` are weak: ``search`` on the
   stripped line, only in the first or last lines of the document.
 - ``prefix`` rules (``where = "head"``) strip what the pattern matches at the
-  start of one of the first lines (datelines, lead-ins); ``literals`` is then
-  optional.
+  start of one of the first two kept lines (datelines, lead-ins); they need
+  no ``literals`` (any given are not used).
 - ``cut`` rules match a whole line (an END marker, a "related articles"
   header); in the last part of a document they remove the line and everything
   after it, elsewhere only the line.
 
-``literals`` (lower-cased) are a pre-filter: a rule is never tried on a line
-that contains none of them. A strong or cut rule whose pattern can start
+``literals`` (lower-cased) are a pre-filter: a line or cut rule is never
+tried on a line that contains none of them. A strong or cut rule whose pattern can start
 with any character (``[^。]{0,30}扫码…``) and that is longer than
 ``SHORT_LINE_CHARS`` must have literals: it is found through them in the
 whole text. Other rules are tried only on lines that start with a character
