@@ -24,7 +24,7 @@ from typing import Any
 
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep
-from vocclean.text.normalize_key import make_to_simplified
+from vocclean.text.normalize_key import key_hash, make_to_simplified
 from vocclean.text.paragraph_index import ParagraphIndex
 from vocclean.text.paragraphs import Paragraphs, find_repeats, remove_paragraphs, split_paragraphs
 
@@ -35,7 +35,6 @@ INDEX_BATCH = 256  # records per index look-up in across-docs mode
 # The index keys paragraphs by Python's own string hash (SipHash, 64 bits, salted per
 # process): the index lives and dies in one process (across-docs never runs in workers), and
 # it is about ten times cheaper than a blake2b digest (normalize_key.key_hash, the stable one).
-_MASK64 = (1 << 64) - 1
 REJECT_REASON = "all paragraphs were repeats"
 
 
@@ -168,7 +167,7 @@ class DedupParagraphs(RecordStep):
             min_chars = self.min_chars
             for position, key in enumerate(keys):
                 if len(key) >= min_chars and position not in dropped:
-                    value = hash(key) & _MASK64
+                    value = key_hash(key)  # stable: the same in every worker process
                     if value in hashes:  # equal keys kept in the document (min_chars < min_exact_chars)
                         same_hash.append((value, position))
                     else:
