@@ -8,7 +8,8 @@ SCRIPT = """
 from vocclean.record import Record
 from vocclean.steps.dedup_paragraphs import DedupParagraphs
 step = DedupParagraphs(across_docs=True)
-text = "会议强调要牢记使命担当，坚持以人民为中心的发展思想。\\n新闻联播今天的主要内容有这样一些。"
+text = "会议强调要牢记使命担当，坚持以人民为中心的发展思想。\\n"
+text += "新闻联播今天的主要内容有这样一些，请看详细的报道内容。"
 print(sorted(step._analyse(Record(id="a", text=text)).hashes))
 """
 
