@@ -137,6 +137,8 @@ def rejection_finding(rejection: Rejection, annotations: dict[str, Any]) -> tupl
         return ("empty" if reason == "empty file" else "invalid-record"), reason
     if step in ("decode", "fix-encoding"):
         return "undecodable", message
+    if step == "normalize-script":  # only mixed-script articles are dropped (--mixed reject)
+        return "mixed-script", message
     if step == "strip-boilerplate":
         return "boilerplate", message
     if step == "dedup-paragraphs":
