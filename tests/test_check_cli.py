@@ -92,7 +92,10 @@ def test_github_annotations_name_the_file_and_line(corpus):
 
 
 def test_an_article_a_step_would_drop_for_mixed_script_is_a_mixed_script_finding(tmp_path):
-    mixed = "這是一個關於職業教育的報道，这是一个关于职业教育的报道，會議在瀋陽召開，会议在沈阳召开，代表参加了会议。"
+    mixed = (
+        "這是一個關於職業教育的報道，这是一个关于职业教育的报道，"
+        "會議在瀋陽召開，会议在沈阳召开，代表参加了会议。"
+    )
     path = tmp_path / "mixed.jsonl"
     path.write_text(json.dumps({"id": "m", "text": mixed}, ensure_ascii=False) + "\n", encoding="utf-8")
     result = vocclean("-i", str(path), "normalize-script", "--mixed", "reject", "check", "--format", "json")
