@@ -74,6 +74,48 @@ class FinderParams:
         return lsh_params(self.threshold, self.num_perm)
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """What ``prepare_batch`` computes for a batch of texts (numpy arrays; they pickle compactly).
+
+    ``hashes[offsets[i]:offsets[i + 1]]``: text i's shingle hashes; ``keys``:
+    exact-duplicate keys (0: no text); ``lead``/``lead_offsets``: the opening
+    shingles; ``sig``: MinHash signatures; ``band_keys``: one column per LSH
+    band, then per opening band.
+    """
+
+    hashes: np.ndarray
+    offsets: np.ndarray
+    keys: np.ndarray
+    lead: np.ndarray
+    lead_offsets: np.ndarray
+    sig: np.ndarray
+    band_keys: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def doc_hashes(self, i: int) -> np.ndarray:
+        return self.hashes[self.offsets[i] : self.offsets[i + 1]]
+
+
+def prepare_batch(shingler: Shingler, params: FinderParams, texts: Sequence[str]) -> PreparedBatch:
+    """Shingles, exact keys, MinHash signatures and band keys of a batch: the pure, costly part.
+
+    It depends on the texts and the settings only (no index), so it can run
+    in any process, batches in parallel, and give the same arrays.
+    """
+    bands, rows = params.lsh()
+    batch = shingler.batch(texts)
+    lead, lead_offsets = leading(batch.hashes, batch.offsets, params.lead_shingles)
+    sig = signatures(batch.hashes, batch.offsets, params.num_perm, text_index(batch.offsets))
+    keys = band_keys(sig, bands, rows)
+    if params.lead_threshold > 0 and params.lead_bands:
+        lead_sig = signatures(lead, lead_offsets, params.lead_bands * params.lead_rows)
+        keys = np.concatenate([keys, band_keys(lead_sig, params.lead_bands, params.lead_rows)], axis=1)
+    return PreparedBatch(batch.hashes, batch.offsets, batch.keys, lead, lead_offsets, sig, keys)
+
+
 class DuplicateFinder:
     """The duplicate search over a stream of texts; documents are numbered 0, 1, 2... in order."""
 
@@ -114,11 +156,26 @@ class DuplicateFinder:
         self.lead_sets.close()
         self.signature_file.close()
 
+    def prepare(self, texts: Sequence[str]) -> PreparedBatch:
+        """The expensive, pure part of ``add`` (see ``prepare_batch``)."""
+        return prepare_batch(self.shingler, self.params, texts)
+
     def add(self, ids: Sequence[str], texts: Sequence[str]) -> range:
         """Index a batch; returns the numbers given to its documents."""
-        base, count = len(self), len(texts)
+        return self.add_prepared(ids, self.prepare(texts))
+
+    def add_prepared(self, ids: Sequence[str], prepared: PreparedBatch) -> range:
+        """Index a batch prepared by ``prepare_batch`` (anywhere): look-ups, verification, decisions.
+
+        Batches must come in stream order; the result depends only on the
+        prepared batches and their order, not on where they were prepared.
+        """
+        base, count = len(self), len(prepared.keys)
         p = self.params
-        batch = self.shingler.batch(texts)
+        batch = prepared
+        lead, lead_offsets, sig, keys = prepared.lead, prepared.lead_offsets, prepared.sig, prepared.band_keys
+        if len(ids) != count:
+            raise ValueError(f"{len(ids)} ids for a prepared batch of {count} texts")
         self.ids.extend(ids)
         self.clusters.add(count)
         self.similarity.extend(np.ones(count, dtype=np.float32))
@@ -127,9 +184,7 @@ class DuplicateFinder:
         self.canonical.extend(canonical)
         fresh = (canonical == docs) & (batch.keys != 0)
 
-        texts_of = text_index(batch.offsets)
         counts = np.diff(batch.offsets)
-        lead, lead_offsets = leading(batch.hashes, batch.offsets, p.lead_shingles)
         lead_counts = np.diff(lead_offsets)
         # Shingle hashes are stored as they come (sorted and deduplicated only
         # when a pair is verified, which few documents need).
@@ -137,12 +192,7 @@ class DuplicateFinder:
         # A text within the opening length has its opening in full_sets already.
         long_fresh = fresh & (np.diff(batch.offsets) > p.lead_shingles)
         self.lead_sets.append(lead[np.repeat(long_fresh, lead_counts)], np.where(long_fresh, lead_counts, 0))
-        sig = signatures(batch.hashes, batch.offsets, p.num_perm, texts_of)
         self.signature_file.append(sig)
-        keys = band_keys(sig, self.bands, self.rows)
-        if self.lead_bands:
-            lead_sig = signatures(lead, lead_offsets, p.lead_bands * p.lead_rows)
-            keys = np.concatenate([keys, band_keys(lead_sig, p.lead_bands, p.lead_rows)], axis=1)
         candidates = self._candidates(keys, fresh, docs, sig)
 
         self.stats["skipped/no_text"] += int(np.count_nonzero(batch.keys == 0))

@@ -20,19 +20,23 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
 
-from vocclean.duplicate_finder import DuplicateFinder, FinderParams
+from vocclean.duplicate_finder import DuplicateFinder, FinderParams, PreparedBatch, prepare_batch
 from vocclean.record import Record
 from vocclean.steps.base import Step
 from vocclean.text.shingles import Shingler
 
-__all__ = ["DedupArticles", "parse_keep"]
+__all__ = ["DedupArticles", "PrepareMany", "parse_keep"]
+
+# Maps batches of texts to their prepared arrays, lazily and in order (e.g. on worker processes).
+PrepareMany = Callable[[Iterator[list[str]]], Iterator[PreparedBatch]]
 
 DEFAULT_BATCH = 2000
 
@@ -127,13 +131,30 @@ class DedupArticles(Step):
         )
 
     def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
+        return self.run(records)
+
+    def prepare(self, texts: list[str]) -> PreparedBatch:
+        """The pure, costly part of indexing a batch (shingles, signatures, band keys).
+
+        Engines call it on worker processes (see ``run``); the result does
+        not depend on where it runs.
+        """
+        return prepare_batch(self.shingler, self.params, texts)
+
+    def run(self, records: Iterable[Record], prepare_many: PrepareMany | None = None) -> Iterator[Record]:
+        """The step; ``prepare_many`` (optional) prepares the batches elsewhere, in order.
+
+        Decisions stay here, in stream order, on the same batches, so the
+        output is the same with or without it.
+        """
         finder = self.new_finder()
         try:
+            batches = self._prepared_batches(records, prepare_many)
             if self.policy == "first":
-                yield from self._stream(records, finder)
+                yield from self._stream(batches, finder)
                 keepers = finder.clusters.roots()
             else:
-                keepers = yield from self._buffered(records, finder)
+                keepers = yield from self._buffered(batches, finder)
             self._finish(finder, keepers)
         finally:
             finder.close()
@@ -148,23 +169,45 @@ class DedupArticles(Step):
         if batch:
             yield batch
 
-    def _index(self, finder: DuplicateFinder, batch: list[Record]) -> range:
-        return finder.add([r.id for r in batch], [r.text or "" for r in batch])
+    def _prepared_batches(
+        self, records: Iterable[Record], prepare_many: PrepareMany | None
+    ) -> Iterator[tuple[list[Record], PreparedBatch]]:
+        batches = self._batches(records)
+        if prepare_many is None:
+            for batch in batches:
+                yield batch, self.prepare(_texts(batch))
+            return
+        waiting: deque[list[Record]] = deque()  # batches read ahead while their arrays are prepared
 
-    def _stream(self, records: Iterable[Record], finder: DuplicateFinder) -> Iterator[Record]:
-        for batch in self._batches(records):
-            docs = self._index(finder, batch)
+        def texts() -> Iterator[list[str]]:
+            for batch in batches:
+                waiting.append(batch)
+                yield _texts(batch)
+
+        for prepared in prepare_many(texts()):
+            yield waiting.popleft(), prepared
+
+    def _index(self, finder: DuplicateFinder, batch: list[Record], prepared: PreparedBatch) -> range:
+        return finder.add_prepared([r.id for r in batch], prepared)
+
+    def _stream(
+        self, batches: Iterator[tuple[list[Record], PreparedBatch]], finder: DuplicateFinder
+    ) -> Iterator[Record]:
+        for batch, prepared in batches:
+            docs = self._index(finder, batch, prepared)
             # Streaming clusters are one level deep: a document's parent is its root.
             roots = finder.clusters.parent.view[docs.start : docs.stop].tolist()
             for record, doc, root in zip(batch, docs, roots, strict=True):
                 yield self._mark(record, finder, doc, root)
 
-    def _buffered(self, records: Iterable[Record], finder: DuplicateFinder) -> Iterator[Record]:
+    def _buffered(
+        self, batches: Iterator[tuple[list[Record], PreparedBatch]], finder: DuplicateFinder
+    ) -> Iterator[Record]:
         """Index everything while records wait on disk; then choose keepers and replay."""
         values: list[Any] = []
         with tempfile.TemporaryFile(dir=self.tmp_dir) as spill:
-            for batch in self._batches(records):
-                self._index(finder, batch)
+            for batch, prepared in batches:
+                self._index(finder, batch, prepared)
                 if self.policy == "longest":
                     values.extend(len(r.text or "") for r in batch)
                 else:
@@ -252,3 +295,7 @@ class DedupArticles(Step):
                 line = {"cluster": finder.ids[keeper], "size": size, "members": members}
                 out.write(orjson.dumps(line) + b"\n")
         os.replace(tmp, self.clusters_path)
+
+
+def _texts(batch: list[Record]) -> list[str]:
+    return [r.text or "" for r in batch]
