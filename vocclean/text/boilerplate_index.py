@@ -89,18 +89,25 @@ class LiteralIndex:
                 offset = literal.index(trigger)
                 cased = any(char.lower() != char.upper() for char in literal)
                 self._by_trigger.setdefault(literal[offset : offset + 2], []).append((literal, offset, cased))
-        triggers = "".join(re.escape(char) for char in sorted({key[0] for key in self._by_trigger}))
-        self._triggers = re.compile(f"[{triggers}]") if triggers else None
+        # One alternation of the keys (a trigger, or a trigger and the next character): the regex
+        # skips at C speed to a trigger and checks the next character before Python sees a match.
+        keys = sorted(self._by_trigger)
+        self._triggers = re.compile(trie_pattern(keys, fold_ascii_case=True)) if keys else None
 
     def rules_by_line(self, text: str, lines: list[str] | None = None) -> dict[int, tuple[Rule, ...]]:
         """Line index (in ``text.split("\\n")``, or ``lines``) -> candidate rules, in pack order."""
         hits: list[tuple[int, str]] = []
         if self._triggers is not None:
             get = self._by_trigger.get
-            for match in self._triggers.finditer(text):
+            search = self._triggers.search
+            match = search(text)
+            while match is not None:
                 position = match.start()
-                trigger = match.group()
-                for key in (trigger + text[position + 1 : position + 2].lower(), trigger):
+                found = match.group().lower()
+                # The search resumes one character on (a key may start inside this one); the
+                # alternation reports the longer key, and the trigger alone may be a key too.
+                match = search(text, position + 1)
+                for key in (found, found[0]) if len(found) == 2 else (found,):
                     for literal, offset, cased in get(key, ()):
                         start = position - offset
                         if start < 0:
