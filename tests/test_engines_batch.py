@@ -22,6 +22,15 @@ CHAINS = {
     "dedup-paragraphs": ["dedup-paragraphs"],
     "dedup-paragraphs --across-docs": ["dedup-paragraphs", "--across-docs"],
     "dedup-articles": ["dedup-articles"],
+    # Small batches: several, so -j 2 and Dask prepare (hash) them on the workers.
+    "dedup-articles, batches on workers": ["dedup-articles", "--batch-size", "16"],
+    "dedup-articles --keep longest, batches on workers": [
+        "dedup-articles",
+        "--batch-size",
+        "16",
+        "--keep",
+        "longest",
+    ],
     "clean": ["clean"],
 }
 SMALL_CHUNKS = ["--chunk-records", "7"]  # force several chunks, hence real worker processes

@@ -215,3 +215,43 @@ def test_records_sent_to_workers_round_trip_through_pickle():
         {"script": "simplified"},
         "f:1",
     )
+
+
+class PreparedFirstCopy(Step):
+    """A whole-stream step with a ``prepare`` hook: batches hashed wherever the engine likes."""
+
+    name = "prepared-first-copy"
+    batch_size = 25
+
+    def prepare(self, texts):
+        return [(os.getpid(), hash(text)) for text in texts]
+
+    def __call__(self, records):
+        return self.run(records)
+
+    def run(self, records, prepared=None):
+        seen: set[str] = set()
+        batch: list[Record] = []
+        for record in [*records, None]:
+            if record is not None:
+                batch.append(record)
+            if batch and (record is None or len(batch) == self.batch_size):
+                arrays = self.prepare([r.text for r in batch]) if prepared is None else next(prepared)
+                for item, (pid, _) in zip(batch, arrays, strict=True):
+                    item.annotate(tagged_by=pid)
+                    if item.text in seen:
+                        yield item.reject(self.name, "seen")
+                    else:
+                        seen.add(item.text)
+                        yield item
+                batch = []
+
+
+def test_a_whole_stream_steps_prepare_runs_on_workers_and_rejects_keep_their_places():
+    chain = lambda: [DropShort(), PreparedFirstCopy(), Tag()]  # noqa: E731
+    serial = run(Pipeline(chain()), corpus())
+    parallel = run(ParallelPipeline(chain(), jobs=2, chunk_records=40), corpus())
+    assert without_pids(parallel) == without_pids(serial)
+    assert any(reason == "seen" for _, _, reason in serial[1]) and any(s == "read" for _, s, _ in serial[1])
+    pids = {annotations["tagged_by"] for _, _, annotations in parallel[0]}
+    assert os.getpid() not in pids

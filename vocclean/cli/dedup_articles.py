@@ -85,6 +85,13 @@ def _check_keep(_ctx: click.Context, _param: click.Parameter, value: str) -> str
     help="Candidate pairs verified per document at most.",
 )
 @click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Records indexed together (shingled and hashed in one numpy pass; with -j, one task per batch).",
+)
+@click.option(
     "--tmp-dir",
     type=click.Path(file_okay=False, exists=True),
     default=None,

@@ -181,7 +181,13 @@ class DaskPool:
             self._payload = self.client.scatter(_pickled_steps(self.segments), broadcast=True)
         return self.client.submit(_chunk_on_worker, self._payload, segment, records, pure=False)
 
-    def result(self, future: Any) -> ChunkResult:
+    def submit_prepare(self, segment: int, texts: list[str]) -> Any:
+        """A whole-stream step's ``prepare`` (dedup-articles' hashing) on a worker."""
+        if self._payload is None:
+            self._payload = self.client.scatter(_pickled_steps(self.segments), broadcast=True)
+        return self.client.submit(_prepare_on_worker, self._payload, segment, texts, pure=False)
+
+    def result(self, future: Any) -> Any:
         return future.result()
 
     def close(self, failed: bool = False) -> None:
@@ -212,6 +218,10 @@ def _steps_on_worker(payload: bytes) -> Any:
 
 def _chunk_on_worker(payload: bytes, segment: int, records: list[Record]) -> ChunkResult:
     return run_chunk_remotely(_steps_on_worker(payload)[segment], records)
+
+
+def _prepare_on_worker(payload: bytes, segment: int, texts: list[str]) -> Any:
+    return _steps_on_worker(payload)[segment][0].prepare(texts)
 
 
 def _threads(client: Any) -> int:

@@ -79,8 +79,23 @@ def is_per_record(step: Step) -> bool:
 
 
 def segments_of(steps: list[Step]) -> list[list[Step]]:
-    """The steps of each segment (run of per-article steps), in order."""
-    return [[steps[i] for i in group] for group in stages(steps) if is_per_record(steps[group[0]])]
+    """The steps of each segment (run of per-article steps), in order.
+
+    Whole-stream steps with a ``prepare`` hook (dedup-articles) follow, one
+    per list, after the segments: workers run their ``prepare`` on batches.
+    """
+    groups = stages(steps)
+    segments = [[steps[i] for i in group] for group in groups if is_per_record(steps[group[0]])]
+    return segments + [[step] for step in preparers_of(steps)]
+
+
+def has_prepare(step: Step) -> bool:
+    """A whole-stream step whose costly per-batch work can run on workers (``prepare`` + ``run``)."""
+    return not is_per_record(step) and callable(getattr(step, "prepare", None)) and hasattr(step, "run")
+
+
+def preparers_of(steps: list[Step]) -> list[Step]:
+    return [step for step in steps if has_prepare(step)]
 
 
 def stages(steps: list[Step]) -> list[list[int]]:
@@ -158,6 +173,10 @@ def _run_in_worker(segment: int, records: list[Record]) -> ChunkResult:
     return run_chunk_remotely(_WORKER_SEGMENTS[segment], records)
 
 
+def _prepare_in_worker(segment: int, texts: list[str]) -> Any:
+    return _WORKER_SEGMENTS[segment][0].prepare(texts)
+
+
 def run_chunk_remotely(steps: list[Step], records: list[Record]) -> ChunkResult:
     """Run a chunk in a worker and send back what steps change, not the input fields they left alone."""
     before = [r.fields.copy() for r in records]  # shallow: steps replace values, they do not edit them
@@ -203,6 +222,9 @@ class WorkerPool:
 
     def submit(self, segment: int, records: list[Record]) -> Future[ChunkResult]:
         return self.executor().submit(_run_in_worker, segment, records)
+
+    def submit_prepare(self, segment: int, texts: list[str]) -> Future[Any]:
+        return self.executor().submit(_prepare_in_worker, segment, texts)
 
     def result(self, future: Future[ChunkResult]) -> ChunkResult:
         return future.result()
@@ -334,6 +356,91 @@ def _chunks(
         yield live, waiting
 
 
+class PreparedAhead:
+    """Feeds a whole-stream step with a ``prepare`` hook (dedup-articles) so its hashing runs on workers.
+
+    It reads the stream ahead in the step's batches (``batch_size`` live
+    records), sends each batch's texts to the pool's workers for
+    ``prepare`` (at most ``2 * jobs + 1`` in flight), and replays the
+    records it read to the step exactly as the stream would have come:
+    rejected records reach ``whole.pulled`` at the point the step pulls
+    past them, so they are routed where the serial pipeline routes them.
+    ``prepared()`` gives the arrays of each batch in order.
+
+    An input of fewer than ``POOL_MIN_CHUNKS`` batches is prepared here.
+    Memory: the records of the batches in flight.
+    """
+
+    def __init__(self, stream: Iterator[Record], whole: _WholeStream, pool: Any, segment: int) -> None:
+        self.stream, self.whole, self.pool, self.segment = stream, whole, pool, segment
+        self.step = whole.step
+        self.read: deque[Record] = deque()  # read ahead, live and rejected, in stream order
+        self.pending: deque[Any] = deque()  # a future, or (None, arrays) when prepared here
+        self.limit = 2 * pool.jobs + 1
+        self.started = False
+        self.ended = False
+
+    def live(self) -> Iterator[Record]:
+        while True:
+            if not self.read:
+                self._fill(need_records=True)
+                if not self.read:
+                    return
+            record = self.read.popleft()
+            if record.rejection is None:
+                yield record
+            else:
+                self.whole.pulled.append(record)
+
+    def prepared(self) -> Iterator[Any]:
+        while True:
+            if not self.pending:
+                self._fill()
+                if not self.pending:
+                    return
+            yield self._result(self.pending.popleft())
+
+    def _fill(self, need_records: bool = False) -> None:
+        """Read and submit batches up to the in-flight limit (at least one when the step needs records)."""
+        if not self.started:
+            self.started = True
+            head = [self._read_batch() for _ in range(POOL_MIN_CHUNKS)]
+            head = [texts for texts in head if texts]
+            here = len(head) < POOL_MIN_CHUNKS
+            for texts in head:
+                self.pending.append((None, self.step.prepare(texts)) if here else self._submit(texts))
+        while not self.ended and (len(self.pending) < self.limit or (need_records and not self.read)):
+            texts = self._read_batch()
+            if texts:
+                self.pending.append(self._submit(texts))
+
+    def _read_batch(self) -> list[str]:
+        texts: list[str] = []
+        size = self.step.batch_size
+        for record in self.stream:
+            self.read.append(record)
+            if record.rejection is None:
+                texts.append(record.text or "")
+                if len(texts) == size:
+                    return texts
+        self.ended = True
+        return texts
+
+    def _submit(self, texts: list[str]) -> Any:
+        return self.pool.submit_prepare(self.segment, texts)
+
+    def _result(self, pending: Any) -> Any:
+        if isinstance(pending, tuple):
+            return pending[1]
+        try:
+            return self.pool.result(pending)
+        except BrokenProcessPool as exc:
+            raise VoccleanError(
+                "a worker process died (killed, or out of memory?); no partial output was kept. "
+                "Run with -j 1 to see which record fails"
+            ) from exc
+
+
 def _count(records: Iterator[Record], stats: StepStats) -> Iterator[Record]:
     """Count a stage's output (live and rejected) and pass every record on."""
     for record in records:
@@ -439,8 +546,17 @@ class ParallelPipeline(Pipeline):
             else:
                 step, stats = steps[group[0]], all_stats[group[0]]
                 whole = _WholeStream(step)
-                stats_in = _Counting(whole.live(stream))
-                out = _Meter(_count(iter(step(stats_in)), stats))
+                if has_prepare(step) and pool.jobs > 1:
+                    # Preparers are numbered after the per-article segments (see segments_of).
+                    preparers = preparers_of(steps)
+                    number = len(segments_of(steps)) - len(preparers) + preparers.index(step)
+                    ahead = PreparedAhead(stream, whole, pool, number)
+                    stats_in = _Counting(ahead.live())
+                    output = step.run(stats_in, ahead.prepared())
+                else:
+                    stats_in = _Counting(whole.live(stream))
+                    output = step(stats_in)
+                out = _Meter(_count(iter(output), stats))
                 stream = whole.merge(iter(_StepClock(out, previous, stats, stats_in)))
             previous = out
         return stream

@@ -20,8 +20,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +32,7 @@ from vocclean.record import Record
 from vocclean.steps.base import Step
 from vocclean.text.shingles import Shingler
 
-__all__ = ["DedupArticles", "PrepareMany", "parse_keep"]
-
-# Maps batches of texts to their prepared arrays, lazily and in order (e.g. on worker processes).
-PrepareMany = Callable[[Iterator[list[str]]], Iterator[PreparedBatch]]
+__all__ = ["DedupArticles", "parse_keep"]
 
 DEFAULT_BATCH = 2000
 
@@ -141,15 +137,19 @@ class DedupArticles(Step):
         """
         return prepare_batch(self.shingler, self.params, texts)
 
-    def run(self, records: Iterable[Record], prepare_many: PrepareMany | None = None) -> Iterator[Record]:
-        """The step; ``prepare_many`` (optional) prepares the batches elsewhere, in order.
+    def run(
+        self, records: Iterable[Record], prepared: Iterator[PreparedBatch] | None = None
+    ) -> Iterator[Record]:
+        """The step; ``prepared`` (optional) gives the arrays of each batch, prepared elsewhere.
 
-        Decisions stay here, in stream order, on the same batches, so the
-        output is the same with or without it.
+        Batches are ``batch_size`` consecutive records; the n-th item of
+        ``prepared`` must be ``prepare`` of the n-th batch's texts (an engine
+        computes them ahead on workers). Decisions stay here, in stream order,
+        on the same batches, so the output is the same with or without it.
         """
         finder = self.new_finder()
         try:
-            batches = self._prepared_batches(records, prepare_many)
+            batches = self._prepared_batches(records, prepared)
             if self.policy == "first":
                 yield from self._stream(batches, finder)
                 keepers = finder.clusters.roots()
@@ -170,22 +170,13 @@ class DedupArticles(Step):
             yield batch
 
     def _prepared_batches(
-        self, records: Iterable[Record], prepare_many: PrepareMany | None
+        self, records: Iterable[Record], prepared: Iterator[PreparedBatch] | None
     ) -> Iterator[tuple[list[Record], PreparedBatch]]:
-        batches = self._batches(records)
-        if prepare_many is None:
-            for batch in batches:
-                yield batch, self.prepare(_texts(batch))
-            return
-        waiting: deque[list[Record]] = deque()  # batches read ahead while their arrays are prepared
-
-        def texts() -> Iterator[list[str]]:
-            for batch in batches:
-                waiting.append(batch)
-                yield _texts(batch)
-
-        for prepared in prepare_many(texts()):
-            yield waiting.popleft(), prepared
+        for batch in self._batches(records):
+            arrays = self.prepare(_texts(batch)) if prepared is None else next(prepared)
+            if len(arrays) != len(batch):
+                raise RuntimeError(f"{self.name}: prepared {len(arrays)} texts for a batch of {len(batch)}")
+            yield batch, arrays
 
     def _index(self, finder: DuplicateFinder, batch: list[Record], prepared: PreparedBatch) -> range:
         return finder.add_prepared([r.id for r in batch], prepared)
