@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import lzma
 import subprocess
 import sys
 import textwrap
@@ -312,3 +313,16 @@ def test_concatenated_zstd_frames_are_all_read(tmp_path):
     path = tmp_path / "frames.jsonl.zst"
     path.write_bytes(compressor.compress(b'{"text": "one"}\n') + compressor.compress(b'{"text": "two"}\n'))
     assert [r.text for r in read_all(str(path))] == ["one", "two"]
+
+
+def test_a_corrupt_xz_file_is_reported_not_a_traceback(tmp_path):
+    # Regression (found by the fuzz smoke, tests/fuzz): lzma.LZMAError is neither an OSError
+    # nor a ValueError and escaped the reader.
+    data = bytearray(lzma.compress(b'{"text": "a"}\n' * 100))
+    data[len(data) // 2] ^= 0xFF
+    (tmp_path / "1.jsonl.xz").write_bytes(bytes(data))
+    (tmp_path / "2.jsonl").write_text('{"text": "next"}\n')
+    records = read_all(str(tmp_path))
+    bad = [r for r in records if r.rejected]
+    assert len(bad) == 1 and bad[0].rejection.reason.startswith("cannot read file: corrupt or truncated data")
+    assert records[-1].text == "next"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import lzma
 import sys
 import zlib
 from collections.abc import Iterator
@@ -75,7 +76,7 @@ def read_input(source: InputFile, options: ReadOptions, counter: ByteCounter) ->
         else:
             with open_read(source.path) as stream:
                 yield from _read_jsonl(stream, source, options, counter)
-    except (OSError, EOFError, zlib.error, ValueError, zstandard.ZstdError) as exc:
+    except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError, zstandard.ZstdError) as exc:
         # Unreadable or corrupt file (permission, truncated gzip, bad zstd frame...):
         # say so, keep a trace of it in the rejects and go on with the next file.
         yield _unreadable(source, exc)
