@@ -52,11 +52,13 @@ _W3, _W2, _W1 = 0.6, 0.3, 0.1
 _SELF_WEIGHT = 4.0
 # Tuned on 5,000 lines of xwlb and tw_news disjoint from the test's lines.
 _PARALLEL_BONUS = 5.0
-_CONTEXT = 16  # characters read on each side (a number counts as one token)
+_CONTEXT = 8  # characters read on each side (a number counts as one token)
 _PAIRING_BONUS, _PAIRING_PENALTY = 12.0, -2.0
 
 
 _NUMBER = re.compile("0+(?:[．，]0+)*")
+# Characters that other characters are mapped to: a text's own copies of them are not the whole story.
+_CLASS_IMAGES = frozenset(v if isinstance(v, str) else chr(v) for v in _CLASSES.values())
 
 
 def context_classes(text: str) -> str:
@@ -99,11 +101,11 @@ _NOTHING: Counter[str] = Counter()
 
 @dataclass(frozen=True, slots=True)
 class _Ranked:
-    candidates: list[tuple[float, str, str]]
-    has_brackets: bool
+    """Candidates by n-gram score, best first; the same by class; those that are brackets."""
 
-    def __iter__(self):
-        return iter(self.candidates)
+    candidates: list[tuple[float, str, str]]
+    by_class: dict[str, tuple[float, str, str]]
+    brackets: frozenset[str]
 
 
 class HanziModel:
@@ -171,11 +173,8 @@ class HanziModel:
             ranked = self._ranked[key] = self._rank(prefix, l2, l1, r1, r2, traditional)
         follows = seen.following(l1) if seen and l1 != "^" else _NOTHING
         precedes = seen.preceding(r1) if seen and r1 != "$" else _NOTHING
-        # Candidates come best first by the n-grams alone: stop once no bonus can lift the rest.
-        most_seen = max(follows.values(), default=0) + max(precedes.values(), default=0)
-        max_bonus = _SELF_WEIGHT * math.log1p(most_seen)
-        if ranked.has_brackets:
-            max_bonus += _PAIRING_BONUS
+        line_before = line_after = ""
+        if ranked.brackets:
             # Brackets pair within a paragraph.
             line_before = before[before.rfind("\n") + 1 :]
             line_after = after.split("\n", 1)[0]
@@ -186,18 +185,36 @@ class HanziModel:
             clause = context_classes(before[-_CONTEXT * 2 :])
             clause = clause[max(clause.rfind(end) for end in "。！？\n") + 1 :]
             parallel = "0" + r2 in clause
-        if parallel:
-            max_bonus += _PARALLEL_BONUS
-        best, best_score = None, -math.inf
-        for score, char, c in ranked:
-            if score + max_bonus < best_score:
-                break
-            if follows or precedes:
+
+        def total(score: float, char: str, c: str) -> float:
+            if c in follows or c in precedes:
                 score += _SELF_WEIGHT * math.log1p(follows[c] + precedes[c])
-            if char in _PAIRS or char in _CLOSERS:
+            if char in ranked.brackets:
                 score += _pairing(char, line_before, line_after)
-            if char == "、" and parallel:
+            if parallel and char == "、":
                 score += _PARALLEL_BONUS
+            return score
+
+        # Only candidates with a bonus can overtake the best by n-grams alone: score the
+        # first candidates down to one without any bonus, then every candidate with one.
+        if len(follows) + len(precedes) < len(ranked.by_class):
+            special = [ranked.by_class[c] for c in follows.keys() | precedes.keys() if c in ranked.by_class]
+        else:
+            special = [entry for c, entry in ranked.by_class.items() if c in follows or c in precedes]
+        special += [ranked.by_class[c] for c in ranked.brackets]
+        if parallel and "、" in ranked.by_class:
+            special.append(ranked.by_class["、"])
+        best, best_score = None, -math.inf
+        for score, char, c in ranked.candidates:
+            plain = c not in follows and c not in precedes and char not in ranked.brackets
+            plain = plain and not (parallel and char == "、")
+            score = total(score, char, c)
+            if score > best_score:
+                best, best_score = char, score
+            if plain:
+                break
+        for score, char, c in special:
+            score = total(score, char, c)
             if score > best_score:
                 best, best_score = char, score
         return best
@@ -217,7 +234,11 @@ class HanziModel:
                 score += self._log_p(counts, c, r1, r2)
             ranked.append((score, char, c))
         ranked.sort(reverse=True)
-        return _Ranked(ranked, any(char in _PAIRS or char in _CLOSERS for _, char, _ in ranked))
+        return _Ranked(
+            ranked,
+            {c: entry for entry in ranked for c in [entry[2]]},
+            frozenset(char for _, char, _ in ranked if char in _PAIRS or char in _CLOSERS),
+        )
 
     def _log_p(self, counts: dict[str, int], a: str | None, b: str, c: str) -> float:
         """Interpolated P(c | a b)."""
@@ -243,33 +264,53 @@ def _pairing(char: str, before: str, after: str) -> float:
 
 
 class TextBigrams:
-    """Which characters follow and precede a given one in a text (as the model sees it), on demand."""
+    """Which characters follow and precede a given one in a text (as the model sees it), on demand.
+
+    Hanzi and CJK punctuation are their own class, so their neighbours are
+    found by splitting the text itself; only digits, Latin letters and ASCII
+    marks need the whole text in classes (one ``translate``, done lazily).
+    """
 
     def __init__(self, text: str) -> None:
-        self._text = context_classes(text)
+        self._text = text
+        self._classes: str | None = None
         self._following: dict[str, Counter[str]] = {}
         self._preceding: dict[str, Counter[str]] = {}
+
+    def _parts(self, char: str) -> tuple[list[str], bool]:
+        if char in _CLASS_IMAGES:
+            if self._classes is None:
+                self._classes = context_classes(self._text)
+            return self._classes.split(char), False
+        return self._text.split(char), True
 
     def following(self, char: str) -> Counter[str]:
         got = self._following.get(char)
         if got is None:
-            parts = self._text.split(char)[1:]
+            parts, raw = self._parts(char)
+            parts = parts[1:]
             # An empty part is the same character again, or the end of the text for the last one.
-            got = Counter(part[0] if part else char for part in parts[:-1])
+            nexts = [part[0] if part else char for part in parts[:-1]]
             if parts and parts[-1]:
-                got[parts[-1][0]] += 1
-            self._following[char] = got
+                nexts.append(parts[-1][0])
+            got = self._following[char] = Counter(_as_class(nexts) if raw else nexts)
         return got
 
     def preceding(self, char: str) -> Counter[str]:
         got = self._preceding.get(char)
         if got is None:
-            parts = self._text.split(char)[:-1]
-            got = Counter(part[-1] if part else char for part in parts[1:])
+            parts, raw = self._parts(char)
+            parts = parts[:-1]
+            befores = [part[-1] if part else char for part in parts[1:]]
             if parts and parts[0]:
-                got[parts[0][-1]] += 1
-            self._preceding[char] = got
+                befores.append(parts[0][-1])
+            got = self._preceding[char] = Counter(_as_class(befores) if raw else befores)
         return got
+
+
+def _as_class(chars: list[str]) -> str:
+    """Single characters as the model sees them (a digit is a number)."""
+    return "".join(chars).translate(_CLASSES)
 
 
 @functools.cache

@@ -306,6 +306,8 @@ def _repair_cjk_text(text: str, fixes: list[Fix], guess_lost: bool) -> str | Non
 # A text whose non-ASCII characters are this often rare is tried as a whole first: wrongly
 # decoded articles measure 0.58-0.9, clean ones at most 0.03 (xwlb).
 _WHOLE_TEXT_RARE_SHARE = 0.2
+# Fewer rare characters than this never make a text worth trying as a whole (clean articles have 0-5).
+_MANY_RARE = 12
 
 
 def _dense_runs(text: str, rare: list[int]) -> list[tuple[int, int]]:
@@ -330,12 +332,19 @@ def _dense_runs(text: str, rare: list[int]) -> list[tuple[int, int]]:
 
 
 def _repair_cjk(text: str, fixes: list[Fix], guess_lost: bool) -> str:
-    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
-    if len(CJK_GATE.findall(text)) >= _WHOLE_TEXT_RARE_SHARE * non_ascii:
-        whole = _repair_cjk_text(text, fixes, guess_lost)
-        if whole is not None:
-            return whole
-    runs = _dense_runs(text, [m.start() for m in CJK_GATE.finditer(text)])
+    rare = []
+    for m in CJK_GATE.finditer(text):
+        rare.append(m.start())
+        if len(rare) > _MANY_RARE:
+            break  # likely damaged throughout: counted below at C speed
+    if len(rare) > _MANY_RARE:
+        non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+        if len(CJK_GATE.findall(text)) >= _WHOLE_TEXT_RARE_SHARE * non_ascii:
+            whole = _repair_cjk_text(text, fixes, guess_lost)
+            if whole is not None:
+                return whole
+        rare = [m.start() for m in CJK_GATE.finditer(text)]
+    runs = _dense_runs(text, rare)
     if not runs:
         return text
     repairs: dict[int, tuple[int, _RunRepair]] = {}
