@@ -15,7 +15,14 @@ from typing import Any
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep
 from vocclean.text.punctuation import PunctuationRules
-from vocclean.text.script import SCRIPTS, ScriptDetector, config_for, make_converter, source_scripts
+from vocclean.text.script import (
+    SCRIPTS,
+    ScriptDetector,
+    config_for,
+    convert_text,
+    make_converter,
+    source_scripts,
+)
 
 __all__ = ["MIXED_CHOICES", "MIXED_REASON", "NormalizeScript"]
 
@@ -87,7 +94,7 @@ class NormalizeScript(RecordStep):
         if script == "mixed" and self.mixed == "reject":
             return record.reject(self.name, MIXED_REASON)
         if script in self._convert_scripts:
-            converted = self._converter.convert(text)
+            converted = convert_text(self._converter, text)
             if converted != text:
                 text = converted
                 record.annotate(converted=self.config)

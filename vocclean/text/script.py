@@ -114,6 +114,25 @@ def make_converter(config: str, *, tofu_risk: bool = False) -> opencc.OpenCC:
     return opencc.OpenCC(config, include_tofu_risk_dictionaries=tofu_risk)
 
 
+_LONE_SURROGATES = re.compile("[\ud800-\udfff]+")
+
+
+def convert_text(converter: opencc.OpenCC, text: str) -> str:
+    """``converter.convert(text)``, passing lone surrogates through unchanged.
+
+    opencc takes UTF-8, which cannot carry a lone surrogate (JSON input may: "\\ud800");
+    the text between them is converted piece by piece.
+    """
+    if not _LONE_SURROGATES.search(text):
+        return converter.convert(text)
+    pieces = _LONE_SURROGATES.split(text)
+    surrogates = _LONE_SURROGATES.findall(text)
+    out = [converter.convert(pieces[0])]
+    for surrogate, piece in zip(surrogates, pieces[1:], strict=True):
+        out += [surrogate, converter.convert(piece)]
+    return "".join(out)
+
+
 @dataclass(frozen=True, slots=True)
 class ScriptCounts:
     """Marker hanzi found in a text (counting stops early when one side is absent)."""
