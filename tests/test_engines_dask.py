@@ -10,6 +10,8 @@ from click.testing import CliRunner
 from tests.test_engines_batch import CHAINS, SMALL_CHUNKS, needs, outputs, write_corpus
 from vocclean.cli import main
 from vocclean.engines import dask_engine
+from vocclean.record import Record
+from vocclean.steps.dedup_paragraphs import DedupParagraphs
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
 
@@ -93,3 +95,42 @@ def test_without_dask_installed_the_engine_says_how_to_get_it(monkeypatch):
     result = CliRunner().invoke(main, ["--engine", "dask", "fix-encoding"], input='{"text": "a"}\n')
     assert result.exit_code == 2
     assert "pip install 'vocclean[dask]'" in result.output
+
+
+def paragraph_corpus() -> list[list[Record]]:
+    """Three partitions of stories sharing paragraphs across documents and partitions, repeats inside some."""
+    shared = [
+        f"第{i}段：会议强调要牢记使命担当，坚持以人民为中心的发展思想，推动第{i}项工作。" for i in range(6)
+    ]
+    partitions = []
+    for part in range(3):
+        records = []
+        for n in range(25):
+            i = part * 25 + n
+            lines = [f"第{i}条新闻：今天有关部门召开会议，研究部署第{i}项重点工作任务。", shared[i % 6]]
+            if i % 4 == 0:
+                lines.append(shared[(i + 1) % 6])
+            if i % 7 == 0:
+                lines.append(lines[0])  # an in-document repeat
+            if i % 11 == 0:
+                lines = [shared[i % 6]]  # only a shared paragraph: rejected after the first
+            records.append(Record(id=f"p{part}-{n}", text="\n".join(lines)))
+        partitions.append(records)
+    return partitions
+
+
+def processed(records):
+    return [(r.id, r.text, dict(r.annotations), r.rejection and r.rejection.reason) for r in records]
+
+
+@pytest.mark.parametrize("max_docs", [1, 3])
+def test_distributed_paragraph_dedup_equals_the_local_step(client, max_docs):
+    from vocclean.engines.dask_paragraphs import dedup_paragraphs_distributed
+
+    local_step = DedupParagraphs(across_docs=True, max_docs_with_paragraph=max_docs)
+    local = processed(local_step(iter([r for part in paragraph_corpus() for r in part])))
+    step = DedupParagraphs(across_docs=True, max_docs_with_paragraph=max_docs)
+    parts, stats = dedup_paragraphs_distributed(client, step, paragraph_corpus())
+    assert [row for part in parts for row in processed(part)] == local
+    assert stats == dict(local_step.stats)
+    assert any(reason for *_, reason in local) and local_step.stats["removed_paragraphs/across-docs"]
