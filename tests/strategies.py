@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -27,9 +28,26 @@ PROPERTY_SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 
-# Any code point, lone surrogates included (a JSON line can carry "\ud800").
-ANY_CHAR = st.characters(codec=None, categories=None)
+# Any code point, with lone surrogates (a JSON line can carry "\ud800") and Latin-1 (what mojibake
+# is made of) drawn far more often than their share of Unicode would give.
+ANY_CHAR = st.one_of(
+    st.characters(codec=None, categories=None),
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, exclude_categories=()),
+    st.characters(min_codepoint=0x80, max_codepoint=0xFF),
+)
 ANY_TEXT = st.text(ANY_CHAR, max_size=80)
+
+# Known bug (reported): fix-encoding rejects text holding a lone surrogate next to mojibake-like
+# characters as an "internal error" (vocclean/text/mojibake.py encodes the run to gb18030).
+# Chains with fix-encoding get such text with the surrogates replaced, until the strict xfail
+# test_fix_encoding_survives_lone_surrogates (tests/test_hostile_input.py) passes.
+SURROGATE_BUG_STEPS = {"fix-encoding", "clean"}
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def without_lone_surrogates(text: str | None) -> str | None:
+    return _SURROGATES.sub("\ufffd", text) if text is not None else None
+
 
 SENTENCES = [
     "新华社北京6月12日电，国务院总理李克强主持召开国务院常务会议。",
@@ -54,7 +72,20 @@ SENTENCES = [
     "图片来源于网络，如有侵权请联系删除。",
 ]
 
-JUNK_CHARS = ["\u200b", "\ufeff", "\u00a0", "\u3000", "\u200e", "\x00", "\x07", "\ufffd", "\r", "\t"]
+JUNK_CHARS = [
+    "\udcfe",
+    "\ud800",
+    "\u200b",
+    "\ufeff",
+    "\u00a0",
+    "\u3000",
+    "\u200e",
+    "\x00",
+    "\x07",
+    "\ufffd",
+    "\r",
+    "\t",
+]
 
 
 def _mojibake(text: str, wrong: str) -> str:
