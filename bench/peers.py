@@ -68,16 +68,17 @@ DATATROVE_JOB = textwrap.dedent(
         source, work = sys.argv[1], Path(sys.argv[2])
         # sha1: datatrove 0.10's xxhash path passes str where current xxhash wants bytes.
         config = MinhashConfig(hash_config=HashConfig(hash_fc="sha1"))
-        common = dict(tasks=2, workers=2, logging_dir=None)
+        common = dict(tasks=2, workers=2, logging_dir=str(work / "logs"))  # not ./logs
         clean, sigs, buckets, remove = (str(work / n) for n in ("clean", "sigs", "buckets", "remove"))
         steps = [JsonlReader(source), FTFYFormatter(), RuleLines(), JsonlWriter(clean)]
         LocalPipelineExecutor(steps, **common).run()
         steps = [JsonlReader(clean), MinhashDedupSignature(sigs, config=config, language="zh")]
         LocalPipelineExecutor(steps, **common).run()
         steps = [MinhashDedupBuckets(sigs, buckets, config=config)]
-        LocalPipelineExecutor(steps, tasks=config.num_buckets, workers=2, logging_dir=None).run()
+        buckets_logs = str(work / "logs-b")
+        LocalPipelineExecutor(steps, tasks=config.num_buckets, workers=2, logging_dir=buckets_logs).run()
         steps = [MinhashDedupCluster(buckets, remove, config=config)]
-        LocalPipelineExecutor(steps, tasks=1, logging_dir=None).run()
+        LocalPipelineExecutor(steps, tasks=1, logging_dir=str(work / "logs-c")).run()
         steps = [JsonlReader(clean), MinhashDedupFilter(remove), JsonlWriter(str(work / "out"))]
         LocalPipelineExecutor(steps, **common).run()
 

@@ -43,17 +43,17 @@ REPO = Path(__file__).resolve().parent.parent
 XWLB = REPO.parent / "shared" / "data" / "xwlb_cctv_news_zh" / "stories.jsonl.gz"
 
 
-def build_corpus(path: Path, size_mb: float, stories: int | None) -> int:
-    """Write xwlb stories (repeated with new ids) until ``size_mb``; return the bytes written."""
+def build_corpus(path: Path, size_mb: float | None, stories: int | None) -> int:
+    """Write xwlb stories (repeated with new ids) until ``size_mb`` (None: each story once)."""
     with gzip.open(XWLB, "rb") as stream:
         lines = stream.read().splitlines()
     if stories:
         lines = lines[:stories]
-    target = int(size_mb * 1e6)
+    target = int(size_mb * 1e6) if size_mb is not None else None
     written = 0
     with open(path, "wb") as out:
         copy = 0
-        while written < target:
+        while target is None or written < target:
             for line in lines:
                 record = json.loads(line)
                 if copy:
@@ -61,9 +61,11 @@ def build_corpus(path: Path, size_mb: float, stories: int | None) -> int:
                 data = json.dumps(record, ensure_ascii=False).encode() + b"\n"
                 out.write(data)
                 written += len(data)
-                if written >= target:
+                if target is not None and written >= target:
                     break
             copy += 1
+            if target is None:
+                break
     return written
 
 
@@ -136,7 +138,7 @@ def speedup(work: Path, args) -> None:
 
 def rate(work: Path, args) -> None:
     corpus = work / "xwlb.jsonl"
-    size = build_corpus(corpus, 1e9, args.stories) if not corpus.exists() else corpus.stat().st_size
+    size = build_corpus(corpus, None, args.stories) if not corpus.exists() else corpus.stat().st_size
     seconds, peak, _ = median_runs(args.reps, corpus, work / "out-rate.jsonl")
     print(f"\n### clean end to end over the xwlb stories, default -j ({os.cpu_count()} cores)\n")
     row = [f"{size / 1e6:.1f}", f"{seconds:.2f}", f"{size / 1e6 / seconds:.1f}", f"{peak / 1e6:.0f}"]
@@ -147,7 +149,7 @@ def rate(work: Path, args) -> None:
 def dask(work: Path, args) -> None:
     corpus = work / "xwlb.jsonl"
     if not corpus.exists():
-        build_corpus(corpus, 1e9, args.stories)
+        build_corpus(corpus, None, args.stories)
     size = corpus.stat().st_size
     rows, digests = [], {}
     for engine in ("local", "dask"):

@@ -8,7 +8,6 @@ import sys
 import pytest
 
 from tests.conftest import REPO
-from vocclean.cli import main
 
 
 def bench(*args: str, timeout: float = 300) -> str:
@@ -21,9 +20,6 @@ def bench(*args: str, timeout: float = 300) -> str:
 
 @pytest.mark.shared_data
 def test_scale_bench_prints_the_speedup_rate_and_dask_tables(shared_data):
-    if "clean" not in main.commands:
-        pytest.skip("the clean command is not registered yet")
-    pytest.importorskip("psutil")
     out = bench("bench/scale.py", "--size-mb", "0.3", "--stories", "120", "--reps", "1", "--jobs", "2")
     assert "speed-up -j 2 / -j 1" in out
     assert "| -j 1 |" in out and "| -j 2 |" in out
@@ -33,8 +29,6 @@ def test_scale_bench_prints_the_speedup_rate_and_dask_tables(shared_data):
 
 @pytest.mark.shared_data
 def test_peers_bench_prints_both_pipelines(shared_data):
-    if "clean" not in main.commands:
-        pytest.skip("the clean command is not registered yet")
     pytest.importorskip("datatrove", reason="datatrove is installed only in the benchmark environment")
     out = bench("bench/peers.py", "--stories", "150", "--reps", "1", timeout=600)
     assert "| vocclean |" in out and "| datatrove |" in out
