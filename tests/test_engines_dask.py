@@ -134,3 +134,40 @@ def test_distributed_paragraph_dedup_equals_the_local_step(client, max_docs):
     assert [row for part in parts for row in processed(part)] == local
     assert stats == dict(local_step.stats)
     assert any(reason for *_, reason in local) and local_step.stats["removed_paragraphs/across-docs"]
+
+
+def article_corpus() -> list[list[Record]]:
+    """Three partitions: 20 stories, each with exact, edited and padded copies scattered over them."""
+    import random
+
+    rng = random.Random(7)
+    hanzi = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    stories = ["".join(rng.choice(hanzi) for _ in range(300)) for _ in range(20)]
+    texts = []
+    for n, story in enumerate(stories):
+        texts.append(story)
+        texts.append(story)  # exact copy
+        edited = list(story)
+        for at in rng.sample(range(300), 3):
+            edited[at] = rng.choice(hanzi)
+        texts.append("".join(edited))  # near copy
+        if n % 3 == 0:
+            texts.append(story + "".join(rng.choice(hanzi) for _ in range(60)))  # trailing junk
+    texts += ["", "短"]  # no text to compare; one unit
+    rng.shuffle(texts)
+    records = [Record(id=f"a{i}", text=text) for i, text in enumerate(texts)]
+    third = len(records) // 3
+    return [records[:third], records[third : 2 * third], records[2 * third :]]
+
+
+def test_distributed_article_dedup_equals_the_local_step_on_clusters_of_copies(client):
+    from vocclean.engines.dask_articles import dedup_articles_distributed
+    from vocclean.steps.dedup_articles import DedupArticles
+
+    local_step = DedupArticles(batch_size=16)
+    local = processed(local_step(iter([r for part in article_corpus() for r in part])))
+    parts, stats = dedup_articles_distributed(client, DedupArticles(batch_size=16), article_corpus())
+    assert [row for part in parts for row in processed(part)] == local
+    wanted = {k: v for k, v in local_step.stats.items() if k.startswith(("duplicates/", "cluster_size/"))}
+    assert stats == wanted
+    assert local_step.stats["duplicates/exact"] and local_step.stats["duplicates/near"]
