@@ -250,7 +250,8 @@ def dedup_articles_distributed(
     labels = _components(client, edges)
     label_pieces = _per_partition(labels, "doc", count)
     exact_pieces = _per_partition(exact, "a", count)
-    keeper_ids = _keeper_ids(client, labels, partitions)
+    label_values = client.compute(labels["label"], sync=True).tolist()  # one per document in a cluster
+    keeper_ids = {doc: partitions[doc >> _S32][doc & _MASK].id for doc in set(label_values)}
     results = [
         dask.delayed(_mark, nout=2)(
             step_d, parts[n], n, label_pieces[n], exact_pieces[n], keeper_ids, *prepared[: n + 1]
@@ -259,15 +260,9 @@ def dedup_articles_distributed(
     ]
     computed = client.compute(results, sync=True)
     stats: Counter[str] = Counter()
-    sizes = Counter(int(k) for k in client.compute(labels["label"], sync=True).tolist())
+    sizes = Counter(label_values)
     for _, counts in computed:
         stats.update(counts)
     for size in sizes.values():
         stats[f"cluster_size/{size}"] += 1
     return [records for records, _ in computed], dict(stats)
-
-
-def _keeper_ids(client: Any, labels: Any, partitions: list[list[Record]]) -> dict[int, str]:
-    """Ids of the kept documents (one per cluster; a small table)."""
-    keepers = sorted(set(client.compute(labels["label"], sync=True).tolist()))
-    return {doc: partitions[doc >> _S32][doc & _MASK].id for doc in keepers}
