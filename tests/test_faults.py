@@ -18,7 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import zstandard
 
 from tests.conftest import REPO
@@ -258,10 +257,6 @@ def test_ctrl_c_in_a_batch_run_exits_130_and_keeps_only_finished_files(tmp_path)
 
 ATTEMPTS = 6
 HANG_SECONDS = 20
-HANG = (
-    "known: a run with -j 2 that ends abnormally can hang in WorkerPool.close (ProcessPoolExecutor.shutdown "
-    "joins a manager thread blocked on a killed worker's half-sent result); reported to the lead"
-)
 
 
 def never_hangs(tmp_path: Path, args: list[str], fault, **popen) -> list[int]:
@@ -286,7 +281,6 @@ def never_hangs(tmp_path: Path, args: list[str], fault, **popen) -> list[int]:
     return codes
 
 
-@pytest.mark.xfail(strict=True, reason=HANG)
 def test_a_full_disk_with_two_workers_always_exits_2(tmp_path):
     write_dump(tmp_path / "in", files=1, records=60000)
 

@@ -233,13 +233,11 @@ class WorkerPool:
         executor, self._executor = self._executor, None
         if executor is None:
             return
-        if failed:
-            # Do not wait for in-flight chunks of a run that is over (Ctrl-C, | head, an error).
-            for process in list(getattr(executor, "_processes", {}).values()):
-                process.terminate()
-            executor.shutdown(wait=True, cancel_futures=True)
-        else:
-            executor.shutdown(wait=True)
+        # A run that is over (Ctrl-C, | head, a full disk) drops the chunks not started and waits
+        # for the few in flight. Workers are not killed: one killed while sending its result
+        # leaves the executor's manager thread blocked on a half-read message, and the process
+        # hangs at exit. Workers ignore SIGINT, so in-flight chunks always finish.
+        executor.shutdown(wait=True, cancel_futures=failed)
 
     def __enter__(self) -> WorkerPool:
         return self
