@@ -166,7 +166,8 @@ def test_distributed_article_dedup_equals_the_local_step_on_clusters_of_copies(c
 
     local_step = DedupArticles(batch_size=16)
     local = processed(local_step(iter([r for part in article_corpus() for r in part])))
-    parts, stats = dedup_articles_distributed(client, DedupArticles(batch_size=16), article_corpus())
+    on_workers = client.scatter(article_corpus())  # futures: the records stay on the workers
+    parts, stats = dedup_articles_distributed(client, DedupArticles(batch_size=16), on_workers)
     assert [row for part in parts for row in processed(part)] == local
     wanted = {k: v for k, v in local_step.stats.items() if k.startswith(("duplicates/", "cluster_size/"))}
     assert stats == wanted

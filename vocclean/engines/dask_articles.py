@@ -67,7 +67,6 @@ def _prepare_partition(step: DedupArticles, records: list[Record], partition: in
     """Exact-key rows, band rows and the distinct shingle sets of one partition."""
     sets: dict[int, tuple[np.ndarray, np.ndarray, bool]] = {}
     exact_doc, exact_key, band_doc, band_no, band_key = [], [], [], [], []
-    lead_from = step.params.lsh()[0]  # band columns from here on are opening bands
     for start in range(0, len(records), step.batch_size):
         batch = records[start : start + step.batch_size]
         prepared = step.prepare([r.text or "" for r in batch])
@@ -92,7 +91,7 @@ def _prepare_partition(step: DedupArticles, records: list[Record], partition: in
             key=np.concatenate([empty, *band_key]),
         ),
         "sets": sets,
-        "lead_from": lead_from,
+        "ids": [r.id for r in records],
     }
 
 
@@ -205,10 +204,18 @@ def _mark(
     return records, dict(step.stats)
 
 
+def _ids_of(prepared: dict[str, Any], docs: list[int]) -> dict[int, str]:
+    return {doc: prepared["ids"][doc & _MASK] for doc in docs}
+
+
 def dedup_articles_distributed(
-    client: Any, step: DedupArticles, partitions: list[list[Record]]
+    client: Any, step: DedupArticles, partitions: list[Any]
 ) -> tuple[list[list[Record]], dict[str, int]]:
-    """Run ``step`` (``keep="first"``) over ``partitions`` on Dask: (records per partition, stats)."""
+    """Run ``step`` (``keep="first"``) over ``partitions`` on Dask: (records per partition, stats).
+
+    ``partitions``: lists of records, or Dask delayed objects / futures of them
+    (then no record passes through the client until the results).
+    """
     import dask
     import dask.dataframe as dd
 
@@ -218,7 +225,7 @@ def dedup_articles_distributed(
     if not count:
         return [], {}
     step_d = dask.delayed(step, traverse=False)
-    parts = [dask.delayed(p, traverse=False) for p in partitions]
+    parts = [p if hasattr(p, "key") else dask.delayed(p, traverse=False) for p in partitions]
     prepared = [dask.delayed(_prepare_partition)(step_d, part, n) for n, part in enumerate(parts)]
     prepared = client.persist(prepared)
     lead_from = step.params.lsh()[0]
@@ -251,7 +258,11 @@ def dedup_articles_distributed(
     label_pieces = _per_partition(labels, "doc", count)
     exact_pieces = _per_partition(exact, "a", count)
     label_values = client.compute(labels["label"], sync=True).tolist()  # one per document in a cluster
-    keeper_ids = {doc: partitions[doc >> _S32][doc & _MASK].id for doc in set(label_values)}
+    keepers_by_part: dict[int, list[int]] = {}
+    for doc in set(label_values):
+        keepers_by_part.setdefault(doc >> _S32, []).append(doc)
+    id_tables = [dask.delayed(_ids_of)(prepared[n], docs) for n, docs in keepers_by_part.items()]
+    keeper_ids = {doc: id for table in client.compute(id_tables, sync=True) for doc, id in table.items()}
     results = [
         dask.delayed(_mark, nout=2)(
             step_d, parts[n], n, label_pieces[n], exact_pieces[n], keeper_ids, *prepared[: n + 1]
