@@ -31,9 +31,15 @@ _LOOKAHEAD = 200
 _FFFD_GB = "\ufffd".encode("gb18030")
 
 
-def _original_bytes(mojibake: str) -> bytes:
-    """The bytes GBK-decoded ``mojibake`` came from (a U+FFFD inside a run was a lone 0x80)."""
-    return mojibake.encode("gb18030").replace(_FFFD_GB, b"\x80")
+def _original_bytes(mojibake: str) -> bytes | None:
+    """The bytes GBK-decoded ``mojibake`` came from (a U+FFFD inside a run was a lone 0x80).
+
+    None when no GBK decode made it: a lone surrogate encodes to nothing.
+    """
+    try:
+        return mojibake.encode("gb18030").replace(_FFFD_GB, b"\x80")
+    except UnicodeEncodeError:
+        return None
 
 
 def _lost_last_byte(after: str) -> bool:
@@ -69,6 +75,8 @@ def utf8_read_as_gbk(run: str, after: str = "") -> Utf8Reading | None:
     """
     lost = run.endswith("\ufffd") and _lost_last_byte(after)
     data = _original_bytes(run[:-1] if lost else run)
+    if data is None:
+        return None
     if not lost:
         try:
             return Utf8Reading(data.decode("utf-8"))
@@ -185,8 +193,11 @@ def _utf8_read_as_gbk_text(text: str) -> tuple[str, list[tuple[int, bytes]]] | N
         out.append("\ufffd")
         length += 1
         last = m.end()
+    data = _original_bytes(text[last:])
+    if data is None:
+        return None
     try:
-        out.append(_original_bytes(text[last:]).decode("utf-8"))
+        out.append(data.decode("utf-8"))
     except UnicodeDecodeError:
         return None
     return "".join(out), holes
