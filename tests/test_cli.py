@@ -217,3 +217,20 @@ def test_each_step_conserves_records(tmp_path, step):
     written = len(result.stdout.splitlines())
     rejected = len((tmp_path / "r.jsonl").read_text().splitlines())
     assert written + rejected == 6
+
+
+def test_clean_builds_its_steps_with_the_settings_in_vocclean_toml(tmp_path):
+    (tmp_path / "vocclean.toml").write_text('[normalize-script]\nto = "taiwan"\n')
+    data = jsonl({"id": "a", "text": "这是一个关于软件和网络的简体中文新闻报道，内容足够长。"})
+    default = subprocess.run(
+        [sys.executable, "-m", "vocclean", "clean"], input=data, capture_output=True, cwd=REPO, timeout=120
+    )
+    configured = subprocess.run(
+        [sys.executable, "-m", "vocclean", "clean"],
+        input=data,
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert json.loads(default.stdout)["text"].startswith("这是")
+    assert json.loads(configured.stdout)["text"].startswith("這是")

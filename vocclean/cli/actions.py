@@ -13,7 +13,6 @@ from __future__ import annotations
 import click
 from click.core import ParameterSource
 
-from vocclean.messages import warn
 from vocclean.runner import RunOptions
 from vocclean.steps.base import Step
 
@@ -37,24 +36,25 @@ def find_action(items: list[object]) -> ChainAction | None:
     return actions[0] if actions else None
 
 
-def default_steps(ctx: click.Context, inputs: tuple[str, ...]) -> list[Step]:
+def default_steps(ctx: click.Context, inputs: tuple[str, ...], learn: bool | None = None) -> list[Step]:
     """Every step in clean's order, built by its command with no arguments (settings apply).
 
-    As ``clean`` does, strip-boilerplate learns when every input is a file, unless a
-    setting (config file, environment) says whether to learn.
+    ``learn`` forces strip-boilerplate's learning on or off; by default, as ``clean``
+    does, it learns when every input is a file, unless a setting (config file,
+    environment) says whether to learn.
     """
     root = ctx.find_root()
     group = root.command
     assert isinstance(group, click.Group)
     steps: list[Step] = []
     for name in CLEAN_ORDER:
-        command = group.commands.get(name)
-        if command is None:
-            warn(f"the {name} step is not installed; it is left out")
-            continue
-        sub = command.make_context(name, [], parent=root)
-        learn = name == "strip-boilerplate" and "learn" in sub.params and "-" not in inputs
-        if learn and sub.get_parameter_source("learn") == ParameterSource.DEFAULT:
+        command = group.commands[name]
+        arguments = []
+        if name == "strip-boilerplate" and learn is not None:
+            arguments = ["--learn" if learn else "--no-learn"]
+        sub = command.make_context(name, arguments, parent=root)
+        auto_learn = name == "strip-boilerplate" and learn is None and "-" not in inputs
+        if auto_learn and sub.get_parameter_source("learn") == ParameterSource.DEFAULT:
             sub = command.make_context(name, ["--learn"], parent=root)
         with sub:
             built = command.invoke(sub)
