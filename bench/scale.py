@@ -18,6 +18,9 @@ Parts (``--parts``, comma separated):
   that dedup-articles rejects), with ``-j 1`` and ``-j 2``, and the ratio.
 - ``rate``: ``clean`` end to end over the xwlb stories (JSONL, 66 MB with
   their html field) with the default ``-j`` (all cores), in MB/s of input.
+- ``dedup`` (not in the default): ``dedup-articles`` alone over the xwlb
+  stories with ``-j 1`` and ``-j 2`` (with ``-j 2`` its hashing runs on the
+  worker processes), the ratio, and whether the outputs are identical.
 - ``dask``: the same job with ``--engine dask`` (a LocalCluster of ``-j``
   workers, started by the command and included in its time) beside the
   local engine: time, peak memory, and whether the outputs are identical.
@@ -88,9 +91,11 @@ def peak_tree_rss(process) -> int:
     return peak
 
 
-def run_clean(corpus: Path, out: Path, *options: str) -> tuple[float, int]:
-    """One `vocclean clean` run: (seconds, peak memory bytes)."""
-    command = [sys.executable, "-m", "vocclean", "-i", str(corpus), "-o", str(out), *options, "clean"]
+def run_clean(
+    corpus: Path, out: Path, *options: str, chain: tuple[str, ...] = ("clean",)
+) -> tuple[float, int]:
+    """One `vocclean ... clean` run (or another ``chain``): (seconds, peak memory bytes)."""
+    command = [sys.executable, "-m", "vocclean", "-i", str(corpus), "-o", str(out), *options, *chain]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE)
     peak: list[int] = []
@@ -104,10 +109,12 @@ def run_clean(corpus: Path, out: Path, *options: str) -> tuple[float, int]:
     return seconds, peak[0] if peak else 0
 
 
-def median_runs(reps: int, corpus: Path, out: Path, *options: str) -> tuple[float, int, str]:
+def median_runs(
+    reps: int, corpus: Path, out: Path, *options: str, chain: tuple[str, ...] = ("clean",)
+) -> tuple[float, int, str]:
     times, peaks = [], []
     for _ in range(reps):
-        seconds, peak = run_clean(corpus, out, *options)
+        seconds, peak = run_clean(corpus, out, *options, chain=chain)
         times.append(seconds)
         peaks.append(peak)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()[:12]
@@ -164,6 +171,28 @@ def dask(work: Path, args) -> None:
     print(f"\nidentical output: {'yes' if digests['local'] == digests['dask'] else 'NO'}")
 
 
+def dedup(work: Path, args) -> None:
+    """dedup-articles alone, -j 1 against -j 2: its hashing runs on the workers with -j 2."""
+    corpus = work / "xwlb.jsonl"
+    if not corpus.exists():
+        build_corpus(corpus, None, args.stories)
+    size = corpus.stat().st_size
+    rows, results, digests = [], {}, {}
+    for jobs in ("1", "2"):
+        out = work / f"out-dedup-j{jobs}.jsonl"
+        seconds, peak, digest = median_runs(args.reps, corpus, out, "-j", jobs, chain=("dedup-articles",))
+        results[jobs], digests[jobs] = seconds, digest
+        rows.append(
+            [f"-j {jobs}", f"{seconds:.2f}", f"{size / 1e6 / seconds:.1f}", f"{peak / 1e6:.0f}", digest]
+        )
+    print(
+        f"\n### dedup-articles alone, -j 1 against -j 2 ({size / 1e6:.0f} MB, median of {args.reps} runs)\n"
+    )
+    print(table(["run", "seconds", "MB/s", "peak MB", "output sha256"], rows))
+    same = "yes" if digests["1"] == digests["2"] else "NO"
+    print(f"\nspeed-up -j 2 / -j 1: **{results['1'] / results['2']:.2f}x**; identical output: {same}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -179,7 +208,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vocclean-scale-") as tmp:
         work = Path(tmp)
         for part in args.parts.split(","):
-            {"speedup": speedup, "rate": rate, "dask": dask}[part.strip()](work, args)
+            {"speedup": speedup, "rate": rate, "dask": dask, "dedup": dedup}[part.strip()](work, args)
 
 
 if __name__ == "__main__":

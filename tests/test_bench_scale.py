@@ -32,3 +32,11 @@ def test_peers_bench_prints_both_pipelines(shared_data):
     pytest.importorskip("datatrove", reason="datatrove is installed only in the benchmark environment")
     out = bench("bench/peers.py", "--stories", "150", "--reps", "1", timeout=600)
     assert "| vocclean |" in out and "| datatrove |" in out
+
+
+@pytest.mark.shared_data
+def test_scale_bench_prints_the_dedup_articles_table(shared_data):
+    out = bench("bench/scale.py", "--parts", "dedup", "--stories", "120", "--reps", "1")
+    assert "### dedup-articles alone" in out
+    assert "| -j 1 |" in out and "| -j 2 |" in out
+    assert "identical output: yes" in out
