@@ -233,3 +233,19 @@ def test_the_command_line_removes_copies_and_writes_rejects_and_clusters(tmp_pat
     assert [orjson.loads(x)["id"] for x in (tmp_path / "out.jsonl").read_bytes().splitlines()] == ["a", "c"]
     assert [orjson.loads(x)["id"] for x in (tmp_path / "rej.jsonl").read_bytes().splitlines()] == ["b"]
     assert orjson.loads((tmp_path / "clusters.jsonl").read_bytes())["size"] == 2
+
+
+def test_a_prepared_batch_crosses_processes_intact_with_its_openings_recomputed():
+    import dataclasses
+    import pickle
+
+    import numpy as np
+
+    step = DedupArticles()
+    long_text = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(900))  # over 256 shingles
+    prepared = step.prepare([long_text, "第一条新闻：今天有关部门召开会议。", ""])
+    arrived = pickle.loads(pickle.dumps(prepared))
+    for field in dataclasses.fields(prepared):
+        mine, theirs = getattr(prepared, field.name), getattr(arrived, field.name)
+        assert np.array_equal(mine, theirs), field.name
+    assert len(prepared.lead) < len(prepared.hashes)  # the opening really is a prefix, recomputed

@@ -80,8 +80,14 @@ class PreparedBatch:
 
     ``hashes[offsets[i]:offsets[i + 1]]``: text i's shingle hashes; ``keys``:
     exact-duplicate keys (0: no text); ``lead``/``lead_offsets``: the opening
-    shingles; ``sig``: MinHash signatures; ``band_keys``: one column per LSH
-    band, then per opening band.
+    shingles (the first ``lead_shingles``); ``sig``: MinHash signatures,
+    kept as uint16 (all the index uses of them; the band keys come from the
+    full values); ``band_keys``: one column per LSH band, then per opening
+    band.
+
+    Pickled without the openings (a quarter of the bytes on xwlb), which
+    are recomputed on arrival: batches cross process pipes when the hashing
+    runs on workers.
     """
 
     hashes: np.ndarray
@@ -91,9 +97,14 @@ class PreparedBatch:
     lead_offsets: np.ndarray
     sig: np.ndarray
     band_keys: np.ndarray
+    lead_shingles: int
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def __reduce__(self) -> tuple:
+        wire = (self.hashes, self.offsets, self.keys, self.sig, self.band_keys, self.lead_shingles)
+        return _prepared_from_wire, wire
 
     def doc_hashes(self, i: int) -> np.ndarray:
         return self.hashes[self.offsets[i] : self.offsets[i + 1]]
@@ -113,7 +124,17 @@ def prepare_batch(shingler: Shingler, params: FinderParams, texts: Sequence[str]
     if params.lead_threshold > 0 and params.lead_bands:
         lead_sig = signatures(lead, lead_offsets, params.lead_bands * params.lead_rows)
         keys = np.concatenate([keys, band_keys(lead_sig, params.lead_bands, params.lead_rows)], axis=1)
-    return PreparedBatch(batch.hashes, batch.offsets, batch.keys, lead, lead_offsets, sig, keys)
+    sig16 = sig.astype(np.uint16)
+    return PreparedBatch(
+        batch.hashes, batch.offsets, batch.keys, lead, lead_offsets, sig16, keys, params.lead_shingles
+    )
+
+
+def _prepared_from_wire(
+    hashes: np.ndarray, offsets: np.ndarray, keys: np.ndarray, sig: np.ndarray, band: np.ndarray, limit: int
+) -> PreparedBatch:
+    lead, lead_offsets = leading(hashes, offsets, limit)
+    return PreparedBatch(hashes, offsets, keys, lead, lead_offsets, sig, band, limit)
 
 
 class DuplicateFinder:
