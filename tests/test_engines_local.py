@@ -250,7 +250,7 @@ class PreparedFirstCopy(Step):
 def test_a_whole_stream_steps_prepare_runs_on_workers_and_rejects_keep_their_places():
     chain = lambda: [DropShort(), PreparedFirstCopy(), Tag()]  # noqa: E731
     serial = run(Pipeline(chain()), corpus())
-    parallel = run(ParallelPipeline(chain(), jobs=2, chunk_records=40), corpus())
+    parallel = run(ParallelPipeline(chain(), jobs=3, chunk_records=40), corpus())  # 3: see local.py
     assert without_pids(parallel) == without_pids(serial)
     assert any(reason == "seen" for _, _, reason in serial[1]) and any(s == "read" for _, s, _ in serial[1])
     pids = {annotations["tagged_by"] for _, _, annotations in parallel[0]}

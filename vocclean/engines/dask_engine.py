@@ -170,6 +170,8 @@ class DaskPipeline(ParallelPipeline):
 class DaskPool:
     """The segments' steps on a Dask cluster; the same interface as local.WorkerPool."""
 
+    prepare_on_workers_from_jobs = 2  # cluster workers may be other machines: always hash there
+
     def __init__(self, client: Any, segments: list[list[Step]]) -> None:
         self.client = client
         self.jobs = max(2, _threads(client))  # chunks go to the cluster even with one worker

@@ -89,6 +89,13 @@ def segments_of(steps: list[Step]) -> list[list[Step]]:
     return segments + [[step] for step in preparers_of(steps)]
 
 
+# Sending dedup-articles' batches to workers to hash costs pickling texts out and arrays back.
+# Measured on 2 cores (bench/scale.py --parts dedup): -j 2 took 2.3 s against 1.1 s for -j 1,
+# so with two workers the hashing stays in the main process; from three workers on, the main
+# process is the bottleneck the hashing leaves (not measured here: 2-core machines).
+PREPARE_ON_WORKERS_FROM_JOBS = 3
+
+
 def has_prepare(step: Step) -> bool:
     """A whole-stream step whose costly per-batch work can run on workers (``prepare`` + ``run``)."""
     return not is_per_record(step) and callable(getattr(step, "prepare", None)) and hasattr(step, "run")
@@ -200,6 +207,8 @@ def _apply_changes(records: list[Record], result: ChunkResult) -> None:
 
 class WorkerPool:
     """``jobs`` worker processes holding copies of the segments' steps, started on first use."""
+
+    prepare_on_workers_from_jobs = PREPARE_ON_WORKERS_FROM_JOBS
 
     def __init__(self, jobs: int, segments: list[list[Step]]) -> None:
         self.jobs = jobs
@@ -544,7 +553,7 @@ class ParallelPipeline(Pipeline):
             else:
                 step, stats = steps[group[0]], all_stats[group[0]]
                 whole = _WholeStream(step)
-                if has_prepare(step) and pool.jobs > 1:
+                if has_prepare(step) and pool.jobs >= pool.prepare_on_workers_from_jobs:
                     # Preparers are numbered after the per-article segments (see segments_of).
                     preparers = preparers_of(steps)
                     number = len(segments_of(steps)) - len(preparers) + preparers.index(step)
