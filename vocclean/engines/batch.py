@@ -23,7 +23,7 @@ Chains with a step across documents (dedup-articles, dedup-paragraphs
 file before it. They run on the streaming engine (per-article steps still
 on ``-j`` workers), and ``--resume`` is refused for them. For a huge dump,
 split the job in two commands: the per-article steps in batch mode (resumable),
-then the dedup steps over that output (see docs/readme/scale.md).
+then the dedup steps over that output (see README.md (Scale)).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ Two plans, chosen from the chain:
 
 Not done yet: running dedup-articles and dedup-paragraphs --across-docs
 themselves distributed (band keys and paragraph hashes shuffled with Dask
-DataFrame, distributed connected components); docs/readme/scale.md says how
+DataFrame, distributed connected components); README.md (Scale) says how
 that would scale and what the dedup steps must expose for it.
 """
 
