@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -36,18 +35,6 @@ ANY_CHAR = st.one_of(
     st.characters(min_codepoint=0x80, max_codepoint=0xFF),
 )
 ANY_TEXT = st.text(ANY_CHAR, max_size=80)
-
-# Known bug (reported): fix-encoding rejects text holding a lone surrogate next to mojibake-like
-# characters as an "internal error" (vocclean/text/mojibake.py encodes the run to gb18030).
-# Chains with fix-encoding get such text with the surrogates replaced, until the strict xfail
-# test_fix_encoding_survives_lone_surrogates (tests/test_hostile_input.py) passes.
-SURROGATE_BUG_STEPS = {"fix-encoding", "clean"}
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
-def without_lone_surrogates(text: str | None) -> str | None:
-    return _SURROGATES.sub("\ufffd", text) if text is not None else None
-
 
 SENTENCES = [
     "新华社北京6月12日电，国务院总理李克强主持召开国务院常务会议。",
