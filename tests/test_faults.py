@@ -177,6 +177,7 @@ def test_resume_after_a_kill_gives_exactly_the_output_of_an_uninterrupted_run(tm
     assert outputs(out) == outputs(complete)
     assert rejects.read_bytes() == (tmp_path / "complete-rejects.jsonl").read_bytes()
     assert manifest_entries(out) == 30
+    assert list(out.rglob(".*.tmp")) == []  # what the killed run was writing is gone
 
 
 def test_resume_skips_finished_files_without_touching_them(tmp_path):

@@ -270,6 +270,8 @@ def run_batch(steps: list[Step], options: Any, inputs: list[InputFile]) -> Any:
     if unfitted:
         raise VoccleanError(f"{', '.join(unfitted)} still works across documents after learning")
     manifest = Manifest(directory, chain, options.resume)
+    if options.resume:  # what a killed run was writing is redone from the start
+        _remove_temporary_files(directory)
     tasks = _tasks(inputs, directory, options.rejects is not None)
     todo = [t for t in tasks if any(manifest.finished(source) is None for source in t.inputs)]
     result = RunResult()
