@@ -56,7 +56,7 @@ class StepStats:
     counters: Counter[str] = field(default_factory=Counter)
 
 
-class _Meter:
+class Meter:
     """Wraps an iterator: counts items and the time spent producing them."""
 
     def __init__(self, iterator: Iterator[Record]) -> None:
@@ -111,13 +111,13 @@ class Pipeline:
         if records_factory is not None:
             self._fit(records_factory)
         read = self.stats[0]
-        meter = _Meter(self._live(iter(records), read, on_reject))
+        meter = Meter(self._live(iter(records), read, on_reject))
         stream: Iterator[Record] = iter(meter)
         previous = meter
         for step, stats in zip(self.steps, self.stats[1:], strict=True):
-            stats_in = _Counting(stream)
-            out = _Meter(self._live(iter(step(stats_in)), stats, on_reject))
-            stream = iter(_StepClock(out, previous, stats, stats_in))
+            stats_in = CountingIterator(stream)
+            out = Meter(self._live(iter(step(stats_in)), stats, on_reject))
+            stream = iter(StepClock(out, previous, stats, stats_in))
             previous = out
         yield from stream
         read.seconds = meter.seconds
@@ -153,7 +153,7 @@ class Pipeline:
                 yield record
 
 
-class _Counting:
+class CountingIterator:
     """Counts the records a step pulls from its input."""
 
     def __init__(self, iterator: Iterator[Record]) -> None:
@@ -166,10 +166,10 @@ class _Counting:
             yield record
 
 
-class _StepClock:
+class StepClock:
     """Keeps a step's stats current: records in, and its own time (its output's minus its input's)."""
 
-    def __init__(self, out: _Meter, previous: _Meter, stats: StepStats, stats_in: _Counting) -> None:
+    def __init__(self, out: Meter, previous: Meter, stats: StepStats, stats_in: CountingIterator) -> None:
         self.out, self.previous, self.stats, self.stats_in = out, previous, stats, stats_in
 
     def __iter__(self) -> Iterator[Record]:

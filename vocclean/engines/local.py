@@ -43,7 +43,7 @@ from itertools import chain, islice
 from typing import Any
 
 from vocclean.errors import VoccleanError
-from vocclean.pipeline import Pipeline, StepStats, _Counting, _Meter, _StepClock
+from vocclean.pipeline import CountingIterator, Meter, Pipeline, StepClock, StepStats
 from vocclean.record import Record
 from vocclean.steps.base import Step
 
@@ -515,7 +515,7 @@ class ParallelPipeline(Pipeline):
         if records_factory is not None:
             self._fit(records_factory)
         read = self.stats[0]
-        meter = _Meter(_count(iter(records), read))
+        meter = Meter(_count(iter(records), read))
         with self._pool(self.steps) as pool:
             stream = self._fold(meter, self.steps, pool, self.stats[1:])
             for record in stream:
@@ -531,7 +531,7 @@ class ParallelPipeline(Pipeline):
         return WorkerPool(self.jobs, segments_of(steps))
 
     def _fold(
-        self, source: _Meter, steps: list[Step], pool: Any, all_stats: list[StepStats]
+        self, source: Meter, steps: list[Step], pool: Any, all_stats: list[StepStats]
     ) -> Iterator[Record]:
         """Chain the stages of ``steps`` over ``source`` (live and rejected records)."""
         stream: Iterator[Record] = iter(source)
@@ -548,7 +548,7 @@ class ParallelPipeline(Pipeline):
                     self.chunk_chars,
                 )
                 segment_number += 1
-                out = _Meter(segment(stream))
+                out = Meter(segment(stream))
                 stream = iter(out)
             else:
                 step, stats = steps[group[0]], all_stats[group[0]]
@@ -558,13 +558,13 @@ class ParallelPipeline(Pipeline):
                     preparers = preparers_of(steps)
                     number = len(segments_of(steps)) - len(preparers) + preparers.index(step)
                     ahead = PreparedAhead(stream, whole, pool, number)
-                    stats_in = _Counting(ahead.live())
+                    stats_in = CountingIterator(ahead.live())
                     output = step.run(stats_in, ahead.prepared())
                 else:
-                    stats_in = _Counting(whole.live(stream))
+                    stats_in = CountingIterator(whole.live(stream))
                     output = step(stats_in)
-                out = _Meter(_count(iter(output), stats))
-                stream = whole.merge(iter(_StepClock(out, previous, stats, stats_in)))
+                out = Meter(_count(iter(output), stats))
+                stream = whole.merge(iter(StepClock(out, previous, stats, stats_in)))
             previous = out
         return stream
 
@@ -581,7 +581,7 @@ class ParallelPipeline(Pipeline):
 
                 def replay(before: list[Step] = before, pool: Any = pool) -> Iterator[Record]:
                     scratch = [StepStats(s.name) for s in before]
-                    stream = self._fold(_Meter(records_factory()), before, pool, scratch)
+                    stream = self._fold(Meter(records_factory()), before, pool, scratch)
                     return (r for r in stream if r.rejection is None)
 
                 fit(replay)
