@@ -16,7 +16,7 @@ from vocclean.engines.local import DEFAULT_CHUNK_RECORDS, ParallelPipeline, defa
 from vocclean.errors import VoccleanError
 from vocclean.io.readers import DEFAULT_MAX_RECORD_BYTES, ByteCounter, ReadOptions, read_inputs
 from vocclean.io.sources import InputFile, expand_inputs
-from vocclean.io.writers import DirectorySink, RecordWriter, TextDirectorySink, open_output
+from vocclean.io.writers import DirectorySink, RecordWriter, TextDirectorySink, all_or_nothing, open_output
 from vocclean.messages import warn
 from vocclean.pipeline import BAD_INPUT_STEPS, Pipeline, StepStats
 from vocclean.progress import Progress
@@ -125,7 +125,7 @@ def run_streaming(
 
     factory = _replay(inputs, read_options) if inputs_are_files(options) else None
     progress = Progress(options.progress, counter)
-    try:
+    with all_or_nothing(writers):
         records = read_inputs(inputs, read_options, counter)
         if observer is not None:
             records = observer.watch(records)
@@ -136,12 +136,6 @@ def run_streaming(
             result.written += 1
             progress.update(result.written)
         progress.finish(result.written)
-        for writer in writers:
-            writer.commit()
-    except BaseException:
-        for writer in writers:
-            writer.abort()
-        raise
     result.steps = pipeline.stats
     result.records_in = pipeline.stats[0].records_out + pipeline.stats[0].rejected
     if result.bad_input:

@@ -43,7 +43,7 @@ from vocclean.engines.local import ParallelPipeline, WorkerPool, default_jobs, i
 from vocclean.errors import VoccleanError
 from vocclean.io.readers import ByteCounter, ReadOptions, read_input, read_inputs
 from vocclean.io.sources import InputFile
-from vocclean.io.writers import AtomicFile, DirectorySink, RecordWriter, open_output
+from vocclean.io.writers import AtomicFile, DirectorySink, RecordWriter, all_or_nothing, open_output
 from vocclean.messages import warn
 from vocclean.pipeline import BAD_INPUT_STEPS, Pipeline, StepStats
 from vocclean.progress import Progress
@@ -128,17 +128,11 @@ def run_file_task(
         if rejects is not None:
             rejects.write_reject(record)
 
-    try:
+    with all_or_nothing(writers):
         records = (r for source in task.inputs for r in read_input(source, read_options, counter))
         for record in pipeline.run(records, on_reject):
             output.write(record)
             result.written += 1
-        for writer in writers:
-            writer.commit()
-    except BaseException:
-        for writer in writers:
-            writer.abort()
-        raise
     result.read_bytes = counter.bytes
     result.records_in = pipeline.stats[0].records_out + pipeline.stats[0].rejected
     result.steps = [_stats_dict(stats) for stats in pipeline.stats]

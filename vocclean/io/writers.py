@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -248,6 +249,19 @@ class RecordWriter:
 
     def abort(self) -> None:
         self.sink.abort()
+
+
+@contextlib.contextmanager
+def all_or_nothing(writers: list[RecordWriter]) -> Iterator[None]:
+    """Commit every writer when the block completes; on any error or Ctrl-C, abort them all."""
+    try:
+        yield
+        for writer in writers:
+            writer.commit()
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
 
 
 def open_output(target: str, *, directory: bool, text: bool) -> Any:
