@@ -29,7 +29,6 @@ def test_scale_bench_prints_the_speedup_rate_and_dask_tables(shared_data):
 
 @pytest.mark.shared_data
 def test_peers_bench_prints_both_pipelines(shared_data):
-    pytest.importorskip("datatrove", reason="datatrove is installed only in the benchmark environment")
     out = bench("bench/peers.py", "--stories", "150", "--reps", "1", timeout=600)
     assert "| vocclean |" in out and "| datatrove |" in out
 
