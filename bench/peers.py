@@ -1,173 +1,287 @@
-"""vocclean `clean` against datatrove's nearest equivalent pipeline, same corpus, same run.
+"""vocclean `clean` against datatrove's nearest equivalent pipeline: same corpus, same run.
 
-    .venv/bin/pip install -r bench/requirements.txt      # datatrove, spacy, jieba, regex: bench only
-    .venv/bin/python bench/peers.py                       # all 19,876 xwlb stories, 3 runs each
-    .venv/bin/python bench/peers.py --stories 2000 --reps 1
+    .venv/bin/pip install -r bench/requirements.txt      # datatrove, spacy, jieba: bench only
+    .venv/bin/python bench/peers.py                       # all 19,876 xwlb stories, 5 runs each
+    .venv/bin/python bench/peers.py --stories 500 --reps 1 --labelled 200
 
-The corpus is the xwlb stories of ``../shared/data`` plus, for every tenth
-story, a repost: the same story with a different headline line and a
-boilerplate line added (``請繼續往下閱讀...``), so both pipelines have
-duplicates and boilerplate to find. Each pipeline runs in a fresh process
-with two workers; printed: wall time (median), peak memory of the process
-tree, records written, and how many of the planted reposts each removed.
+Speed: the xwlb stories of ``../shared/data`` (id and text), in two JSONL
+files, through each pipeline in a fresh process with two workers:
+``vocclean -j 2 -i corpus/ -o out/ clean`` and ``bench/peers_datatrove.py``
+(its ``FTFYFormatter``, a line filter with vocclean's built-in rules, its
+MinHash dedup with the ``zh`` word tokenizer; see that module). Printed: the
+records written, the median wall time and CPU time (user + system of the
+process and every worker it waited for) of ``--reps`` runs, the largest peak
+RSS of the process tree (psutil, sampled every 20 ms) and MB/s.
 
-datatrove's pipeline (its own components, defaults unless said):
-``JsonlReader`` -> ``FTFYFormatter`` -> a line filter removing the lines that
-match vocclean's built-in boilerplate rules (the regexes of
-``vocclean/rules/*.toml``, "anywhere" and head/tail rules alike, since
-datatrove has no position logic) -> ``JsonlWriter``, then its four MinHash
-stages (signatures with ``language="zh"``, buckets, clusters, filter) on
-that output, on a ``LocalPipelineExecutor`` with 2 workers. Its MinHash
-uses sha1 (its xxhash path breaks with current xxhash) and its ``zh`` word
-tokenizer (spaCy with jieba), which on this text yields clause-long tokens.
+Quality: the labelled sets the project already has, built by their own
+modules, each through the component of each tool that does that job:
+
+- boilerplate lines (``strip_boilerplate_evalset``): vocclean's matcher with
+  the lines ``clean`` learns from the same documents, against datatrove's
+  ``FTFYFormatter`` then the rule line filter; line precision and recall.
+- near-duplicate pairs (``dedup_articles_labelled``): dedup-articles against
+  datatrove's four MinHash stages (a subprocess, clusters read back from its
+  ``minhash_cluster_id``); pair precision and recall.
+- repeated paragraphs (``dedup_paragraphs``): dedup-paragraphs; datatrove's
+  pipeline has no such step.
+- mojibake (``fix_encoding``'s damages: UTF-8 read as GB18030 without lost
+  bytes, GBK read as latin-1, UTF-8 read as cp1252, on lines of 10+ hanzi):
+  the share of damaged lines fix-encoding and datatrove's ``FTFYFormatter``
+  restore exactly, all three together and cp1252 alone (ftfy's own ground).
+
+``--labelled N`` sizes every set (xwlb stories, near-duplicate originals,
+damaged lines of each kind). Everything, datatrove's logs and jieba's cache
+included, is written under one temporary directory, removed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from scale import XWLB, peak_tree_rss, table  # noqa: E402
+import dedup_articles_labelled as near_dups  # noqa: E402
+import dedup_paragraphs as paragraphs  # noqa: E402
+import fix_encoding as mojibake  # noqa: E402
+import psutil  # noqa: E402
+import strip_boilerplate_evalset as boilerplate  # noqa: E402
+from datatrove.pipeline.formatters import FTFYFormatter  # noqa: E402
+from peers_datatrove import RuleLines  # noqa: E402
+from scale import XWLB, table  # noqa: E402
+from strip_boilerplate import learned_from  # noqa: E402
 
-DATATROVE_JOB = textwrap.dedent(
-    """
-    import re, sys
-    from pathlib import Path
-    from datatrove.executor import LocalPipelineExecutor
-    from datatrove.pipeline.readers import JsonlReader
-    from datatrove.pipeline.writers import JsonlWriter
-    from datatrove.pipeline.formatters import FTFYFormatter
-    from datatrove.pipeline.formatters.base import BaseFormatter
-    from datatrove.pipeline.dedup import (
-        MinhashConfig, MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter, MinhashDedupSignature,
-    )
-    sys.path.insert(0, sys.argv[3])
-    from datatrove.utils.hashing import HashConfig
-    from vocclean.text.boilerplate_rules import builtin_pack_paths, load_packs
+from vocclean.record import Record  # noqa: E402
+from vocclean.steps.fix_encoding import FixEncoding  # noqa: E402
+from vocclean.text.boilerplate import BoilerplateMatcher  # noqa: E402
+from vocclean.text.boilerplate_rules import builtin_pack_paths, load_packs  # noqa: E402
 
-    PATTERNS = [rule.regex for rule in load_packs(builtin_pack_paths())]
-
-    class RuleLines(BaseFormatter):
-        name = "vocclean rules as a line filter"
-        def format(self, text):
-            return "\\n".join(l for l in text.split("\\n") if not any(p.search(l.strip()) for p in PATTERNS))
-
-    def main():
-        source, work = sys.argv[1], Path(sys.argv[2])
-        # sha1: datatrove 0.10's xxhash path passes str where current xxhash wants bytes.
-        config = MinhashConfig(hash_config=HashConfig(hash_fc="sha1"))
-        common = dict(tasks=2, workers=2, logging_dir=str(work / "logs"))  # not ./logs
-        clean, sigs, buckets, remove = (str(work / n) for n in ("clean", "sigs", "buckets", "remove"))
-        steps = [JsonlReader(source), FTFYFormatter(), RuleLines(), JsonlWriter(clean)]
-        LocalPipelineExecutor(steps, **common).run()
-        steps = [JsonlReader(clean), MinhashDedupSignature(sigs, config=config, language="zh")]
-        LocalPipelineExecutor(steps, **common).run()
-        steps = [MinhashDedupBuckets(sigs, buckets, config=config)]
-        buckets_logs = str(work / "logs-b")
-        LocalPipelineExecutor(steps, tasks=config.num_buckets, workers=2, logging_dir=buckets_logs).run()
-        steps = [MinhashDedupCluster(buckets, remove, config=config)]
-        LocalPipelineExecutor(steps, tasks=1, logging_dir=str(work / "logs-c")).run()
-        steps = [JsonlReader(clean), MinhashDedupFilter(remove), JsonlWriter(str(work / "out"))]
-        LocalPipelineExecutor(steps, **common).run()
-
-    if __name__ == "__main__":
-        main()
-    """
-)
+SHARED = REPO.parent / "shared" / "data"
+TOOLS = ("vocclean", "datatrove")
+DATATROVE_JOB = REPO / "bench" / "peers_datatrove.py"
 
 
-def build_corpus(directory: Path, stories: int | None) -> set[str]:
-    """Two JSONL files of stories and planted reposts; returns the reposts' ids."""
+@dataclass
+class Run:
+    seconds: float
+    cpu: float
+    peak: int
+
+
+def build_corpus(directory: Path, stories: int | None) -> int:
+    """The xwlb stories (id, text) in two JSONL files; returns their size in bytes."""
     with gzip.open(XWLB, "rt", encoding="utf-8") as stream:
         records = [json.loads(line) for line in stream]
     records = records[:stories] if stories else records
-    reposts = set()
-    out = []
-    for i, record in enumerate(records):
-        out.append({"id": record["id"], "text": record["text"]})
-        if i % 10 == 5:
-            reposts.add(f"{record['id']}-repost")
-            text = f"【转载】{record.get('title', '')}\n{record['text']}\n請繼續往下閱讀..."
-            out.append({"id": f"{record['id']}-repost", "text": text})
+    lines = [json.dumps({"id": r["id"], "text": r["text"]}, ensure_ascii=False) + "\n" for r in records]
     directory.mkdir(parents=True)
-    half = len(out) // 2
-    for name, part in (("a.jsonl", out[:half]), ("b.jsonl", out[half:])):
-        with open(directory / name, "w", encoding="utf-8") as stream:
-            stream.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in part)
-    return reposts
+    half = len(lines) // 2
+    for name, part in (("a.jsonl", lines[:half]), ("b.jsonl", lines[half:])):
+        (directory / name).write_text("".join(part), encoding="utf-8")
+    return sum(len(line.encode()) for line in lines)
 
 
-def timed(command: list[str]) -> tuple[float, int]:
+def watch_tree(process: subprocess.Popen) -> tuple[int, float]:
+    """Peak RSS sum (bytes) and CPU seconds (user + system) of a process and its descendants.
+
+    Sampled every 20 ms, each process's own times taken at its last sample:
+    ``getrusage(RUSAGE_CHILDREN)`` would miss datatrove's pool workers, children of a
+    forkserver that the main process never waits for.
+    """
+    peak, cpu = 0, {}
+    with contextlib.suppress(psutil.Error):
+        root = psutil.Process(process.pid)
+        while process.poll() is None:
+            total = 0
+            for proc in [root, *root.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error), proc.oneshot():
+                    total += proc.memory_info().rss
+                    times = proc.cpu_times()
+                    cpu[(proc.pid, proc.create_time())] = times.user + times.system
+            peak = max(peak, total)
+            time.sleep(0.02)
+    return peak, sum(cpu.values())
+
+
+def timed(command: list[str], tmp: Path) -> Run:
+    """Runs ``command`` with TMPDIR=tmp: wall and CPU seconds, peak RSS of its process tree."""
+    env = {**os.environ, "TMPDIR": str(tmp)}  # jieba caches its dictionary in the temp dir
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak: list[int] = []
-    watcher = threading.Thread(target=lambda: peak.append(peak_tree_rss(process)))
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    watched: list[tuple[int, float]] = []
+    watcher = threading.Thread(target=lambda: watched.append(watch_tree(process)))
     watcher.start()
     _, stderr = process.communicate()
     watcher.join()
+    seconds = time.perf_counter() - started
     if process.returncode not in ((0, 1) if "vocclean" in command else (0,)):
-        raise SystemExit(f"{command[:4]} failed:\n{stderr.decode(errors='replace')[-3000:]}")
-    return time.perf_counter() - started, peak[0] if peak else 0
+        raise SystemExit(f"{' '.join(command)} failed:\n{stderr.decode(errors='replace')[-3000:]}")
+    peak, cpu = watched[0]
+    return Run(seconds, cpu, peak)
 
 
-def written_ids(directory: Path) -> list[str]:
-    ids = []
-    for path in sorted(directory.rglob("*.jsonl*")):
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as stream:
-            ids.extend(json.loads(line)["id"] for line in stream if line.strip())
-    return ids
+def written(directory: Path) -> list[dict]:
+    """The records of the JSONL files of an output directory (hidden files, e.g. manifests, aside)."""
+    records = []
+    for path in sorted(directory.glob("[!.]*.jsonl")):
+        with open(path, encoding="utf-8") as stream:
+            records.extend(json.loads(line) for line in stream if line.strip())
+    return records
+
+
+def command_of(tool: str, corpus: Path, out: Path) -> list[str]:
+    if tool == "vocclean":
+        return [sys.executable, "-m", "vocclean", "-j", "2", "-i", str(corpus), "-o", f"{out}/", "clean"]
+    return [sys.executable, str(DATATROVE_JOB), str(corpus), str(out)]
+
+
+def speed(work: Path, stories: int | None, reps: int) -> tuple[int, dict[str, list[float | None]]]:
+    """Corpus bytes, and per tool: records out, wall s, CPU s, peak MB, MB/s."""
+    size = build_corpus(work / "corpus", stories)
+    (work / "tmp").mkdir()
+    columns: dict[str, list[float | None]] = {}
+    for tool in TOOLS:
+        runs = []
+        for rep in range(reps):
+            out = work / f"{tool}-{rep}"
+            runs.append(timed(command_of(tool, work / "corpus", out), work / "tmp"))
+        count = len(written(work / f"{tool}-0" / ("out" if tool == "datatrove" else "")))
+        if not count:
+            raise SystemExit(f"{tool} wrote no record: its pipeline is misconfigured")
+        seconds = statistics.median(run.seconds for run in runs)
+        cpu = statistics.median(run.cpu for run in runs)
+        columns[tool] = [count, seconds, cpu, max(run.peak for run in runs) / 1e6, size / 1e6 / seconds]
+    return size, columns
+
+
+# --- quality on the labelled sets ------------------------------------------------
+
+
+def boilerplate_figures(count: int) -> dict[str, list[float | None]]:
+    documents = boilerplate.build(SHARED, stories=count)
+    matcher, learned = BoilerplateMatcher(load_packs(builtin_pack_paths())), learned_from(documents)
+    ftfy, rule_lines = FTFYFormatter(), RuleLines()
+    finders: dict[str, Callable[[str], list]] = {
+        "vocclean": lambda text: matcher.find(text, learned),
+        "datatrove": lambda text: rule_lines.removals(ftfy.format(text)),
+    }
+    scores = {tool: boilerplate.score(documents, find) for tool, find in finders.items()}
+    return {tool: [s.precision, s.recall] for tool, s in scores.items()}
+
+
+def datatrove_clusters(records: list[dict], work: Path, tmp: Path) -> dict[str, str]:
+    """id -> cluster of datatrove's MinHash dedup alone over ``records``."""
+    (work / "source").mkdir(parents=True)
+    lines = (json.dumps({"id": r["id"], "text": r["text"]}, ensure_ascii=False) + "\n" for r in records)
+    (work / "source" / "records.jsonl").write_text("".join(lines), encoding="utf-8")
+    timed([*command_of("datatrove", work / "source", work / "run"), "--dedup-only"], tmp)
+    clusters = {}
+    for record in written(work / "run" / "out") + written(work / "run" / "removed"):
+        cluster = record["metadata"].get("minhash_cluster_id", -1)
+        clusters[record["id"]] = f"minhash-{cluster}" if cluster >= 0 else record["id"]
+    return clusters
+
+
+def near_dup_figures(count: int, work: Path) -> dict[str, list[float | None]]:
+    """Pair scores; ``work`` holds datatrove's run (``work/near-dups``) and temp dir (``work/tmp``)."""
+    records = near_dups.build_labelled_set(near_dups.load_stories(), count)
+    clusters = {
+        "vocclean": near_dups.run_dedup(records),
+        "datatrove": datatrove_clusters(records, work / "near-dups", work / "tmp"),
+    }
+    scores = {tool: near_dups.score(records, cluster) for tool, cluster in clusters.items()}
+    return {tool: [s["precision"], s["recall"]] for tool, s in scores.items()}
+
+
+def paragraph_figures(count: int) -> dict[str, list[float | None]]:
+    docs = paragraphs.build_labelled_set(paragraphs.load_stories(limit=count))
+    score = paragraphs.evaluate(paragraphs.ours(), docs)
+    return {"vocclean": [score.precision, score.recall], "datatrove": [None, None]}  # no such step
+
+
+def mojibake_figures(count: int) -> dict[str, list[float | None]]:
+    lines = [line for story in mojibake.load_texts(count) for line in mojibake._long_lines(story)][:count]
+    lossless = [line for line in lines if "\ufffd" not in mojibake.utf8_as_gb18030(line)]
+    damaged = {
+        damage.__name__: [(line, damage(line)) for line in subset]
+        for damage, subset in (
+            (mojibake.utf8_as_gb18030, lossless),
+            (mojibake.gbk_as_latin1, lines),
+            (mojibake.utf8_as_cp1252, lines),
+        )
+    }
+    fix_encoding, ftfy = FixEncoding(), FTFYFormatter()
+    fixers: dict[str, Callable[[str], str]] = {
+        "vocclean": lambda text: fix_encoding.process(Record(id="x", text=text)).text,
+        "datatrove": ftfy.format,
+    }
+    figures = {}
+    for tool, fix in fixers.items():
+        restored = {kind: sum(fix(bad) == good for good, bad in pairs) for kind, pairs in damaged.items()}
+        total = sum(len(pairs) for pairs in damaged.values())
+        cp1252 = restored["utf8_as_cp1252"] / len(damaged["utf8_as_cp1252"])
+        figures[tool] = [sum(restored.values()) / total, cp1252]
+    return figures
+
+
+def ratio(ours: float | None, theirs: float | None) -> str:
+    return f"{ours / theirs:.2f}" if ours is not None and theirs else "—"
+
+
+HEADERS = [
+    "tool", "records out", "wall s", "CPU s", "peak MB", "MB/s",
+    "boilerplate P", "boilerplate R", "near-dup pairs P", "near-dup pairs R",
+    "repeated ¶ P", "repeated ¶ R", "mojibake restored", "cp1252 restored",
+]  # fmt: skip
+FORMATS = ["{:.0f}", "{:.1f}", "{:.1f}", "{:.0f}", "{:.1f}", *["{:.3f}"] * 8]
+
+
+def shown(values: list[float | None]) -> list[str]:
+    return [
+        "no step" if value is None else form.format(value)
+        for form, value in zip(FORMATS, values, strict=True)
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--stories", type=int, default=None)
-    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--stories", type=int, default=None, help="xwlb stories timed (default: all)")
+    parser.add_argument("--reps", type=int, default=5, help="timed runs of each pipeline (median)")
+    parser.add_argument("--labelled", type=int, default=1000, help="size of each labelled set")
     args = parser.parse_args()
+    if not SHARED.is_dir():
+        sys.exit(f"{SHARED} is absent: the benchmark needs the shared evaluation data")
     with tempfile.TemporaryDirectory(prefix="vocclean-peers-") as tmp:
         work = Path(tmp)
-        reposts = build_corpus(work / "corpus", args.stories)
-        size = sum(p.stat().st_size for p in (work / "corpus").iterdir())
-        runs = {}
-        for name in ("vocclean", "datatrove"):
-            times, peaks = [], []
-            for rep in range(args.reps):
-                out = work / f"{name}-{rep}"
-                if name == "vocclean":
-                    command = [sys.executable, "-m", "vocclean", "-j", "2", "-i", str(work / "corpus"),
-                               "-o", f"{out}/", "clean"]  # fmt: skip
-                else:
-                    job = work / "datatrove_job.py"
-                    job.write_text(DATATROVE_JOB, encoding="utf-8")
-                    command = [sys.executable, str(job), str(work / "corpus"), str(out), str(REPO)]
-                seconds, peak = timed(command)
-                times.append(seconds)
-                peaks.append(peak)
-            ids = set(written_ids(work / f"{name}-0" / ("out" if name == "datatrove" else "")))
-            runs[name] = (statistics.median(times), max(peaks), len(ids), len(reposts - ids))
-        rows = [
-            [name, f"{t:.1f}", f"{size / 1e6 / t:.1f}", f"{p / 1e6:.0f}", str(n), f"{removed}/{len(reposts)}"]
-            for name, (t, p, n, removed) in runs.items()
-        ]
-        print(f"\n### clean against datatrove ({size / 1e6:.0f} MB, 2 workers, median of {args.reps})\n")
-        print(table(["pipeline", "seconds", "MB/s", "peak MB", "records out", "reposts removed"], rows))
-        ratio = runs["datatrove"][0] / runs["vocclean"][0]
-        print(f"\nvocclean is {ratio:.1f}x datatrove's speed; peak memory ratio "
-              f"{runs['datatrove'][1] / max(runs['vocclean'][1], 1):.1f}")  # fmt: skip
+        size, columns = speed(work, args.stories, args.reps)
+        for figures in (
+            boilerplate_figures(args.labelled),
+            near_dup_figures(args.labelled, work),
+            paragraph_figures(args.labelled),
+            mojibake_figures(args.labelled),
+        ):
+            for tool in TOOLS:
+                columns[tool] += figures[tool]
+    rows = [[tool, *shown(columns[tool])] for tool in TOOLS]
+    rows.append(["vocclean/datatrove", *map(ratio, columns["vocclean"], columns["datatrove"])])
+    print(f"\n### clean against datatrove ({size / 1e6:.1f} MB, 2 workers, median of {args.reps})\n")
+    print(table(HEADERS, rows))
 
 
 if __name__ == "__main__":

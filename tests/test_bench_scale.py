@@ -29,8 +29,19 @@ def test_scale_bench_prints_the_speedup_rate_and_dask_tables(shared_data):
 
 @pytest.mark.shared_data
 def test_peers_bench_prints_both_pipelines(shared_data):
-    out = bench("bench/peers.py", "--stories", "150", "--reps", "1", timeout=600)
-    assert "| vocclean |" in out and "| datatrove |" in out
+    out = bench("bench/peers.py", "--stories", "150", "--reps", "1", "--labelled", "60", timeout=600)
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[2:-1]
+        for line in out.splitlines()
+        if line.startswith("| ")
+    }
+    header = [cell.strip() for cell in rows["tool"]]
+    for tool in ("vocclean", "datatrove"):
+        cells = dict(zip(header, (cell.strip() for cell in rows[tool]), strict=True))
+        assert int(cells["records out"]) > 0, (tool, out)
+        assert 0 < float(cells["near-dup pairs R"]) <= 1, (tool, out)
+        assert 0 < float(cells["boilerplate R"]) <= 1, (tool, out)
+    assert "vocclean/datatrove" in rows
 
 
 @pytest.mark.shared_data
