@@ -14,6 +14,7 @@ from vocclean.errors import VoccleanError
 from vocclean.pipeline import Pipeline
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep, Step
+from vocclean.steps.dedup_articles import DedupArticles
 
 
 class DropShort(RecordStep):
@@ -255,3 +256,51 @@ def test_a_whole_stream_steps_prepare_runs_on_workers_and_rejects_keep_their_pla
     assert any(reason == "seen" for _, _, reason in serial[1]) and any(s == "read" for _, s, _ in serial[1])
     pids = {annotations["tagged_by"] for _, _, annotations in parallel[0]}
     assert os.getpid() not in pids
+
+
+class CountedDedup(DedupArticles):
+    """dedup-articles counting the batches it hashes in this process."""
+
+    prepared_here = 0
+
+    def prepare(self, texts):
+        CountedDedup.prepared_here += 1
+        return super().prepare(texts)
+
+
+def stories(size: int = 900) -> list[Record]:
+    """Paragraph-long texts, a third of them repeats (some with a changed word) of earlier ones."""
+    words = ["经济", "会议", "发展", "合作", "北京", "代表", "国家", "人民", "改革", "企业", "市场", "科技"]
+    records = []
+    for i in range(size):
+        base = i if i % 3 else i // 3
+        text = "".join(words[(base * 7 + k * k) % len(words)] for k in range(60)) + f"第{base}号"
+        if i % 6 == 3:
+            text = text.replace("会议", "大会", 1)
+        records.append(Record(id=str(i), text=text, source=f"in:{i}"))
+    return records
+
+
+def test_dedup_articles_after_a_segment_is_hashed_by_the_workers_with_the_same_output():
+    chain = lambda: [DropShort(), CountedDedup(batch_size=70)]  # noqa: E731
+    serial = run(Pipeline(chain()), stories())
+    CountedDedup.prepared_here = 0
+    parallel = run(ParallelPipeline(chain(), jobs=2, chunk_records=40), stories())
+    assert parallel == serial
+    assert any(step == "dedup-articles" for _, step, _ in serial[1])
+    assert CountedDedup.prepared_here == 0  # every chunk was hashed in a worker
+
+
+def test_chunks_prepared_in_pieces_join_into_the_steps_batches():
+    step = DedupArticles()
+    texts = [r.text for r in stories(300)]
+    feed = local.PreparedFeed(step)
+    for start in range(0, 300, 45):
+        feed.push(step.prepare(texts[start : start + 45]))
+    step.batch_size = 100
+    batches = feed.batches()
+    for start in range(0, 300, 100):
+        joined, whole = next(batches), step.prepare(texts[start : start + 100])
+        assert all(
+            (getattr(joined, f) == getattr(whole, f)).all() for f in ("hashes", "offsets", "sig", "band_keys")
+        )

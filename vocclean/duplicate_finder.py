@@ -109,6 +109,47 @@ class PreparedBatch:
     def doc_hashes(self, i: int) -> np.ndarray:
         return self.hashes[self.offsets[i] : self.offsets[i + 1]]
 
+    def take(self, start: int, stop: int) -> PreparedBatch:
+        """The arrays of texts ``start`` to ``stop`` (what ``prepare_batch`` gives for just those texts)."""
+        offsets = self.offsets[start : stop + 1]
+        lead_offsets = self.lead_offsets[start : stop + 1]
+        return PreparedBatch(
+            self.hashes[offsets[0] : offsets[-1]],
+            offsets - offsets[0],
+            self.keys[start:stop],
+            self.lead[lead_offsets[0] : lead_offsets[-1]],
+            lead_offsets - lead_offsets[0],
+            self.sig[start:stop],
+            self.band_keys[start:stop],
+            self.lead_shingles,
+        )
+
+
+def concatenate(parts: Sequence[PreparedBatch]) -> PreparedBatch:
+    """One batch of the texts of ``parts``, in order: equal to ``prepare_batch`` of all their texts.
+
+    Every array is per text (nothing depends on the other texts of a batch),
+    so batches prepared in pieces, in any processes, join into the same arrays.
+    """
+    if len(parts) == 1:
+        return parts[0]
+
+    def joined(arrays: list[np.ndarray]) -> np.ndarray:
+        ends = np.cumsum([a[-1] for a in arrays[:-1]], dtype=np.int64)
+        shifted = [arrays[0]] + [a[1:] + end for a, end in zip(arrays[1:], ends, strict=True)]
+        return np.concatenate(shifted)
+
+    return PreparedBatch(
+        np.concatenate([p.hashes for p in parts]),
+        joined([p.offsets for p in parts]),
+        np.concatenate([p.keys for p in parts]),
+        np.concatenate([p.lead for p in parts]),
+        joined([p.lead_offsets for p in parts]),
+        np.concatenate([p.sig for p in parts]),
+        np.concatenate([p.band_keys for p in parts]),
+        parts[0].lead_shingles,
+    )
+
 
 def prepare_batch(shingler: Shingler, params: FinderParams, texts: Sequence[str]) -> PreparedBatch:
     """Shingles, exact keys, MinHash signatures and band keys of a batch: the pure, costly part.

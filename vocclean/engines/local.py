@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Any
 
+from vocclean.duplicate_finder import PreparedBatch, concatenate
 from vocclean.errors import VoccleanError
 from vocclean.pipeline import CountingIterator, Meter, Pipeline, StepClock, StepStats
 from vocclean.record import Record
@@ -76,6 +77,25 @@ def default_jobs() -> int:
 
 def is_per_record(step: Step) -> bool:
     return bool(getattr(step, "per_record", False))
+
+
+def feeds_of(steps: list[Step]) -> list[Step | None]:
+    """For each per-article segment, the step right after it whose ``prepare`` its chunks also run.
+
+    When dedup-articles follows a segment (as in ``clean``), each worker hashes
+    its chunk's surviving texts right after cleaning them: the texts never
+    cross a pipe a second time, only the arrays come back. The step must say
+    its arrays are per text (``prepare_per_text``: chunk pieces join into
+    its batches, see ``PreparedFeed``).
+    """
+    groups = stages(steps)
+    feeds: list[Step | None] = []
+    for position, group in enumerate(groups):
+        if is_per_record(steps[group[0]]):
+            after = steps[groups[position + 1][0]] if position + 1 < len(groups) else None
+            fed = after is not None and has_prepare(after) and getattr(after, "prepare_per_text", False)
+            feeds.append(after if fed else None)
+    return feeds
 
 
 def segments_of(steps: list[Step]) -> list[list[Step]]:
@@ -126,6 +146,8 @@ class ChunkResult:
     rejected: list[int]
     seconds: list[float]
     counters: list[Counter[str]] = field(default_factory=list)
+    # The next step's ``prepare`` of the records that left the segment alive (a segment that feeds one).
+    prepared: Any = None
     # From a worker: per record (id, text, raw, annotations, rejection, fields or None if unchanged).
     changes: list[tuple] = field(default_factory=list)
 
@@ -166,28 +188,42 @@ def run_chunk(steps: list[Step], records: list[Record], fresh_counters: bool) ->
     return result
 
 
-# Worker process state: the segments' steps, unpickled once by the pool initializer.
-# It exists only inside worker processes; the parent never reads or writes it.
+def live_texts(result: ChunkResult) -> list[str]:
+    """The texts of a chunk's records that left the segment alive, in order."""
+    return [r.text or "" for r, step in zip(result.records, result.reject_step, strict=True) if step == LIVE]
+
+
+# Worker process state: the segments' steps and the steps they feed, set once by the pool
+# initializer. It exists only inside worker processes; the parent never reads or writes it.
 _WORKER_SEGMENTS: list[list[Step]] = []
+_WORKER_FEEDS: list[Step | None] = []
 
 
-def _init_worker(payload: bytes) -> None:
+def _init_worker(segments: list[list[Step]], feeds: list[Step | None]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _WORKER_SEGMENTS[:] = pickle.loads(payload)
+    _WORKER_SEGMENTS[:] = segments
+    _WORKER_FEEDS[:] = feeds
 
 
 def _run_in_worker(segment: int, records: list[Record]) -> ChunkResult:
-    return run_chunk_remotely(_WORKER_SEGMENTS[segment], records)
+    feed = _WORKER_FEEDS[segment] if segment < len(_WORKER_FEEDS) else None
+    return run_chunk_remotely(_WORKER_SEGMENTS[segment], records, feed)
 
 
 def _prepare_in_worker(segment: int, texts: list[str]) -> Any:
     return _WORKER_SEGMENTS[segment][0].prepare(texts)
 
 
-def run_chunk_remotely(steps: list[Step], records: list[Record]) -> ChunkResult:
-    """Run a chunk in a worker and send back what steps change, not the input fields they left alone."""
+def run_chunk_remotely(steps: list[Step], records: list[Record], feed: Step | None = None) -> ChunkResult:
+    """Run a chunk in a worker and send back what steps change, not the input fields they left alone.
+
+    ``feed``: the whole-stream step after the segment; its ``prepare`` of the
+    surviving texts comes back with the chunk.
+    """
     before = [r.fields.copy() for r in records]  # shallow: steps replace values, they do not edit them
     result = run_chunk(steps, records, fresh_counters=True)
+    if feed is not None:
+        result.prepared = feed.prepare(live_texts(result))
     result.changes = [
         (r.id, r.text, r.raw, r.annotations, r.rejection, None if r.fields == fields else r.fields)
         for r, fields in zip(result.records, before, strict=True)
@@ -210,22 +246,25 @@ class WorkerPool:
 
     prepare_on_workers_from_jobs = PREPARE_ON_WORKERS_FROM_JOBS
 
-    def __init__(self, jobs: int, segments: list[list[Step]]) -> None:
+    def __init__(self, jobs: int, segments: list[list[Step]], feeds: list[Step | None] | None = None) -> None:
         self.jobs = jobs
         self.segments = segments
+        self.feeds = feeds or []
         self._executor: ProcessPoolExecutor | None = None
 
     def executor(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            # Pickled here, not inherited: the steps cross to workers exactly as on spawn or Dask,
-            # and an unpicklable step fails now with its name rather than inside a worker.
-            payload = _pickled_steps(self.segments)
+            # A step that does not pickle fails now, with its name (it could not run with spawn
+            # or on Dask). Forked workers (Linux; all forked at the first submit) inherit the steps
+            # as they are then, unpickled: the arguments of a forked process are not pickled, so
+            # rule packs, converters and tables are not rebuilt in every worker of every pool.
+            _pickled_steps(self.segments + [[feed] for feed in self.feeds if feed is not None])
             method = "fork" if sys.platform.startswith("linux") else "spawn"
             self._executor = ProcessPoolExecutor(
                 self.jobs,
                 mp_context=multiprocessing.get_context(method),
                 initializer=_init_worker,
-                initargs=(payload,),
+                initargs=(self.segments, self.feeds),
             )
         return self._executor
 
@@ -287,9 +326,11 @@ class Segment:
         pool: Any,
         chunk_records: int = DEFAULT_CHUNK_RECORDS,
         chunk_chars: int = DEFAULT_CHUNK_CHARS,
+        feeds: Step | None = None,
     ) -> None:
         self.number, self.steps, self.stats, self.pool = number, steps, stats, pool
         self.chunk_records, self.chunk_chars = chunk_records, chunk_chars
+        self.feed = PreparedFeed(feeds) if feeds is not None else None
 
     def __call__(self, stream: Iterable[Record]) -> Iterator[Record]:
         chunks = _chunks(iter(stream), self.chunk_records, self.chunk_chars)
@@ -323,6 +364,9 @@ class Segment:
     def _emit(
         self, result: ChunkResult, waiting: list[tuple[int, Record]], merge: bool = False
     ) -> Iterator[Record]:
+        if self.feed is not None:  # before the records: the next step asks for a batch's arrays
+            prepared = result.prepared  # after them
+            self.feed.push(prepared if prepared is not None else self.feed.step.prepare(live_texts(result)))
         for index, stats in enumerate(self.stats):
             stats.records_in += result.records_in[index]
             stats.rejected += result.rejected[index]
@@ -361,6 +405,47 @@ def _chunks(
             live, waiting, chars = [], [], 0
     if live or waiting:
         yield live, waiting
+
+
+class PreparedFeed:
+    """The arrays a segment's chunks prepared for the next step, handed out in that step's batches.
+
+    The step pulls a batch of records, then asks for its arrays: every
+    record it pulled came out of a chunk whose arrays were pushed first, so
+    the arrays of a whole batch (or, at the end, of the rest) are here.
+    """
+
+    def __init__(self, step: Step) -> None:
+        self.step = step
+        self.parts: deque[PreparedBatch] = deque()
+        self.offset = 0  # texts of parts[0] already handed out
+        self.available = 0
+
+    def push(self, arrays: PreparedBatch) -> None:
+        if len(arrays):
+            self.parts.append(arrays)
+            self.available += len(arrays)
+
+    def batches(self) -> Iterator[PreparedBatch]:
+        while True:
+            if not self.available:
+                raise RuntimeError(f"{self.step.name}: a batch was asked for before its chunks were prepared")
+            yield self._take(min(self.step.batch_size, self.available))
+
+    def _take(self, count: int) -> PreparedBatch:
+        pieces = []
+        self.available -= count
+        while count:
+            head = self.parts[0]
+            end = min(len(head), self.offset + count)
+            pieces.append(head if self.offset == 0 and end == len(head) else head.take(self.offset, end))
+            count -= end - self.offset
+            if end == len(head):
+                self.parts.popleft()
+                self.offset = 0
+            else:
+                self.offset = end
+        return concatenate(pieces)
 
 
 class PreparedAhead:
@@ -528,7 +613,7 @@ class ParallelPipeline(Pipeline):
 
     def _pool(self, steps: list[Step]) -> Any:
         """Where segments run: a WorkerPool (started on first use) or, on Dask, the cluster."""
-        return WorkerPool(self.jobs, segments_of(steps))
+        return WorkerPool(self.jobs, segments_of(steps), feeds_of(steps))
 
     def _fold(
         self, source: Meter, steps: list[Step], pool: Any, all_stats: list[StepStats]
@@ -537,6 +622,8 @@ class ParallelPipeline(Pipeline):
         stream: Iterator[Record] = iter(source)
         previous = source
         segment_number = 0
+        feeds = getattr(pool, "feeds", [])  # a pool whose workers also prepare (not Dask's)
+        feeding: PreparedFeed | None = None
         for group in stages(steps):
             if is_per_record(steps[group[0]]):
                 segment = Segment(
@@ -546,14 +633,19 @@ class ParallelPipeline(Pipeline):
                     pool,
                     self.chunk_records,
                     self.chunk_chars,
+                    feeds[segment_number] if segment_number < len(feeds) else None,
                 )
+                feeding = segment.feed
                 segment_number += 1
                 out = Meter(segment(stream))
                 stream = iter(out)
             else:
                 step, stats = steps[group[0]], all_stats[group[0]]
                 whole = _WholeStream(step)
-                if has_prepare(step) and pool.jobs >= pool.prepare_on_workers_from_jobs:
+                if feeding is not None and feeding.step is step:
+                    stats_in = CountingIterator(whole.live(stream))
+                    output = step.run(stats_in, feeding.batches())
+                elif has_prepare(step) and pool.jobs >= pool.prepare_on_workers_from_jobs:
                     # Preparers are numbered after the per-article segments (see segments_of).
                     preparers = preparers_of(steps)
                     number = len(segments_of(steps)) - len(preparers) + preparers.index(step)
@@ -565,6 +657,7 @@ class ParallelPipeline(Pipeline):
                     output = step(stats_in)
                 out = Meter(_count(iter(output), stats))
                 stream = whole.merge(iter(StepClock(out, previous, stats, stats_in)))
+                feeding = None
             previous = out
         return stream
 

@@ -80,6 +80,9 @@ class DedupArticles(Step):
     """
 
     name = "dedup-articles"
+    # ``prepare``'s arrays are per text (a PreparedBatch): prepared in pieces, they join into a
+    # batch's, so an engine may hash each chunk where it was cleaned (engines/local.py, feeds_of).
+    prepare_per_text = True
 
     def __init__(
         self,
