@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vocclean.text.boilerplate import BoilerplateMatcher
-from vocclean.text.boilerplate_index import LiteralIndex, trie_pattern
+from vocclean.text.boilerplate_index import LiteralIndex, trigger_pattern
 from vocclean.text.boilerplate_rules import builtin_pack_paths, load_packs
 from vocclean.text.regex_starts import first_chars, is_anchored
 
@@ -109,13 +109,15 @@ def test_is_anchored():
     assert not is_anchored(r"a^")
 
 
-@given(st.lists(st.text(alphabet="abcAB]([", min_size=1, max_size=4), min_size=1, max_size=8))
-def test_trie_pattern_matches_exactly_the_words(words):
-    regex = re.compile(f"(?:{trie_pattern(words)})\\Z")
-    for word in words:
-        assert regex.match(word)
-    for candidate in ["", "zz", "abcabc"]:
-        assert bool(regex.match(candidate)) == (candidate in words)
+KEYS = st.lists(st.text(alphabet="abcAB]([一", min_size=1, max_size=2), min_size=1, max_size=8)
+
+
+@given(KEYS, st.text("abcAB]([一"))
+def test_trigger_pattern_matches_where_a_key_starts(keys, text):
+    regex = re.compile(trigger_pattern(key.lower() for key in keys))
+    found = {match.start() for match in regex.finditer(text)}
+    low = text.lower()
+    assert found == {p for p in range(len(text)) if any(low.startswith(key.lower(), p) for key in keys)}
 
 
 INDEXED = [r for r in RULES if r.indexed]

@@ -41,7 +41,7 @@ AFTER_CUT_PREFIX = "after:"
 PREFIX_LINES = 2  # lead-ins are stripped from the first two kept lines (a photo caption may come first)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Removal:
     """One removal: a whole line (``prefix`` False) or a lead-in stripped from it.
 
@@ -89,6 +89,14 @@ class BoilerplateMatcher:
         weak = [r for r in rest if r.action == "line" and not r.strong]
         self._head = LineRules([r for r in weak if r.where in ("head", "edge")], "search", prefilter)
         self._tail = LineRules([r for r in weak if r.where in ("tail", "edge")], "search", prefilter)
+        # The longest line a cut or strong rule may match, by first character: longer lines
+        # without an indexed candidate are skipped without a call.
+        cut, strong = self._cut, self._strong
+        self._whole_far = max(cut.always_reach, strong.always_reach)
+        self._whole_reach = {
+            char: max(cut.reach.get(char, cut.always_reach), strong.reach.get(char, strong.always_reach))
+            for char in cut.reach.keys() | strong.reach.keys()
+        }
 
     def find(self, text: str, learned: LearnedLines | None = None) -> list[Removal]:
         """The removals for ``text``, in line order."""
@@ -126,24 +134,29 @@ class BoilerplateMatcher:
         learned: LearnedLines | None,
     ) -> None:
         """Cut rules, strong rules and learned lines, on every line."""
-        cut, strong = self._cut, self._strong
-        cut_reach, cut_far = cut.reach.get, cut.always_reach
-        strong_reach, strong_far = strong.reach.get, strong.always_reach
-        threshold = -1.0
-        for order, i in enumerate(nonempty):
+        if learned is None:  # only lines that an indexed rule or a rule of their first character may match
+            reach, far = self._whole_reach.get, self._whole_far
+            todo: Iterable[tuple[int, int]] = [
+                (order, i)
+                for order, i in enumerate(nonempty)
+                if len(stripped[i]) <= reach(stripped[i][0], far) or i in by_line
+            ]
+        else:
+            todo = enumerate(nonempty)
+        cut_rule_for, strong_rule_for, position = self._cut.rule_for, self._strong.rule_for, self._order
+        for order, i in todo:
             line = stripped[i]
             candidates = by_line.get(i)
-            size, first = len(line), line[0]
-            rule = None
-            if candidates:
-                rule = _first_match(candidates, line, "cut")
-            if size <= cut_reach(first, cut_far):
-                rule = self._earlier(rule, cut.rule_for(line))
+            rule = _first_match(candidates, line, "cut") if candidates else None
+            other = cut_rule_for(line)
+            if other is not None and (rule is None or position[other.name] < position[rule.name]):
+                rule = other
             if rule is None:
                 if candidates:
                     rule = _first_match(candidates, line, "anywhere")
-                if size <= strong_reach(first, strong_far):
-                    rule = self._earlier(rule, strong.rule_for(line))
+                other = strong_rule_for(line)
+                if other is not None and (rule is None or position[other.name] < position[rule.name]):
+                    rule = other
             if rule is None:
                 if learned is not None:
                     count = learned.lookup(line)
@@ -153,10 +166,8 @@ class BoilerplateMatcher:
             removed[i] = Removal(i, line, rule.kind, rule.name)
             if rule.action != "cut" or order == 0:
                 continue
-            if threshold < 0:
-                offsets = line_starts(lines)
-                threshold = self.cut_from * (offsets[-1] + len(lines[-1]))
-            if offsets[i] >= threshold:
+            offsets = line_starts(lines)
+            if offsets[i] >= self.cut_from * (offsets[-1] + len(lines[-1])):
                 for j in nonempty[order + 1 :]:
                     removed[j] = Removal(j, stripped[j], rule.kind, AFTER_CUT_PREFIX + rule.name)
                 return
@@ -176,17 +187,18 @@ class BoilerplateMatcher:
         lines at an edge goes as a whole.
         """
         head = zone == "head"
-        size, zone_rules = (self.head_lines, self._head) if head else (self.tail_lines, self._tail)
-        reach, far = zone_rules.reach.get, zone_rules.always_reach
+        size, rules = (self.head_lines, self._head) if head else (self.tail_lines, self._tail)
+        rule_for = rules.rule_for
+        if size == 0:
+            return
+        first_prefix, position = self._prefix.first_prefix, self._order
         kept = 0
         for i in nonempty if head else reversed(nonempty):
-            if kept >= size:
-                return
             if i in removed:
                 continue
             line = stripped[i]
             if head and kept < PREFIX_LINES:
-                found = self._prefix.first_prefix(line)
+                found = first_prefix(line)
                 if found is not None:
                     rule, match = found
                     line = line[match.end() :].strip()
@@ -194,22 +206,19 @@ class BoilerplateMatcher:
                         removed[i] = Removal(i, stripped[i], rule.kind, rule.name)
                         continue
                     prefixes[i] = Removal(i, match.group(0), rule.kind, rule.name, prefix=True)
-            elif i in prefixes:
+            elif prefixes and i in prefixes:
                 line = line[len(prefixes[i].text) :].strip()
-            candidates = by_line.get(i)
+            candidates = by_line.get(i) if by_line else None
             rule = _first_match(candidates, line, zone) if candidates else None
-            if len(line) <= reach(line[0], far):
-                rule = self._earlier(rule, zone_rules.rule_for(line))
+            other = rule_for(line)
+            if other is not None and (rule is None or position[other.name] < position[rule.name]):
+                rule = other
             if rule is not None:
                 removed[i] = Removal(i, stripped[i], rule.kind, rule.name)
                 continue
             kept += 1
-
-    def _earlier(self, one: Rule | None, other: Rule | None) -> Rule | None:
-        """Of two matching rules, the one first in pack order (found by the index or by dispatch)."""
-        if one is None or other is None:
-            return one or other
-        return one if self._order[one.name] < self._order[other.name] else other
+            if kept >= size:
+                return
 
 
 _APPLIES = {

@@ -7,20 +7,14 @@ when the line contains one.
 ``LiteralIndex`` is for the rules that may match any line whose start cannot
 be bounded (a strong rule such as ``[^。]{0,30}扫码…``): they are only tried on
 lines that contain one of their literals, found in one cheap pass over the
-whole text:
-
-- Literals that start with a non-ASCII character (Chinese) are found through
-  one *trigger* character each, their least common character by
-  ``COMMON_CHARS``: a regex character class of the triggers scans the text
-  at C speed, and at each trigger found only the literals with that trigger
-  and the same next character are compared in place (``str.startswith`` at
-  the right offset; lower-cased first when the literal has letters). The choice of trigger changes the
-  speed, never the result.
-- Literals that start with an ASCII character (English, ``](``, ``@``) form
-  one trie-shaped alternation that folds ASCII case; inside each hit the
-  alternation is tried again at every later position, so overlapping
-  literals are all found.
-
+whole text. Each literal is found through one *trigger* character, its least
+common character (by ``COMMON_CHARS`` for Chinese, by English letter
+frequency for ASCII-only literals): one regex of the triggers, each followed
+by a look-ahead for the next character of a literal, scans the text at C
+speed, and at each trigger found only the literals with that trigger and the
+same next character are compared in place (``str.startswith`` at the right
+offset; lower-cased first when the literal has letters; ASCII letters match
+in either case). The choice of trigger changes the speed, never the result.
 """
 
 from __future__ import annotations
@@ -29,7 +23,9 @@ import bisect
 import re
 from collections.abc import Iterable, Sequence
 
+from vocclean.text.boilerplate_alternation import RuleAlternation
 from vocclean.text.boilerplate_rules import Rule
+from vocclean.text.regex_starts import is_anchored
 
 # The 800 most frequent non-ASCII characters in Chinese news, most frequent
 # first: ranked by the larger of their shares in Simplified text (xwlb,
@@ -55,10 +51,24 @@ COMMON_CHARS = (
 _RANK = {char: rank for rank, char in enumerate(COMMON_CHARS)}
 
 
-def trigger_char(literal: str) -> str:
-    """The literal's non-ASCII character least common in news text (the first of equals)."""
-    candidates = [char for char in literal if not char.isascii()]
-    return max(candidates, key=lambda char: _RANK.get(char, len(_RANK)))
+# ASCII characters by how common they are in news text (the rest count as rare): digits, space and
+# URL punctuation first, then letters by English frequency.
+COMMON_ASCII = "0123456789 ./:-,etaoinsrhldcumfpgwybvkxjqz"
+KEY_CHARS = 3  # a trigger and the next two characters of its literal are checked by the regex
+_ASCII_RANK = {char: rank for rank, char in enumerate(COMMON_ASCII)}
+
+
+def trigger_offset(literal: str) -> int:
+    """Where the literal's trigger is: its least common non-ASCII character (the first of
+    equals), or, in an all-ASCII literal, its least common ASCII character; not the last
+    character when there is a choice, so that the trigger is followed by the rest of its key."""
+    if literal.isascii():
+        ranks = [_ASCII_RANK.get(char, len(_ASCII_RANK)) for char in literal]
+    else:
+        ranks = [-1 if char.isascii() else _RANK.get(char, len(_RANK)) for char in literal]
+    if len(ranks) > 1 and max(ranks[:-1]) >= 0:
+        ranks.pop()
+    return ranks.index(max(ranks))
 
 
 class LiteralIndex:
@@ -72,71 +82,45 @@ class LiteralIndex:
         for rule in self.rules:
             for literal in rule.literals:
                 by_literal.setdefault(literal, []).append(rule)
-        # A literal found also stands for the literals inside it: the ASCII trie
-        # reports only the longest literal starting at a position.
-        self._rules_for: dict[str, tuple[Rule, ...]] = {}
-        for literal in by_literal:
-            chosen = {r.name: r for inner in by_literal if inner in literal for r in by_literal[inner]}
-            self._rules_for[literal] = tuple(sorted(chosen.values(), key=lambda r: order[r.name]))
-        ascii_first = [literal for literal in by_literal if literal[0].isascii()]
-        self._ascii = re.compile(trie_pattern(ascii_first, fold_ascii_case=True)) if ascii_first else None
-        # trigger + the (lower-cased) character after it -> (literal, offset of the trigger in it,
-        # whether it has cased letters); a literal that ends with its trigger is under the trigger alone.
-        self._by_trigger: dict[str, list[tuple[str, int, bool]]] = {}
-        for literal in by_literal:
-            if not literal[0].isascii():
-                trigger = trigger_char(literal)
-                offset = literal.index(trigger)
-                cased = any(char.lower() != char.upper() for char in literal)
-                self._by_trigger.setdefault(literal[offset : offset + 2], []).append((literal, offset, cased))
-        # One alternation of the keys (a trigger, or a trigger and the next character): the regex
-        # skips at C speed to a trigger and checks the next character before Python sees a match.
-        keys = sorted(self._by_trigger)
-        self._triggers = re.compile(trie_pattern(keys, fold_ascii_case=True)) if keys else None
+        # trigger -> (literal, offset of the trigger in it, whether it has cased letters, its rules)
+        self._by_trigger: dict[str, list[tuple[str, int, bool, tuple[Rule, ...]]]] = {}
+        keys = []
+        for literal, literal_rules in by_literal.items():
+            offset = trigger_offset(literal)
+            cased = any(char.lower() != char.upper() for char in literal)
+            entry = (literal, offset, cased, tuple(literal_rules))
+            self._by_trigger.setdefault(literal[offset], []).append(entry)
+            keys.append(literal[offset : offset + KEY_CHARS])
+        self._triggers = re.compile(trigger_pattern(keys)) if keys else None
 
     def rules_by_line(self, text: str, lines: list[str] | None = None) -> dict[int, tuple[Rule, ...]]:
         """Line index (in ``text.split("\\n")``, or ``lines``) -> candidate rules, in pack order."""
-        hits: list[tuple[int, str]] = []
-        if self._triggers is not None:
-            get = self._by_trigger.get
-            search = self._triggers.search
-            match = search(text)
-            while match is not None:
-                position = match.start()
-                found = match.group().lower()
-                # The search resumes one character on (a key may start inside this one); the
-                # alternation reports the longer key, and the trigger alone may be a key too.
-                match = search(text, position + 1)
-                for key in (found, found[0]) if len(found) == 2 else (found,):
-                    for literal, offset, cased in get(key, ()):
-                        start = position - offset
-                        if start < 0:
-                            continue
-                        if cased:
-                            if text[start : start + len(literal)].lower() == literal:
-                                hits.append((start, literal))
-                        elif text.startswith(literal, start):
-                            hits.append((start, literal))
-        if self._ascii is not None:
-            regex = self._ascii
-            for match in regex.finditer(text):
-                hits.append((match.start(), match.group().lower()))
-                # A literal may start inside this match and run past it: look there too.
-                for position in range(match.start() + 1, match.end()):
-                    inner = regex.match(text, position)
-                    if inner is not None:
-                        hits.append((position, inner.group().lower()))
+        if self._triggers is None:
+            return {}
+        hits: list[tuple[int, tuple[Rule, ...]]] = []
+        get = self._by_trigger.get
+        for match in self._triggers.finditer(text):
+            position = match.start()
+            for literal, offset, cased, rules in get(text[position].lower(), ()):
+                start = position - offset
+                if start < 0:
+                    continue
+                if cased:
+                    if text[start : start + len(literal)].lower() == literal:
+                        hits.append((start, rules))
+                elif text.startswith(literal, start):
+                    hits.append((start, rules))
         if not hits:
             return {}
         if len(hits) > 4:
             starts = line_starts(lines if lines is not None else text.split("\n"))
-            numbers = [bisect.bisect_right(starts, position) - 1 for position, _literal in hits]
+            numbers = [bisect.bisect_right(starts, position) - 1 for position, _rules in hits]
         else:  # a few hits: counting the newlines before each is cheaper than the line offsets
-            numbers = [text.count("\n", 0, position) for position, _literal in hits]
+            numbers = [text.count("\n", 0, position) for position, _rules in hits]
         found: dict[int, dict[str, Rule]] = {}
-        for number, (_position, literal) in zip(numbers, hits, strict=True):
+        for number, (_position, rules) in zip(numbers, hits, strict=True):
             bucket = found.setdefault(number, {})
-            for rule in self._rules_for[literal]:
+            for rule in rules:
                 bucket[rule.name] = rule
         order = self._order.__getitem__
         return {
@@ -157,7 +141,12 @@ class LineRules:
     others on every line they are given. A line longer than a rule's
     ``max_chars`` is not tried (for prefix rules ``max_chars`` bounds the
     lead-in instead), nor, for a rule with literals, a line without one of
-    them. ``dispatch=False`` tries every rule (the reference).
+    them.
+
+    The rules of one first character are tried as one alternation
+    (``RuleAlternation``), except weak rules that may match anywhere in the
+    line: those are searched one by one. ``dispatch=False`` tries every rule,
+    one by one (the reference).
     """
 
     def __init__(self, rules: Sequence[Rule], mode: str, dispatch: bool = True) -> None:
@@ -177,17 +166,55 @@ class LineRules:
         # The longest line any candidate of a first character may match (0: none): a caller skips
         # longer lines without a call.
         self.always_reach = max((r.max_chars for r in self.always), default=0)
-        self._any_prefix = _union(self.rules) if mode == "prefix" else None
         self.reach = {char: max(r.max_chars for r in rules) for char, rules in self.dispatch.items()}
+        self._order = {rule.name: number for number, rule in enumerate(self.rules)}
+        # Weak rules that may match anywhere in the line are searched one by one (an alternation
+        # would prefer an earlier position to an earlier rule); the rest go into alternations.
+        self._searched = tuple(r for r in self.always if mode == "search" and not is_anchored(r.pattern))
+        self._searched_reach = max((r.max_chars for r in self._searched), default=0)
+        # First character -> (the longest line its alternation may match, the alternation).
+        self._plans: dict[str, tuple[int, RuleAlternation]] | None = None
+        if dispatch:
+            built: dict[tuple[Rule, ...], RuleAlternation] = {}
+
+            def plan(candidates: tuple[Rule, ...]) -> tuple[int, RuleAlternation]:
+                chosen = tuple(r for r in candidates if r not in self._searched)
+                if chosen not in built:
+                    built[chosen] = RuleAlternation(chosen, mode == "fullmatch")
+                return max((r.max_chars for r in chosen), default=-1), built[chosen]
+
+            self._plans = {char: plan(rules) for char, rules in self.dispatch.items()}
+            self._other = plan(self.always)
 
     def rule_for(self, line: str) -> Rule | None:
         """The first rule that matches ``line`` (search and fullmatch modes)."""
         size = len(line)
-        if size > self.longest:
-            return None
+        if self._plans is None:
+            if size > self.longest:
+                return None
+            return self._first_of(self.dispatch.get(line[0], self.always), line, size)
+        reach, alternation = self._plans.get(line[0], self._other)
+        found = None
+        if size <= reach:
+            number = alternation.first(line)
+            if number is not None:
+                rule = alternation.rules[number]
+                if size <= rule.max_chars and (not rule.literals or _has_literal(rule, line)):
+                    found = rule
+                else:
+                    found = self._first_of(alternation.rules[number + 1 :], line, size)
+        if size <= self._searched_reach:
+            searched = self._first_of(self._searched, line, size)
+            order = self._order
+            if searched is not None and (found is None or order[searched.name] < order[found.name]):
+                found = searched
+        return found
+
+    def _first_of(self, rules: Sequence[Rule], line: str, size: int) -> Rule | None:
+        """The first of ``rules`` that matches ``line``, one by one."""
         low = None
         fullmatch = self.fullmatch
-        for rule in self.dispatch.get(line[0], self.always):
+        for rule in rules:
             if size > rule.max_chars:
                 continue
             if rule.literals:
@@ -201,25 +228,27 @@ class LineRules:
 
     def first_prefix(self, line: str) -> tuple[Rule, re.Match[str]] | None:
         """The first prefix rule that matches at the start of ``line``, and its match."""
-        if self._any_prefix is not None and self._any_prefix.match(line) is None:
-            return None  # no prefix rule can match here: one regex call instead of one per rule
-        for rule in self.dispatch.get(line[0], self.always):
+        rules: Sequence[Rule] = self.dispatch.get(line[0], self.always)
+        if self._plans is not None:
+            alternation = self._plans.get(line[0], self._other)[1]
+            hit = alternation.first_match(line)
+            if hit is None:
+                return None
+            number, match = hit
+            rules = alternation.rules[number:]
+            if 0 < match.end() <= rules[0].max_chars:
+                return rules[0], match
+            rules = rules[1:]
+        for rule in rules:
             match = rule.match_prefix(line)
             if match is not None:
                 return rule, match
         return None
 
 
-def _union(rules: Sequence[Rule]) -> re.Pattern[str] | None:
-    """One pattern that matches where any of the rules' patterns matches (None if there are no
-    rules, or if a pattern has groups: a backreference would change meaning in the union)."""
-    if not rules or any(r.regex.groups for r in rules):
-        return None
-    parts = [f"(?{'i' if r.regex.flags & re.IGNORECASE else ''}:{r.pattern})" for r in rules]
-    try:
-        return re.compile("|".join(parts))
-    except re.error:
-        return None
+def _has_literal(rule: Rule, line: str) -> bool:
+    low = line.lower()
+    return any(literal in low for literal in rule.literals)
 
 
 class EveryLine:
@@ -244,38 +273,28 @@ def line_starts(lines: Sequence[str]) -> list[int]:
     return starts
 
 
-def trie_pattern(words: Iterable[str], *, fold_ascii_case: bool = False) -> str:
-    """A regex alternation of ``words`` shaped as a trie (shared prefixes written once).
+def trigger_pattern(keys: Iterable[str]) -> str:
+    """A regex that matches (one character long) where one of ``keys`` starts.
 
-    With ``fold_ascii_case`` ASCII letters match either case; the first
-    character of each branch stays a plain literal (one branch per case) so
-    that ``re`` keeps its fast skip over characters that start no word.
+    A key's first character is matched, the rest is a look-ahead, so that
+    every match is one character long and ``finditer`` sees every position.
+    ASCII letters match in either case; each branch starts with a plain
+    character so that ``re`` skips at C speed over characters that start no key.
     """
-    trie: dict[str, dict] = {}
-    for word in words:
-        node = trie
-        for char in word.lower() if fold_ascii_case else word:
-            node = node.setdefault(char, {})
-        node[""] = {}
+    follows: dict[str, set[str]] = {}
+    for key in keys:
+        follows.setdefault(key[0], set()).add(key[1:])
 
-    def folds(char: str) -> bool:
-        return fold_ascii_case and char.isascii() and char.isalpha()
+    def cases(char: str) -> list[str]:
+        return sorted({char.lower(), char.upper()}) if char.isascii() and char.isalpha() else [char]
 
-    def build(node: dict[str, dict], root: bool = False) -> str:
-        branches = []
-        for char, child in sorted(node.items()):
-            if not char:
-                continue
-            rest = build(child)
-            if root and folds(char):
-                branches += [char.lower() + rest, char.upper() + rest]
-            elif folds(char):
-                branches.append(f"[{char.lower()}{char.upper()}]{rest}")
-            else:
-                branches.append(re.escape(char) + rest)
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if "" in node else body
+    def folded(text: str) -> str:
+        return "".join(
+            f"[{''.join(cases(char))}]" if len(cases(char)) > 1 else re.escape(char) for char in text
+        )
 
-    return build(trie, root=True)
+    branches = []
+    for first, rests in sorted(follows.items()):
+        ahead = "" if "" in rests else "(?=" + "|".join(folded(rest) for rest in sorted(rests)) + ")"
+        branches += [re.escape(case) + ahead for case in cases(first)]
+    return "|".join(branches)
