@@ -104,6 +104,7 @@ def test_short_gb18030_and_big5_excerpts_are_told_apart():
 
 CPYTHON_CJK = [
     "big5",
+    "big5hkscs",
     "cp949",
     "euc_jisx0213",
     "euc_jp",
@@ -118,15 +119,10 @@ CPYTHON_CJK = [
     "shift_jis",
     "shift_jisx0213",
 ]
-HKSCS_RARITIES = pytest.mark.xfail(
-    strict=True,
-    reason="23 bytes of HKSCS-only rarities (𠄌Ě鵮罓洆 ÊÊ̄ê): no reading looks like writing, "
-    "and chardet's answer (cp720) is taken",
-)
 
 
 @pytest.mark.shared_data
-@pytest.mark.parametrize("name", [*CPYTHON_CJK, pytest.param("big5hkscs", marks=HKSCS_RARITIES)])
+@pytest.mark.parametrize("name", CPYTHON_CJK)
 def test_cpython_cjkencodings_file_decodes_to_its_utf8_twin(shared_data, name):
     folder = shared_data / "cpython_cjkencodings"
     decoded = decode_bytes((folder / f"{name}.txt").read_bytes())

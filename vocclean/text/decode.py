@@ -99,6 +99,10 @@ _MAGIC = (
     (b"\x7fELF", "ELF executable"),
 )
 _ASCII_RUNS = re.compile("[\x00-\x7f]+")
+# Accented Latin letters (and combining accents): a CJK codec maps them from a block of its own
+# (Big5-HKSCS's romanisation row, GBK's pinyin row, JIS X 0212), so a reading that has them is
+# not junk; they count as letters, as ASCII letters would.
+_LATIN_LETTERS = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0300-\u036f]")
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 _SAMPLE_CHARS = 20_000
 _CHARDET_BONUS = 0.05
@@ -191,12 +195,18 @@ def _reading_score(text: str, family_name: str, language: str) -> float:
     """Plausibility of one reading; ASCII-compatible readings are judged on their non-ASCII part.
 
     ASCII bytes read the same in every ASCII-compatible codec, so they only
-    dilute the difference; UTF-16/32 readings are judged whole.
+    dilute the difference; UTF-16/32 readings are judged whole. Accented Latin
+    letters count as letters (:data:`_LATIN_LETTERS`), whatever the language.
     """
     sample = text[:_SAMPLE_CHARS]
-    if not family_name.startswith("utf-"):
-        sample = _ASCII_RUNS.sub("", sample)
-    return plausibility(sample, language)
+    if family_name.startswith("utf-"):
+        return plausibility(sample, language)
+    sample = _ASCII_RUNS.sub("", sample)
+    rest = _LATIN_LETTERS.sub("", sample)
+    letters = len(sample) - len(rest)
+    if not letters:
+        return plausibility(sample, language)
+    return (plausibility(rest, language) * len(rest) + letters) / len(sample)
 
 
 def _best_cjk(data: bytes, chardet_family: str | None) -> tuple[float, Decoded] | None:
