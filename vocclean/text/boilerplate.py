@@ -83,20 +83,15 @@ class BoilerplateMatcher:
         self._index = LiteralIndex(indexed) if prefilter else EveryLine(indexed)
         rest = [r for r in self.rules if not r.indexed]
         self._prefix = LineRules([r for r in rest if r.action == "prefix"], "prefix", prefilter)
-        # Cut and strong rules, dispatched on the line's first character.
-        self._cut = LineRules([r for r in rest if r.action == "cut"], "fullmatch", prefilter)
-        self._strong = LineRules([r for r in rest if r.action == "line" and r.strong], "fullmatch", prefilter)
+        # Cut rules, then strong rules (a cut rule wins over a strong rule that comes first in the pack),
+        # dispatched on the line's first character.
+        whole = [r for r in self.rules if r.action == "cut"]
+        whole += [r for r in self.rules if r.action == "line" and r.strong]
+        self._whole = LineRules([r for r in whole if not r.indexed], "fullmatch", prefilter)
+        self._whole_rank = {rule.name: number for number, rule in enumerate(whole)}
         weak = [r for r in rest if r.action == "line" and not r.strong]
         self._head = LineRules([r for r in weak if r.where in ("head", "edge")], "search", prefilter)
         self._tail = LineRules([r for r in weak if r.where in ("tail", "edge")], "search", prefilter)
-        # The longest line a cut or strong rule may match, by first character: longer lines
-        # without an indexed candidate are skipped without a call.
-        cut, strong = self._cut, self._strong
-        self._whole_far = max(cut.always_reach, strong.always_reach)
-        self._whole_reach = {
-            char: max(cut.reach.get(char, cut.always_reach), strong.reach.get(char, strong.always_reach))
-            for char in cut.reach.keys() | strong.reach.keys()
-        }
 
     def find(self, text: str, learned: LearnedLines | None = None) -> list[Removal]:
         """The removals for ``text``, in line order."""
@@ -135,7 +130,7 @@ class BoilerplateMatcher:
     ) -> None:
         """Cut rules, strong rules and learned lines, on every line."""
         if learned is None:  # only lines that an indexed rule or a rule of their first character may match
-            reach, far = self._whole_reach.get, self._whole_far
+            reach, far = self._whole.reach.get, self._whole.always_reach
             todo: Iterable[tuple[int, int]] = [
                 (order, i)
                 for order, i in enumerate(nonempty)
@@ -143,20 +138,15 @@ class BoilerplateMatcher:
             ]
         else:
             todo = enumerate(nonempty)
-        cut_rule_for, strong_rule_for, position = self._cut.rule_for, self._strong.rule_for, self._order
+        whole_rule_for, rank = self._whole.rule_for, self._whole_rank
         for order, i in todo:
             line = stripped[i]
+            rule = whole_rule_for(line)
             candidates = by_line.get(i)
-            rule = _first_match(candidates, line, "cut") if candidates else None
-            other = cut_rule_for(line)
-            if other is not None and (rule is None or position[other.name] < position[rule.name]):
-                rule = other
-            if rule is None:
-                if candidates:
-                    rule = _first_match(candidates, line, "anywhere")
-                other = strong_rule_for(line)
-                if other is not None and (rule is None or position[other.name] < position[rule.name]):
-                    rule = other
+            if candidates:
+                indexed = _first_match(candidates, line, "cut") or _first_match(candidates, line, "anywhere")
+                if indexed is not None and (rule is None or rank[indexed.name] < rank[rule.name]):
+                    rule = indexed
             if rule is None:
                 if learned is not None:
                     count = learned.lookup(line)
@@ -260,36 +250,35 @@ def _remove_from_lines(text: str, lines: list[str], removals: Sequence[Removal])
             lines[removal.line] = line[:start] + line[start + len(removal.text) :]
     if not dropped:
         return "\n".join(lines)
+    count = len(lines)
     out: list[str] = []
     kept_from = 0
     for start in sorted(dropped):
         if start < kept_from:
             continue
-        out.extend(lines[kept_from:start])
+        out += lines[kept_from:start]
         end = start + 1
         while end in dropped:
             end += 1
         if not out or not out[-1].strip():  # no blank line left doubled (or leading) by the removal
-            while end < len(lines) and end not in dropped and not lines[end].strip():
+            while end < count and end not in dropped and not lines[end].strip():
                 end += 1
         kept_from = end
-    out.extend(lines[kept_from:])
-    if _edge_dropped(lines, dropped, reversed(range(len(lines)))):
+    out += lines[kept_from:]
+    last = count - 1  # the last line that is dropped or not blank
+    while last not in dropped and not lines[last].strip():
+        last -= 1
+    if last in dropped:
         while out and not out[-1].strip():
             out.pop()
         if out and text.endswith("\n"):
             out.append("")
-    if _edge_dropped(lines, dropped, range(len(lines))):
-        start = next((n for n, line in enumerate(out) if line.strip()), len(out))
+    first = 0  # the first line that is dropped or not blank
+    while first not in dropped and not lines[first].strip():
+        first += 1
+    if first in dropped:
+        start = 0
+        while start < len(out) and not out[start].strip():
+            start += 1
         del out[:start]
     return "\n".join(out)
-
-
-def _edge_dropped(lines: list[str], dropped: set[int], order: Iterable[int]) -> bool:
-    """Whether the first non-blank line in ``order`` was dropped."""
-    for i in order:
-        if i in dropped:
-            return True
-        if lines[i].strip():
-            return False
-    return False
