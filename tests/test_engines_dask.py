@@ -130,7 +130,7 @@ def test_distributed_paragraph_dedup_equals_the_local_step(client, max_docs):
     local_step = DedupParagraphs(across_docs=True, max_docs_with_paragraph=max_docs)
     local = processed(local_step(iter([r for part in paragraph_corpus() for r in part])))
     step = DedupParagraphs(across_docs=True, max_docs_with_paragraph=max_docs)
-    parts, stats = dedup_paragraphs_distributed(client, step, paragraph_corpus())
-    assert [row for part in parts for row in processed(part)] == local
+    futures, stats = dedup_paragraphs_distributed(client, step, paragraph_corpus())
+    assert [row for part in client.gather(futures) for row in processed(part)] == local
     assert stats == dict(local_step.stats)
     assert any(reason for *_, reason in local) and local_step.stats["removed_paragraphs/across-docs"]

@@ -5,23 +5,23 @@
 Inputs and outputs may be local paths or fsspec URLs (``s3://``, ``gs://``,
 ``hdfs://`` with the matching fsspec package installed).
 
-Two plans, chosen from the chain:
+Three plans, chosen from the chain:
 
 - Every step per-article: partitioned by input file. Each input file is one
   Dask task that reads it on a worker, runs the whole chain and writes its
   own output file (one per input, as with the batch engine), so no record
   passes through the client. Needs ``-o`` to be a directory.
-- Otherwise (a step across documents, or a single output file): the client
-  reads the inputs in order, the runs of per-article steps go to the
-  workers in chunks (exactly like the local engine's worker pool, futures
-  instead of processes), and the steps across documents run on the client
-  in stream order, single and deterministic. Output is byte-identical to
-  the local engine, rejects order included.
-
-Not done yet: running dedup-articles and dedup-paragraphs --across-docs
-themselves distributed (band keys and paragraph hashes shuffled with Dask
-DataFrame, distributed connected components); README.md (Scale) says how
-that would scale and what the dedup steps must expose for it.
+- Steps across documents (dedup-articles, dedup-paragraphs --across-docs),
+  inputs that are files: the distributed stages of ``dask_chain`` (every
+  step on the workers, the dedup steps shuffled; records stay on the
+  workers).
+- Otherwise (stdin, ``--format text``, ``--strict``, ``dedup-articles
+  --clusters``): the client reads the inputs in order, the runs of
+  per-article steps go to the workers in chunks (exactly like the local
+  engine's worker pool, futures instead of processes), and the steps
+  across documents run on the client in stream order (dedup-articles'
+  hashing on the workers). Output is byte-identical to the local engine,
+  rejects order included.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from vocclean.engines.batch import FileResult, FileTask, _add, _tasks, run_file_task, why_not_batch
+from vocclean.engines.dask_chain import run_distributed, why_not_distributed
 from vocclean.engines.local import (
     DEFAULT_CHUNK_RECORDS,
     ChunkResult,
@@ -98,6 +99,8 @@ def run_dask(steps: list[Step], options: Any, client: Any = None) -> Any:
         directory = _output_is_directory(local_options)
         if not why_not_batch(steps, inputs, directory, local_options.format == "text"):
             result = _run_by_file(client, steps, local_options, inputs)
+        elif not why_not_distributed(steps, inputs, local_options):
+            result = run_distributed(client, steps, local_options, inputs)
         else:
             result = _run_streaming(client, steps, local_options)
         upload()

@@ -24,9 +24,8 @@ without any index on one machine:
 
 Same output as the local step, except when the local index is full
 (``max_index_paragraphs``): then it stops recording new hashes, and a
-distributed run has no such cap. Not yet wired into ``--engine dask``:
-the engine's streaming plan runs this step on the client; this module is
-the distributed plan's core, tested against the local step.
+distributed run has no such cap. ``--engine dask`` runs it this way in
+its distributed plan (``dask_chain``).
 """
 
 from __future__ import annotations
@@ -107,11 +106,11 @@ def _apply_answers(
 
 def dedup_paragraphs_distributed(
     client: Any, step: DedupParagraphs, partitions: list[Any]
-) -> tuple[list[list[Record]], dict[str, int]]:
+) -> tuple[list[Any], dict[str, int]]:
     """Run ``step`` (``across_docs``) over ``partitions`` (lists of records, or futures of them) on Dask.
 
-    Returns (the records of each partition, processed; the stats summed).
-    Nothing but the task graph and the results asked for reaches the client.
+    Returns (one future per partition of its records, processed; the
+    counters summed). Only the task graph and the counters reach the client.
     """
     import dask
     import dask.dataframe as dd
@@ -124,7 +123,7 @@ def dedup_paragraphs_distributed(
     if count >= 1 << 31:
         raise ValueError(f"too many partitions ({count})")
     step_delayed = dask.delayed(step, traverse=False)
-    parts = [dask.delayed(p, traverse=False) if not hasattr(p, "key") else p for p in partitions]
+    parts = [p if hasattr(p, "key") else client.scatter([p])[0] for p in partitions]
     meta = _frame({"hash": np.zeros(0, np.int64), "doc": np.zeros(0, np.int64), "doc_id": []})
     rows = dd.from_delayed(
         [dask.delayed(paragraph_rows)(step_delayed, part, number) for number, part in enumerate(parts)],
@@ -145,10 +144,8 @@ def dedup_paragraphs_distributed(
         dask.delayed(_apply_answers, nout=2)(step_delayed, part, number, pieces[number])
         for number, part in enumerate(parts)
     ]
-    computed = client.compute(results, sync=True)
-    records = [records for records, _ in computed]
-    stats: dict[str, int] = {}
-    for _, counts in computed:
-        for key, value in counts.items():
-            stats[key] = stats.get(key, 0) + value
-    return records, stats
+    records = client.compute([result[0] for result in results])
+    stats: Counter[str] = Counter()
+    for counts in client.gather(client.compute([result[1] for result in results])):
+        stats.update(counts)
+    return records, dict(stats)
