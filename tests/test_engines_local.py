@@ -304,3 +304,28 @@ def test_chunks_prepared_in_pieces_join_into_the_steps_batches():
         assert all(
             (getattr(joined, f) == getattr(whole, f)).all() for f in ("hashes", "offsets", "sig", "band_keys")
         )
+
+
+class FieldPeek(RecordStep):
+    """Notes which input fields it can see."""
+
+    name = "field-peek"
+
+    def process(self, record):
+        record.annotate(seen=sorted(record.fields))
+        return record
+
+
+class BlindPeek(FieldPeek):
+    reads_fields = False
+
+
+@pytest.mark.parametrize(("step", "seen"), [(FieldPeek, ["id", "text", "url"]), (BlindPeek, [])])
+def test_workers_get_the_fields_only_of_steps_that_read_them_and_every_field_comes_back(step, seen):
+    records = [
+        Record(id=str(i), text=f"t{i}", fields={"id": str(i), "text": f"t{i}", "url": f"u{i}"})
+        for i in range(300)
+    ]
+    out = list(ParallelPipeline([step()], jobs=2, chunk_records=40).run(records, lambda r: None))
+    assert [r.annotations["seen"] for r in out] == [seen] * 300
+    assert [r.fields for r in out] == [{"id": str(i), "text": f"t{i}", "url": f"u{i}"} for i in range(300)]

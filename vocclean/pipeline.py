@@ -27,6 +27,7 @@ class DecodeUtf8(RecordStep):
     """Decode plain-text inputs as strict UTF-8 when no fix-encoding step does it."""
 
     name = "decode"
+    reads_fields = False
 
     def process(self, record: Record) -> Record:
         if record.text is None and record.raw is not None:

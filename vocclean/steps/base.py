@@ -20,7 +20,9 @@ class Step:
     ``name`` is the step's command name (used in rejects and reports).
     ``accepts_bytes`` is True only for steps that decode ``record.raw``
     themselves; before any other step the pipeline decodes raw bytes as strict
-    UTF-8. ``stats`` counts what the step did (by kind, by rule...), for
+    UTF-8. ``reads_fields`` False says the step neither reads nor changes
+    ``record.fields`` (the input's other fields), so an engine may send records
+    to its workers without them. ``stats`` counts what the step did (by kind, by rule...), for
     reports. Subclasses override ``__call__`` (whole-stream steps such as
     dedup) or ``process`` (per-article steps).
     """
@@ -28,6 +30,7 @@ class Step:
     name: str = "step"
     accepts_bytes: bool = False
     per_record: bool = False
+    reads_fields: bool = True
 
     def __init__(self) -> None:
         self.stats: Counter[str] = Counter()

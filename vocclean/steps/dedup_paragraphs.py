@@ -61,6 +61,7 @@ class DedupParagraphs(RecordStep):
     """
 
     name = "dedup-paragraphs"
+    reads_fields = False
 
     def __init__(
         self,

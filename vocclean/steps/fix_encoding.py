@@ -26,6 +26,7 @@ class FixEncoding(RecordStep):
     """
 
     name = "fix-encoding"
+    reads_fields = False
     accepts_bytes = True
 
     def __init__(

@@ -47,6 +47,7 @@ class NormalizeScript(RecordStep):
     """
 
     name = "normalize-script"
+    reads_fields = False
 
     def __init__(
         self,
