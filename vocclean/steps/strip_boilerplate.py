@@ -66,6 +66,7 @@ class StripBoilerplate(RecordStep):
     """
 
     name = "strip-boilerplate"
+    reads_fields = False
 
     def __init__(
         self,
@@ -163,9 +164,7 @@ class StripBoilerplate(RecordStep):
         if not removals:
             return record
         annotations = record.annotations
-        annotations["boilerplate"] = [_annotation(r) for r in removals]
-        annotations["removed_lines"] = sum(not r.prefix for r in removals)
-        self._count(removals)
+        annotations["boilerplate"], annotations["removed_lines"] = self._explain(removals)
         if self.dry_run:
             self.report(record, removals)
             return record
@@ -189,23 +188,35 @@ class StripBoilerplate(RecordStep):
     def _learned_in_use(self) -> LearnedLines | None:
         return None if "learned" in self.disabled else self.learned
 
-    def _count(self, removals: list[Removal]) -> None:
-        """Stats: removed_lines/<kind>, removed_lines_rule/<rule>, removed_chars/<kind>,
+    def _explain(self, removals: list[Removal]) -> tuple[list[dict[str, Any]], int]:
+        """The annotations of the removals and how many whole lines they are; counts them in stats:
+        removed_lines/<kind>, removed_lines_rule/<rule>, removed_chars/<kind>,
         stripped_prefixes/<kind>, stripped_prefixes_rule/<rule> (``would_`` first in a dry run)."""
         stats, keys = self.stats, self._stat_keys
+        notes = []
+        lines = 0
         for removal in removals:
-            names = keys.get((removal.prefix, removal.kind, removal.rule))
+            text, kind, rule, prefix = removal.text, removal.kind, removal.rule, removal.prefix
+            names = keys.get((prefix, kind, rule))
             if names is None:
                 would = "would_" if self.dry_run else ""
-                what = "stripped_prefixes" if removal.prefix else "removed_lines"
-                names = keys[removal.prefix, removal.kind, removal.rule] = (
-                    f"{would}{what}/{removal.kind}",
-                    f"{would}{what}_rule/{removal.rule}",
-                    f"{would}removed_chars/{removal.kind}",
+                what = "stripped_prefixes" if prefix else "removed_lines"
+                names = keys[prefix, kind, rule] = (
+                    f"{would}{what}/{kind}",
+                    f"{would}{what}_rule/{rule}",
+                    f"{would}removed_chars/{kind}",
                 )
             stats[names[0]] += 1
             stats[names[1]] += 1
-            stats[names[2]] += len(removal.text)
+            stats[names[2]] += len(text)
+            if len(text) > ANNOTATION_LINE_CHARS:
+                text = _truncate(text)
+            if prefix:
+                notes.append({"line": text, "kind": kind, "rule": rule, "prefix": True})
+            else:
+                notes.append({"line": text, "kind": kind, "rule": rule})
+                lines += 1
+        return notes, lines
 
 
 class LearnBoilerplate(Step):
@@ -252,15 +263,6 @@ def describe_to_stderr(record: Record, removals: list[Removal]) -> None:
     print(f"strip-boilerplate: {record.id}{where}: {len(removals)} removal(s)", file=sys.stderr)
     for removal in removals:
         print(f"  {describe_removal(removal)}", file=sys.stderr)
-
-
-def _annotation(removal: Removal) -> dict[str, Any]:
-    text = removal.text
-    if len(text) > ANNOTATION_LINE_CHARS:
-        text = text[: ANNOTATION_LINE_CHARS - 1] + "…"
-    if removal.prefix:
-        return {"line": text, "kind": removal.kind, "rule": removal.rule, "prefix": True}
-    return {"line": text, "kind": removal.kind, "rule": removal.rule}
 
 
 def _truncate(text: str) -> str:
