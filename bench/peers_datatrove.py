@@ -17,7 +17,7 @@ Settings forced by this machine (no network, current libraries):
   downloaded). With the default ``"en"`` tokenizer a Chinese article becomes
   clause-long "words".
 - ``hash_fc="sha1"``: datatrove 0.10's xxhash path passes ``str`` where
-  xxhash 3.x wants bytes (TypeError).
+  xxhash 4.1 wants bytes (TypeError).
 - Each stage has its own logging directory: a stage finding another stage's
   completion markers skips its tasks as done (and writes nothing).
 - The writers write uncompressed JSONL, as vocclean does.
