@@ -172,16 +172,23 @@ class LineRules:
         # would prefer an earlier position to an earlier rule); the rest go into alternations.
         self._searched = tuple(r for r in self.always if mode == "search" and not is_anchored(r.pattern))
         self._searched_reach = max((r.max_chars for r in self._searched), default=0)
-        # First character -> (the longest line its alternation may match, the alternation).
-        self._plans: dict[str, tuple[int, RuleAlternation]] | None = None
+        # First character -> (limits, alternations): alternations[j] holds the rules whose max_chars
+        # is at least limits[j], so that a line never runs a rule it is too long for (a short rule's
+        # pattern can be slow on a long line).
+        self._plans: dict[str, tuple[tuple[int, ...], tuple[RuleAlternation, ...]]] | None = None
         if dispatch:
             built: dict[tuple[Rule, ...], RuleAlternation] = {}
 
-            def plan(candidates: tuple[Rule, ...]) -> tuple[int, RuleAlternation]:
-                chosen = tuple(r for r in candidates if r not in self._searched)
-                if chosen not in built:
-                    built[chosen] = RuleAlternation(chosen, mode == "fullmatch")
-                return max((r.max_chars for r in chosen), default=-1), built[chosen]
+            def plan(candidates: tuple[Rule, ...]) -> tuple[tuple[int, ...], tuple[RuleAlternation, ...]]:
+                chosen = [r for r in candidates if r not in self._searched]
+                limits = tuple(sorted({r.max_chars for r in chosen}))
+                alternations = []
+                for limit in limits:
+                    rules = tuple(r for r in chosen if r.max_chars >= limit)
+                    if rules not in built:
+                        built[rules] = RuleAlternation(rules, mode == "fullmatch")
+                    alternations.append(built[rules])
+                return limits, tuple(alternations)
 
             self._plans = {char: plan(rules) for char, rules in self.dispatch.items()}
             self._other = plan(self.always)
@@ -193,13 +200,15 @@ class LineRules:
             if size > self.longest:
                 return None
             return self._first_of(self.dispatch.get(line[0], self.always), line, size)
-        reach, alternation = self._plans.get(line[0], self._other)
+        limits, alternations = self._plans.get(line[0], self._other)
         found = None
-        if size <= reach:
-            number = alternation.first(line)
+        number = bisect.bisect_left(limits, size)
+        if number < len(limits):
+            alternation = alternations[number]
+            number = alternation.first(line)  # type: ignore[assignment]
             if number is not None:
                 rule = alternation.rules[number]
-                if size <= rule.max_chars and (not rule.literals or _has_literal(rule, line)):
+                if not rule.literals or _has_literal(rule, line):
                     found = rule
                 else:
                     found = self._first_of(alternation.rules[number + 1 :], line, size)
@@ -230,7 +239,10 @@ class LineRules:
         """The first prefix rule that matches at the start of ``line``, and its match."""
         rules: Sequence[Rule] = self.dispatch.get(line[0], self.always)
         if self._plans is not None:
-            alternation = self._plans.get(line[0], self._other)[1]
+            alternations = self._plans.get(line[0], self._other)[1]
+            if not alternations:
+                return None
+            alternation = alternations[0]  # every rule: for a prefix rule max_chars bounds the lead-in
             hit = alternation.first_match(line)
             if hit is None:
                 return None
