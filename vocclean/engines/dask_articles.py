@@ -196,8 +196,8 @@ def _band_pairs(rows: Any, layout: dict[int, list[int]], batch_size: int, full_b
     lead: list[bool] = []
     band_keys = rows["band_key"].to_numpy()
     all_docs = rows["doc"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, band_keys[1:] != band_keys[:-1]]) if len(rows) else []
-    for start, end in zip(starts, [*starts[1:], len(rows)], strict=True):
+    starts = np.flatnonzero(np.r_[True, band_keys[1:] != band_keys[:-1]]) if len(rows) else np.zeros(0, int)
+    for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(rows)][: len(starts)], strict=True):
         docs = all_docs[start:end]
         by_lead = int(band_keys[start]) >> 32 >= full_bands
         batches = docs // batch_size

@@ -178,7 +178,7 @@ def _moment(moments: _Moments, at: int, inputs_before: list[int], number: int, p
         level, phase = 0, 0
     batch = inputs_before[level] // moments.batch[level]
     key: list[tuple] = [(batch, phase, number, position)]
-    if level + 1 < len(whole):
+    if phase == 1 and level + 1 < len(whole):  # the next step reads the emitted record itself
         batch = inputs_before[level + 1] // moments.batch[level + 1]
         key.append((batch, 0))
         level += 1

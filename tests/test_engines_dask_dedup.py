@@ -1,0 +1,218 @@
+"""Distributed dedups on a real 2-worker LocalCluster: the same records, rejects and counters as locally."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import random
+
+import pytest
+from click.testing import CliRunner
+
+from vocclean.cli import main
+from vocclean.engines import dask_engine
+from vocclean.record import Record
+from vocclean.steps.dedup_articles import DedupArticles
+
+distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+CLUSTER_TIMEOUT = 300
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture
+def on_cluster(client, monkeypatch):
+    monkeypatch.setattr(dask_engine, "connect", lambda options: client)
+    monkeypatch.setattr(dask_engine, "close", lambda client: None)
+    return client
+
+
+def article_corpus() -> list[list[Record]]:
+    """Three partitions: stories with exact, edited, padded copies, chains of edits, empty texts."""
+    rng = random.Random(7)
+    hanzi = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    texts = []
+    for n in range(24):
+        story = "".join(rng.choice(hanzi) for _ in range(300))
+        texts += [story, story]  # an exact copy
+        edited = list(story)
+        for _ in range(4):  # a chain of edits: each copy near the previous one, drifting away
+            for at in rng.sample(range(300), 25):
+                edited[at] = rng.choice(hanzi)
+            texts.append("".join(edited))
+        if n % 3 == 0:
+            texts.append(story + "".join(rng.choice(hanzi) for _ in range(80)))  # trailing junk
+    texts += ["", "短", ""]
+    rng.shuffle(texts)
+    records = [
+        Record(id=f"a{i}", text=text, fields={"date": rng.choice([3, 1, 2.5, None, "x"])})
+        for i, text in enumerate(texts)
+    ]
+    third = len(records) // 3
+    return [records[:third], records[third : 2 * third + 5], records[2 * third + 5 :]]
+
+
+def processed(records):
+    return [(r.id, r.text, dict(r.annotations), r.rejection and r.rejection.reason) for r in records]
+
+
+@pytest.mark.timeout(CLUSTER_TIMEOUT)
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"batch_size": 16},
+        {"batch_size": 16, "threshold": 0.3, "max_candidates": 1},
+        {"batch_size": 7, "keep": "longest"},
+        {"batch_size": 16, "keep": "field:date", "mark_only": True},
+    ],
+    ids=["first", "first, capped", "longest", "field, mark only"],
+)
+def test_distributed_article_dedup_equals_the_local_step(client, options):
+    from vocclean.engines.dask_articles import dedup_articles_distributed
+
+    local_step = DedupArticles(**options)
+    local = processed(local_step(iter([r for part in article_corpus() for r in part])))
+    futures, stats = dedup_articles_distributed(client, DedupArticles(**options), article_corpus())
+    assert [row for part in client.gather(futures) for row in processed(part)] == local
+    assert stats == dict(local_step.stats)
+    assert local_step.stats["duplicates/exact"] and local_step.stats["duplicates/near"]
+
+
+def xwlb_corpus(shared_data, directory, stories: int = 1500, files: int = 3):
+    """The first xwlb stories in ``files`` JSONL files, some pasted again later (exact and edited copies)."""
+    with gzip.open(shared_data / "xwlb_cctv_news_zh" / "stories.jsonl.gz", "rt", encoding="utf-8") as stream:
+        rows = [json.loads(line) for _, line in zip(range(stories), stream, strict=False)]
+    rng = random.Random(3)
+    for n, row in enumerate(rng.sample(rows, stories // 10)):
+        text = row["text"] if n % 2 else row["text"].replace("。", "，", 2)
+        rows.append({"id": f"copy-{n}", "date": row["date"], "text": text})
+    directory.mkdir()
+    size = -(-len(rows) // files)
+    for part in range(files):
+        lines = [json.dumps(r, ensure_ascii=False) for r in rows[part * size : (part + 1) * size]]
+        (directory / f"part{part}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return directory
+
+
+def run_both(tmp_path, corpus, chain: list[str]) -> dict[str, tuple[bytes, bytes]]:
+    runs = {}
+    for engine in ("local", "dask"):
+        out, rejects = tmp_path / f"{engine}.jsonl", tmp_path / f"{engine}-rejects.jsonl"
+        result = CliRunner().invoke(
+            main,
+            [
+                "-i",
+                str(corpus),
+                "-o",
+                str(out),
+                "--rejects",
+                str(rejects),
+                "--annotate",
+                "--engine",
+                engine,
+                "-j",
+                "1" if engine == "local" else "2",
+                *chain,
+            ],
+            catch_exceptions=False,
+        )
+        assert result.exit_code in (0, 1), result.output
+        runs[engine] = (out.read_bytes(), rejects.read_bytes())
+    return runs
+
+
+XWLB_CHAINS = {
+    "dedup-articles": ["dedup-articles", "--batch-size", "300"],
+    "dedup-articles --keep field:date": ["dedup-articles", "--keep", "field:date", "--threshold", "0.4"],
+    "dedup-paragraphs --across-docs": ["dedup-paragraphs", "--across-docs"],
+    "clean": ["clean"],
+}
+
+
+@pytest.mark.shared_data
+@pytest.mark.timeout(CLUSTER_TIMEOUT)
+@pytest.mark.parametrize("name", XWLB_CHAINS)
+def test_dask_equals_the_local_engine_on_xwlb(tmp_path, shared_data, on_cluster, name):
+    corpus = xwlb_corpus(shared_data, tmp_path / "in")
+    runs = run_both(tmp_path, corpus, XWLB_CHAINS[name])
+    assert runs["dask"] == runs["local"]
+    assert runs["local"][1].count(b"\n") > 20  # there were duplicates to reject
+
+
+def synthetic_corpus(directory):
+    """Four files of stories sharing paragraphs, with copies, bad lines and texts that end up empty."""
+    rng = random.Random(11)
+    shared = [
+        f"第{i}段：会议强调要牢记使命担当，坚持以人民为中心的发展思想，推动第{i}项工作。" for i in range(8)
+    ]
+    hanzi = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    texts: list[str] = []
+    directory.mkdir()
+    for part in range(4):
+        lines = []
+        for n in range(70):
+            i = part * 70 + n
+            body = ["".join(rng.choice(hanzi) for _ in range(90)) + "。", shared[rng.randrange(8)]]
+            if i % 5 == 0:
+                body = [shared[i % 8]]  # only a shared paragraph: rejected by dedup-paragraphs later on
+            if i % 7 == 0 and texts:
+                body = [texts[rng.randrange(len(texts))]]  # a copy of an earlier story
+            texts.append("\n".join(body))
+            lines.append(json.dumps({"id": f"s{i}", "text": texts[-1]}, ensure_ascii=False))
+            if i % 17 == 0:
+                lines.append("{not json")
+        (directory / f"part{part}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return directory
+
+
+SYNTHETIC_CHAINS = {
+    # Both dedups with small batches, per-article steps before, between and after them.
+    "nested": [
+        "fix-encoding",
+        "dedup-paragraphs",
+        "--across-docs",
+        "normalize-script",
+        "dedup-articles",
+        "--batch-size",
+        "16",
+        "strip-boilerplate",
+    ],
+    "articles first": ["dedup-articles", "--batch-size", "9", "dedup-paragraphs", "--across-docs"],
+    "longest": ["dedup-paragraphs", "--across-docs", "dedup-articles", "--keep", "longest"],
+    "clean": ["clean"],
+}
+
+
+@pytest.mark.timeout(CLUSTER_TIMEOUT)
+@pytest.mark.parametrize("name", SYNTHETIC_CHAINS)
+def test_dask_equals_the_local_engine_on_synthetic_chains(tmp_path, on_cluster, name):
+    corpus = synthetic_corpus(tmp_path / "in")
+    runs = run_both(tmp_path, corpus, SYNTHETIC_CHAINS[name])
+    assert runs["dask"] == runs["local"]
+    assert runs["local"][1].count(b"\n") > 20 and runs["local"][0].count(b"\n") > 100
+
+
+@pytest.mark.timeout(CLUSTER_TIMEOUT)
+def test_dask_writes_one_output_per_input_with_dedup_like_the_local_engine(tmp_path, on_cluster):
+    corpus = synthetic_corpus(tmp_path / "in")
+    runs = {}
+    for engine in ("local", "dask"):
+        out = tmp_path / engine
+        result = CliRunner().invoke(
+            main, ["-i", str(corpus), "-o", f"{out}/", "--engine", engine, "-j", "1", "dedup-articles"]
+        )
+        assert result.exit_code in (0, 1), result.output
+        runs[engine] = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    assert runs["dask"] == runs["local"]
+    assert len(runs["local"]) == 4
