@@ -21,9 +21,11 @@ Parts (``--parts``, comma separated):
 - ``dedup`` (not in the default): ``dedup-articles`` alone over the xwlb
   stories with ``-j 1`` and ``-j 2`` (with ``-j 2`` its hashing runs on the
   worker processes), the ratio, and whether the outputs are identical.
-- ``dask``: the same job with ``--engine dask`` (a LocalCluster of ``-j``
-  workers, started by the command and included in its time) beside the
-  local engine: time, peak memory, and whether the outputs are identical.
+- ``dask``: ``clean``, and the two dedups alone, over the xwlb stories
+  split in ``--dask-files`` files (the Dask partitions) with ``--engine
+  dask`` (a LocalCluster of ``-j`` workers, started by the command and
+  included in its time; the dedups run distributed) beside the local
+  engine: time, peak memory, and whether output and rejects are identical.
 """
 
 from __future__ import annotations
@@ -154,21 +156,41 @@ def rate(work: Path, args) -> None:
 
 
 def dask(work: Path, args) -> None:
-    corpus = work / "xwlb.jsonl"
+    """Local engine against Dask over the xwlb stories split in files (partitions): clean, the dedups."""
+    corpus = work / "xwlb-files"
     if not corpus.exists():
-        build_corpus(corpus, None, args.stories)
-    size = corpus.stat().st_size
-    rows, digests = [], {}
-    for engine in ("local", "dask"):
-        out = work / f"out-{engine}.jsonl"
-        seconds, peak, digest = median_runs(args.reps, corpus, out, "--engine", engine, "-j", str(args.jobs))
-        digests[engine] = digest
-        rows.append([engine, f"{seconds:.2f}", f"{size / 1e6 / seconds:.1f}", f"{peak / 1e6:.0f}", digest])
-    print(
-        f"\n### clean over the xwlb stories: local engine against Dask LocalCluster ({args.jobs} workers)\n"
-    )
-    print(table(["engine", "seconds", "MB/s", "peak MB", "output sha256"], rows))
-    print(f"\nidentical output: {'yes' if digests['local'] == digests['dask'] else 'NO'}")
+        split_corpus(work / "xwlb.jsonl", corpus, args.dask_files, args.stories)
+    size = sum(path.stat().st_size for path in corpus.iterdir())
+    for chain in (("clean",), ("dedup-paragraphs", "--across-docs", "dedup-articles")):
+        rows, digests = [], {}
+        for engine in ("local", "dask"):
+            out, rejects = work / f"out-{engine}.jsonl", work / f"rejects-{engine}.jsonl"
+            options = ("--engine", engine, "-j", str(args.jobs), "--rejects", str(rejects))
+            seconds, peak, digest = median_runs(args.reps, corpus, out, *options, chain=chain)
+            digests[engine] = (digest, hashlib.sha256(rejects.read_bytes()).hexdigest()[:12])
+            rows.append(
+                [engine, f"{seconds:.2f}", f"{size / 1e6 / seconds:.1f}", f"{peak / 1e6:.0f}", digest]
+            )
+        print(
+            f"\n### {' '.join(chain)} over the xwlb stories in {args.dask_files} files: local engine against"
+            f" Dask LocalCluster ({args.jobs} workers, distributed dedup), median of {args.reps} runs\n"
+        )
+        print(table(["engine", "seconds", "MB/s", "peak MB", "output sha256"], rows))
+        same = "yes" if digests["local"] == digests["dask"] else "NO"
+        print(f"\nidentical output: {same} (output and rejects)")
+
+
+def split_corpus(whole: Path, directory: Path, files: int, stories: int | None) -> None:
+    """The xwlb stories in ``files`` JSONL files of consecutive stories (Dask partitions)."""
+    if not whole.exists():
+        build_corpus(whole, None, stories)
+    lines = whole.read_bytes().splitlines(keepends=True)
+    directory.mkdir()
+    size = -(-len(lines) // files)
+    for number in range(files):
+        (directory / f"part{number:03d}.jsonl").write_bytes(
+            b"".join(lines[number * size : (number + 1) * size])
+        )
 
 
 def dedup(work: Path, args) -> None:
@@ -202,6 +224,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--stories", type=int, default=None, help="use only the first N xwlb stories")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="workers for the Dask part")
+    parser.add_argument(
+        "--dask-files", type=int, default=4, help="input files (partitions) for the Dask part"
+    )
     args = parser.parse_args()
     if not XWLB.exists():
         raise SystemExit(f"{XWLB} is missing: this benchmark needs ../shared/data")
