@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vocclean.text.boilerplate import BoilerplateMatcher
-from vocclean.text.boilerplate_index import LiteralIndex, trigger_pattern
+from vocclean.text.boilerplate_index import LiteralIndex, trigger_pattern, trigger_window
 from vocclean.text.boilerplate_rules import builtin_pack_paths, load_packs
 from vocclean.text.regex_starts import first_chars, is_anchored
 
@@ -109,15 +109,21 @@ def test_is_anchored():
     assert not is_anchored(r"a^")
 
 
-KEYS = st.lists(st.text(alphabet="abcAB]([一", min_size=1, max_size=2), min_size=1, max_size=8)
+WORDS = st.lists(st.text(alphabet="abcAB]([一", min_size=1, max_size=6), min_size=1, max_size=6)
 
 
-@given(KEYS, st.text("abcAB]([一"))
-def test_trigger_pattern_matches_where_a_key_starts(keys, text):
-    regex = re.compile(trigger_pattern(key.lower() for key in keys))
-    found = {match.start() for match in regex.finditer(text)}
+@given(WORDS, st.data(), st.text("abcAB]([一"))
+def test_trigger_pattern_matches_where_a_window_is(words, data, text):
+    windows = [trigger_window(w.lower(), data.draw(st.integers(0, len(w) - 1))) for w in words]
+    regex = re.compile(trigger_pattern(windows))
     low = text.lower()
-    assert found == {p for p in range(len(text)) if any(low.startswith(key.lower(), p) for key in keys)}
+    expected = {
+        p
+        for p in range(len(text))
+        for before, trigger, after in windows
+        if low.startswith(before + trigger + after, p - len(before)) and p >= len(before)
+    }
+    assert {match.start() for match in regex.finditer(text)} == expected
 
 
 INDEXED = [r for r in RULES if r.indexed]

@@ -51,23 +51,20 @@ COMMON_CHARS = (
 _RANK = {char: rank for rank, char in enumerate(COMMON_CHARS)}
 
 
-# ASCII characters by how common they are in news text (the rest count as rare): digits, space and
-# URL punctuation first, then letters by English frequency.
-COMMON_ASCII = "0123456789 ./:-,etaoinsrhldcumfpgwybvkxjqz"
-KEY_CHARS = 3  # a trigger and the next two characters of its literal are checked by the regex
+# ASCII characters by how common they are in these texts, case folded (the rest count as rare):
+# counted in xwlb and tw_news, where most letters come from URLs.
+COMMON_ASCII = " 201t/.cv3o5ism4hed69p87lanr:()[]u-gfbwy%kjzxq,+>|@!';~=&?\t\"$_\\#<"
+CONTEXT_CHARS = 2  # the regex checks up to two characters of the literal either side of its trigger
 _ASCII_RANK = {char: rank for rank, char in enumerate(COMMON_ASCII)}
 
 
 def trigger_offset(literal: str) -> int:
     """Where the literal's trigger is: its least common non-ASCII character (the first of
-    equals), or, in an all-ASCII literal, its least common ASCII character; not the last
-    character when there is a choice, so that the trigger is followed by the rest of its key."""
+    equals), or, in an all-ASCII literal, its least common ASCII character."""
     if literal.isascii():
-        ranks = [_ASCII_RANK.get(char, len(_ASCII_RANK)) for char in literal]
+        ranks = [_ASCII_RANK.get(char.lower(), len(_ASCII_RANK)) for char in literal]
     else:
         ranks = [-1 if char.isascii() else _RANK.get(char, len(_RANK)) for char in literal]
-    if len(ranks) > 1 and max(ranks[:-1]) >= 0:
-        ranks.pop()
     return ranks.index(max(ranks))
 
 
@@ -84,14 +81,14 @@ class LiteralIndex:
                 by_literal.setdefault(literal, []).append(rule)
         # trigger -> (literal, offset of the trigger in it, whether it has cased letters, its rules)
         self._by_trigger: dict[str, list[tuple[str, int, bool, tuple[Rule, ...]]]] = {}
-        keys = []
+        windows = []
         for literal, literal_rules in by_literal.items():
             offset = trigger_offset(literal)
             cased = any(char.lower() != char.upper() for char in literal)
             entry = (literal, offset, cased, tuple(literal_rules))
             self._by_trigger.setdefault(literal[offset], []).append(entry)
-            keys.append(literal[offset : offset + KEY_CHARS])
-        self._triggers = re.compile(trigger_pattern(keys)) if keys else None
+            windows.append(trigger_window(literal, offset))
+        self._triggers = re.compile(trigger_pattern(windows)) if windows else None
 
     def rules_by_line(self, text: str, lines: list[str] | None = None) -> dict[int, tuple[Rule, ...]]:
         """Line index (in ``text.split("\\n")``, or ``lines``) -> candidate rules, in pack order."""
@@ -168,9 +165,15 @@ class LineRules:
         self.always_reach = max((r.max_chars for r in self.always), default=0)
         self.reach = {char: max(r.max_chars for r in rules) for char, rules in self.dispatch.items()}
         self._order = {rule.name: number for number, rule in enumerate(self.rules)}
-        # Weak rules that may match anywhere in the line are searched one by one (an alternation
-        # would prefer an earlier position to an earlier rule); the rest go into alternations.
-        self._searched = tuple(r for r in self.always if mode == "search" and not is_anchored(r.pattern))
+        # Tried one by one: weak rules that may match anywhere in the line (an alternation would
+        # prefer an earlier position to an earlier rule), and rules with literals (their regex only
+        # runs on a line with one: it can be slow on a long line). The rest go into alternations.
+        self._searched = tuple(
+            r
+            for r in self.rules
+            if (r.literals and mode != "prefix")
+            or (mode == "search" and r in self.always and not is_anchored(r.pattern))
+        )
         self._searched_reach = max((r.max_chars for r in self._searched), default=0)
         # First character -> (limits, alternations): alternations[j] holds the rules whose max_chars
         # is at least limits[j], so that a line never runs a rule it is too long for (a short rule's
@@ -192,6 +195,11 @@ class LineRules:
 
             self._plans = {char: plan(rules) for char, rules in self.dispatch.items()}
             self._other = plan(self.always)
+        # First character -> the rules of ``_searched`` that may start with it.
+        self._one_by_one = {
+            char: tuple(r for r in rules if r in self._searched) for char, rules in self.dispatch.items()
+        }
+        self._one_by_one_other = tuple(r for r in self.always if r in self._searched)
 
     def rule_for(self, line: str) -> Rule | None:
         """The first rule that matches ``line`` (search and fullmatch modes)."""
@@ -213,7 +221,7 @@ class LineRules:
                 else:
                     found = self._first_of(alternation.rules[number + 1 :], line, size)
         if size <= self._searched_reach:
-            searched = self._first_of(self._searched, line, size)
+            searched = self._first_of(self._one_by_one.get(line[0], self._one_by_one_other), line, size)
             order = self._order
             if searched is not None and (found is None or order[searched.name] < order[found.name]):
                 found = searched
@@ -285,17 +293,28 @@ def line_starts(lines: Sequence[str]) -> list[int]:
     return starts
 
 
-def trigger_pattern(keys: Iterable[str]) -> str:
-    """A regex that matches (one character long) where one of ``keys`` starts.
+def trigger_window(literal: str, offset: int) -> tuple[str, str, str]:
+    """The characters of ``literal`` that the trigger regex checks: up to ``CONTEXT_CHARS``
+    before the trigger, the trigger, and up to ``CONTEXT_CHARS`` after it."""
+    return (
+        literal[max(0, offset - CONTEXT_CHARS) : offset],
+        literal[offset],
+        literal[offset + 1 : offset + 1 + CONTEXT_CHARS],
+    )
 
-    A key's first character is matched, the rest is a look-ahead, so that
-    every match is one character long and ``finditer`` sees every position.
+
+def trigger_pattern(windows: Iterable[tuple[str, str, str]]) -> str:
+    """A regex that matches (one character long) at each trigger surrounded by its window.
+
+    A window is (before, trigger, after): the trigger is matched, what is
+    before it by a look-behind and what is after it by a look-ahead, so that
+    every match is the trigger alone and ``finditer`` sees every position.
     ASCII letters match in either case; each branch starts with a plain
-    character so that ``re`` skips at C speed over characters that start no key.
+    character so that ``re`` skips at C speed over characters that start none.
     """
-    follows: dict[str, set[str]] = {}
-    for key in keys:
-        follows.setdefault(key[0], set()).add(key[1:])
+    around: dict[str, set[tuple[str, str]]] = {}
+    for before, trigger, after in windows:
+        around.setdefault(trigger, set()).add((before, after))
 
     def cases(char: str) -> list[str]:
         return sorted({char.lower(), char.upper()}) if char.isascii() and char.isalpha() else [char]
@@ -306,7 +325,12 @@ def trigger_pattern(keys: Iterable[str]) -> str:
         )
 
     branches = []
-    for first, rests in sorted(follows.items()):
-        ahead = "" if "" in rests else "(?=" + "|".join(folded(rest) for rest in sorted(rests)) + ")"
-        branches += [re.escape(case) + ahead for case in cases(first)]
+    for trigger, contexts in sorted(around.items()):
+        checks = []
+        for before, after in sorted(contexts):
+            behind = f"(?<={folded(before + trigger)})" if before else ""
+            ahead = f"(?={folded(after)})" if after else ""
+            checks.append(behind + ahead)
+        condition = "" if "" in checks else "(?:" + "|".join(checks) + ")"
+        branches += [re.escape(case) + condition for case in cases(trigger)]
     return "|".join(branches)
