@@ -15,6 +15,7 @@ from vocclean.pipeline import Pipeline
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep, Step
 from vocclean.steps.dedup_articles import DedupArticles
+from vocclean.steps.strip_boilerplate import StripBoilerplate
 
 
 class DropShort(RecordStep):
@@ -329,3 +330,37 @@ def test_workers_get_the_fields_only_of_steps_that_read_them_and_every_field_com
     out = list(ParallelPipeline([step()], jobs=2, chunk_records=40).run(records, lambda r: None))
     assert [r.annotations["seen"] for r in out] == [seen] * 300
     assert [r.fields for r in out] == [{"id": str(i), "text": f"t{i}", "url": f"u{i}"} for i in range(300)]
+
+
+class CountedLearning(StripBoilerplate):
+    """strip-boilerplate counting the records it digests for learning in this process."""
+
+    mapped_here = 0
+
+    def fit_map(self, record):
+        CountedLearning.mapped_here += 1
+        return super().fit_map(record)
+
+
+def test_the_learning_pass_digests_records_on_the_workers_and_learns_what_one_process_learns():
+    def corpus():
+        body = "第{}号议题的讨论持续了整整一个上午代表们发言踊跃气氛热烈"
+        return [
+            Record(id=str(i), text=body.format(i) + ("\n甲乙丙丁戊己庚辛壬癸" if i % 5 == 0 else ""))
+            for i in range(600)
+        ]
+
+    def learned(pipeline):
+        texts = [
+            r.text
+            for r in pipeline.run(iter(corpus()), lambda r: None, records_factory=lambda: iter(corpus()))
+        ]
+        step = pipeline.steps[-1]
+        return texts, step.learned.counts, dict(step.stats)
+
+    serial = learned(Pipeline([DropShort(), CountedLearning(learn=True)]))
+    CountedLearning.mapped_here = 0
+    parallel = learned(ParallelPipeline([DropShort(), CountedLearning(learn=True)], jobs=2, chunk_records=40))
+    assert parallel == serial
+    assert "甲乙丙丁戊己庚辛壬癸" in serial[1] and not any("甲乙" in text for text in serial[0])
+    assert CountedLearning.mapped_here == 0  # every record was digested in a worker

@@ -46,7 +46,7 @@ from vocclean.duplicate_finder import PreparedBatch, concatenate
 from vocclean.errors import VoccleanError
 from vocclean.pipeline import CountingIterator, Meter, Pipeline, StepClock, StepStats
 from vocclean.record import Record
-from vocclean.steps.base import Step
+from vocclean.steps.base import RecordStep, Step
 
 __all__ = [
     "DEFAULT_CHUNK_CHARS",
@@ -578,6 +578,24 @@ class _WholeStream:
         self.pulled.clear()
 
 
+class FitMap(RecordStep):
+    """The last step of a replay on workers: a record becomes its ``fit_map`` result, nothing else."""
+
+    name = "fit-map"
+    key = "fit_map"
+    reads_fields = False
+
+    def __init__(self, step: Step) -> None:
+        super().__init__()
+        self.step = step
+
+    def process(self, record: Record) -> Record:
+        result = self.step.fit_map(record)  # type: ignore[attr-defined]
+        record.text = record.raw = None
+        record.annotations = {self.key: result}
+        return record
+
+
 class ParallelPipeline(Pipeline):
     """A ``Pipeline`` whose per-article steps run on ``jobs`` worker processes.
 
@@ -669,7 +687,13 @@ class ParallelPipeline(Pipeline):
         return stream
 
     def _fit(self, records_factory: Callable[[], Iterator[Record]]) -> None:
-        """Fit two-pass steps, replaying the input through the steps before them, in parallel."""
+        """Fit two-pass steps, replaying the input through the steps before them, in parallel.
+
+        A step with ``fit_map`` (per record, pure) and ``fit_reduce`` (in input
+        order) has the map run on the workers too, at the end of the replay's
+        chunks: only its results come back (strip-boilerplate: a fingerprint
+        and the short lines' keys, not the text).
+        """
         for index, step in enumerate(self.steps):
             fit = getattr(step, "fit", None)
             if fit is None:
@@ -677,11 +701,16 @@ class ParallelPipeline(Pipeline):
             # The replay is not the run: it goes through fresh copies of the earlier steps, so
             # neither their counters nor their state (a dedup index) remember the replay.
             before = copy.deepcopy(self.steps[:index])
-            with self._pool(before) as pool:
+            mapped = hasattr(step, "fit_map") and hasattr(step, "fit_reduce")
+            chain = [*before, FitMap(step)] if mapped else before
+            with self._pool(chain) as pool:
 
-                def replay(before: list[Step] = before, pool: Any = pool) -> Iterator[Record]:
-                    scratch = [StepStats(s.name) for s in before]
-                    stream = self._fold(Meter(records_factory()), before, pool, scratch)
+                def replay(chain: list[Step] = chain, pool: Any = pool) -> Iterator[Record]:
+                    scratch = [StepStats(s.name) for s in chain]
+                    stream = self._fold(Meter(records_factory()), chain, pool, scratch)
                     return (r for r in stream if r.rejection is None)
 
-                fit(replay)
+                if mapped:
+                    step.fit_reduce(r.annotations[FitMap.key] for r in replay())
+                else:
+                    fit(replay)

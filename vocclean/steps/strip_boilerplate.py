@@ -28,7 +28,15 @@ from vocclean.record import Record
 from vocclean.steps.base import RecordStep, Step
 from vocclean.text.boilerplate import BoilerplateMatcher, Removal
 from vocclean.text.boilerplate_rules import KINDS, Rule, builtin_pack_paths, load_packs
-from vocclean.text.learned_boilerplate import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE, LearnedLines, LineCounter
+from vocclean.text.learned_boilerplate import (
+    DEFAULT_MIN_CHARS,
+    DEFAULT_MIN_DOCS,
+    DEFAULT_MIN_SHARE,
+    LearnedLines,
+    LineCounter,
+    LineDigest,
+    line_digest,
+)
 
 __all__ = ["LearnBoilerplate", "StripBoilerplate", "describe_removal"]
 
@@ -126,10 +134,22 @@ class StripBoilerplate(RecordStep):
         if self._needs_learning:
             self._learn_from(records_factory())
 
+    def fit_map(self, record: Record) -> LineDigest | None:
+        """What learning needs of one record of the count pass (pure: engines run it on workers)."""
+        return line_digest(record.text, DEFAULT_MIN_CHARS, self.learn_max_chars)
+
+    def fit_reduce(self, digests: Iterable[LineDigest | None]) -> None:
+        """Learn from the count pass's ``fit_map`` results, in input order."""
+        if self._needs_learning:
+            self._learn_from_digests(digests)
+
     def _learn_from(self, records: Iterable[Record]) -> None:
+        self._learn_from_digests(map(self.fit_map, records))
+
+    def _learn_from_digests(self, digests: Iterable[LineDigest | None]) -> None:
         counter = LineCounter(max_chars=self.learn_max_chars)
-        for record in records:
-            counter.add(record.text)
+        for digest in digests:
+            counter.add_digest(digest)
         model = counter.model(min_docs=self.learn_min_docs, min_share=self.learn_min_share)
         self.learned = model if self.learned is None else self.learned.merged(model)
         self.stats["learned/documents"] = counter.documents

@@ -21,6 +21,7 @@ key.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -37,6 +38,7 @@ MODEL_FORMAT = "vocclean-boilerplate-model"
 # one of them 18 of the first 1,000: 20 keeps them; site footers occur in 10-30% of a source's articles.
 DEFAULT_MIN_DOCS = 20
 DEFAULT_MIN_SHARE = 0.01
+DEFAULT_MIN_CHARS = 2  # shorter lines are never learned
 MODEL_VERSION = 1
 
 _DIGITS = "0123456789０１２３４５６７８９"
@@ -46,6 +48,9 @@ _KEY_TABLE = str.maketrans(
 
 
 _DIGIT_RUNS = re.compile(r"0{2,}")
+
+# (fingerprint of the longest line, keys of the distinct short lines): LineCounter.digest.
+LineDigest = tuple[bytes, tuple[str, ...]]
 
 
 def line_key(stripped: str) -> str:
@@ -67,7 +72,7 @@ class LearnedLines:
     min_docs: int = DEFAULT_MIN_DOCS
     min_share: float = DEFAULT_MIN_SHARE
     max_chars: int = 60
-    min_chars: int = 2
+    min_chars: int = DEFAULT_MIN_CHARS
 
     def lookup(self, stripped: str) -> int | None:
         """The document count of a learned line, or None when the line is not learned."""
@@ -147,10 +152,32 @@ class LearnedLines:
             raise ModelFileError(f"{path}: malformed boilerplate model ({exc!r})") from exc
 
 
+def line_digest(text: str | None, min_chars: int, max_chars: int) -> LineDigest | None:
+    """What ``LineCounter`` needs of a text: its longest line's fingerprint, its short lines' keys.
+
+    Pure (a stable hash, not ``hash()``), so it can be computed in any process
+    and counted with ``LineCounter.add_digest``, in stream order.
+    """
+    if not text:
+        return None
+    keys = set()
+    longest = ""
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if len(stripped) > len(longest):
+            longest = stripped
+        if min_chars <= len(stripped) <= max_chars:
+            keys.add(line_key(stripped))
+    fingerprint = hashlib.blake2b(longest.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return fingerprint, tuple(keys)
+
+
 class LineCounter:
     """Counts normalised short lines per distinct document."""
 
-    def __init__(self, *, max_chars: int = 60, min_chars: int = 2, max_keys: int = 5_000_000) -> None:
+    def __init__(
+        self, *, max_chars: int = 60, min_chars: int = DEFAULT_MIN_CHARS, max_keys: int = 5_000_000
+    ) -> None:
         if max_chars < min_chars or min_chars < 1:
             raise ValueError("need 1 <= min_chars <= max_chars")
         self.max_chars = max_chars
@@ -160,20 +187,15 @@ class LineCounter:
         self.documents = 0
         self.copies_skipped = 0
         self.pruned = 0
-        self._fingerprints: set[int] = set()
+        self._fingerprints: set[bytes] = set()
 
     def add(self, text: str | None) -> None:
-        if not text:
+        self.add_digest(line_digest(text, self.min_chars, self.max_chars))
+
+    def add_digest(self, digest: LineDigest | None) -> None:
+        if digest is None:
             return
-        keys = set()
-        longest = ""
-        for line in text.split("\n"):
-            stripped = line.strip()
-            if len(stripped) > len(longest):
-                longest = stripped
-            if self.min_chars <= len(stripped) <= self.max_chars:
-                keys.add(line_key(stripped))
-        fingerprint = hash(longest)
+        fingerprint, keys = digest
         if fingerprint in self._fingerprints:
             self.copies_skipped += 1
             return
