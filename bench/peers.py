@@ -37,18 +37,12 @@ included, is written under one temporary directory, removed at the end.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gzip
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,9 +52,10 @@ sys.path.insert(0, str(REPO / "bench"))
 import dedup_articles_labelled as near_dups  # noqa: E402
 import dedup_paragraphs as paragraphs  # noqa: E402
 import fix_encoding as mojibake  # noqa: E402
-import psutil  # noqa: E402
+import measure  # noqa: E402
 import strip_boilerplate_evalset as boilerplate  # noqa: E402
 from datatrove.pipeline.formatters import FTFYFormatter  # noqa: E402
+from measure import Run  # noqa: E402
 from peers_datatrove import RuleLines  # noqa: E402
 from scale import XWLB, table  # noqa: E402
 from strip_boilerplate import learned_from  # noqa: E402
@@ -73,13 +68,6 @@ from vocclean.text.boilerplate_rules import builtin_pack_paths, load_packs  # no
 SHARED = REPO.parent / "shared" / "data"
 TOOLS = ("vocclean", "datatrove")
 DATATROVE_JOB = REPO / "bench" / "peers_datatrove.py"
-
-
-@dataclass
-class Run:
-    seconds: float
-    cpu: float
-    peak: int
 
 
 def build_corpus(directory: Path, stories: int | None) -> int:
@@ -95,43 +83,9 @@ def build_corpus(directory: Path, stories: int | None) -> int:
     return sum(len(line.encode()) for line in lines)
 
 
-def watch_tree(process: subprocess.Popen) -> tuple[int, float]:
-    """Peak RSS sum (bytes) and CPU seconds (user + system) of a process and its descendants.
-
-    Sampled every 20 ms, each process's own times taken at its last sample:
-    ``getrusage(RUSAGE_CHILDREN)`` would miss datatrove's pool workers, children of a
-    forkserver that the main process never waits for.
-    """
-    peak, cpu = 0, {}
-    with contextlib.suppress(psutil.Error):
-        root = psutil.Process(process.pid)
-        while process.poll() is None:
-            total = 0
-            for proc in [root, *root.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error), proc.oneshot():
-                    total += proc.memory_info().rss
-                    times = proc.cpu_times()
-                    cpu[(proc.pid, proc.create_time())] = times.user + times.system
-            peak = max(peak, total)
-            time.sleep(0.02)
-    return peak, sum(cpu.values())
-
-
 def timed(command: list[str], tmp: Path) -> Run:
-    """Runs ``command`` with TMPDIR=tmp: wall and CPU seconds, peak RSS of its process tree."""
-    env = {**os.environ, "TMPDIR": str(tmp)}  # jieba caches its dictionary in the temp dir
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    watched: list[tuple[int, float]] = []
-    watcher = threading.Thread(target=lambda: watched.append(watch_tree(process)))
-    watcher.start()
-    _, stderr = process.communicate()
-    watcher.join()
-    seconds = time.perf_counter() - started
-    if process.returncode not in ((0, 1) if "vocclean" in command else (0,)):
-        raise SystemExit(f"{' '.join(command)} failed:\n{stderr.decode(errors='replace')[-3000:]}")
-    peak, cpu = watched[0]
-    return Run(seconds, cpu, peak)
+    """Runs ``command`` with TMPDIR=tmp (jieba caches its dictionary in the temp dir)."""
+    return measure.timed(command, REPO, tmp, ok=(0, 1) if "vocclean" in command else (0,))
 
 
 def written(directory: Path) -> list[dict]:

@@ -31,20 +31,20 @@ Parts (``--parts``, comma separated):
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gzip
 import hashlib
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import measure
+
 REPO = Path(__file__).resolve().parent.parent
+LOAD_BEFORE = f"{os.getloadavg()[0]:.1f}"
 XWLB = REPO.parent / "shared" / "data" / "xwlb_cctv_news_zh" / "stories.jsonl.gz"
 
 
@@ -74,41 +74,16 @@ def build_corpus(path: Path, size_mb: float | None, stories: int | None) -> int:
     return written
 
 
-def peak_tree_rss(process) -> int:
-    """Largest RSS sum of a process and its descendants while it runs (bytes)."""
-    import psutil
-
-    peak = 0
-    try:
-        root = psutil.Process(process.pid)
-        while process.poll() is None:
-            total = 0
-            for proc in [root, *root.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    total += proc.memory_info().rss
-            peak = max(peak, total)
-            time.sleep(0.02)
-    except psutil.Error:
-        pass
-    return peak
+def clean_command(corpus: Path, out: Path, *options: str, chain: tuple[str, ...] = ("clean",)) -> list[str]:
+    return [sys.executable, "-m", "vocclean", "-i", str(corpus), "-o", str(out), *options, *chain]
 
 
 def run_clean(
     corpus: Path, out: Path, *options: str, chain: tuple[str, ...] = ("clean",)
 ) -> tuple[float, int]:
     """One `vocclean ... clean` run (or another ``chain``): (seconds, peak memory bytes)."""
-    command = [sys.executable, "-m", "vocclean", "-i", str(corpus), "-o", str(out), *options, *chain]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE)
-    peak: list[int] = []
-    watcher = threading.Thread(target=lambda: peak.append(peak_tree_rss(process)))
-    watcher.start()
-    _, stderr = process.communicate()
-    seconds = time.perf_counter() - started
-    watcher.join()
-    if process.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(command)} failed:\n{stderr.decode(errors='replace')}")
-    return seconds, peak[0] if peak else 0
+    run = measure.timed(clean_command(corpus, out, *options, chain=chain), REPO, ok=(0, 1))
+    return run.seconds, run.peak
 
 
 def median_runs(
@@ -130,19 +105,29 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def speedup(work: Path, args) -> None:
+    """-j 1 and -j 2 alternated run by run, so that a change of load hits both alike."""
     corpus = work / "corpus.jsonl"
     size = build_corpus(corpus, args.size_mb, args.stories)
-    rows, results = [], {}
-    for jobs in ("1", "2"):
-        seconds, peak, digest = median_runs(args.reps, corpus, work / f"out-j{jobs}.jsonl", "-j", jobs)
-        results[jobs] = seconds
+    runs: dict[str, list[measure.Run]] = {"1": [], "2": []}
+    for _ in range(args.reps):
+        for jobs in runs:
+            command = clean_command(corpus, work / f"out-j{jobs}.jsonl", "-j", jobs)
+            runs[jobs].append(measure.timed(command, REPO, ok=(0, 1)))
+    rows, seconds = [], {}
+    for jobs, done in runs.items():
+        seconds[jobs] = statistics.median(r.seconds for r in done)
+        cpu, main = statistics.median(r.cpu for r in done), statistics.median(r.main_cpu for r in done)
+        digest = hashlib.sha256((work / f"out-j{jobs}.jsonl").read_bytes()).hexdigest()[:12]
+        peak = max(r.peak for r in done)
         rows.append(
-            [f"-j {jobs}", f"{seconds:.2f}", f"{size / 1e6 / seconds:.1f}", f"{peak / 1e6:.0f}", digest]
-        )
-    ratio = results["1"] / results["2"]
-    print(f"\n### clean, -j 1 against -j 2 ({size / 1e6:.0f} MB, median of {args.reps} runs)\n")
-    print(table(["run", "seconds", "MB/s", "peak MB", "output sha256"], rows))
-    print(f"\nspeed-up -j 2 / -j 1: **{ratio:.2f}x** (bar: 1.7x)")
+            [f"-j {jobs}", f"{seconds[jobs]:.2f}", f"{size / 1e6 / seconds[jobs]:.1f}", f"{cpu:.2f}",
+             f"{main:.2f}", f"{peak / 1e6:.0f}", digest]
+        )  # fmt: skip
+    print(f"\n### clean, -j 1 against -j 2 ({size / 1e6:.0f} MB, median of {args.reps} alternated runs)\n")
+    print(table(["run", "seconds", "MB/s", "CPU s", "CPU s main process", "peak MB", "output sha256"], rows))
+    print(f"\nspeed-up -j 2 / -j 1: **{seconds['1'] / seconds['2']:.2f}x** (bar: 1.7x)")
+    print(f"identical output: {'yes' if rows[0][-1] == rows[1][-1] else 'NO'}")
+    print(f"load average before / after: {LOAD_BEFORE} / {os.getloadavg()[0]:.1f}")
 
 
 def rate(work: Path, args) -> None:
