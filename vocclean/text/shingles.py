@@ -139,17 +139,19 @@ class PowerTable:
         self.base = base
         modulus = 2 ** (8 * base.dtype.itemsize)
         self.inverse = base.dtype.type(pow(int(base), -1, modulus))
-        self.powers = self.inverse_powers = np.zeros(0, dtype=base.dtype)
+        empty = np.zeros(0, dtype=base.dtype)
+        self.tables = (empty, empty)  # (powers, inverse powers), replaced together
 
     def upto(self, length: int) -> tuple[np.ndarray, np.ndarray]:
-        if len(self.powers) < length:
-            size = max(length, 2 * len(self.powers), 1 << 16)
+        tables = self.tables  # one read: threads sharing the table never see one array grown alone
+        if len(tables[0]) < length:
+            size = max(length, 2 * len(tables[0]), 1 << 16)
             steps = np.full(size, self.base, dtype=self.base.dtype)
             steps[0] = 1
-            self.powers = np.cumprod(steps, dtype=self.base.dtype)
+            powers = np.cumprod(steps, dtype=self.base.dtype)
             steps[1:] = self.inverse
-            self.inverse_powers = np.cumprod(steps, dtype=self.base.dtype)
-        return self.powers, self.inverse_powers
+            tables = self.tables = (powers, np.cumprod(steps, dtype=self.base.dtype))
+        return tables
 
 
 @dataclass(frozen=True, slots=True)
