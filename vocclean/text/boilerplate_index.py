@@ -54,6 +54,9 @@ _RANK = {char: rank for rank, char in enumerate(COMMON_CHARS)}
 # ASCII characters by how common they are in these texts, case folded (the rest count as rare):
 # counted in xwlb and tw_news, where most letters come from URLs.
 COMMON_ASCII = " 201t/.cv3o5ism4hed69p87lanr:()[]u-gfbwy%kjzxq,+>|@!';~=&?\t\"$_\\#<"
+MEMO_CHARS = 80  # LineRules remember their answer for lines this short...
+MEMO_LINES = 50_000  # ... this many at a time (then they start again)
+_UNKNOWN = object()
 CONTEXT_CHARS = 2  # the regex checks up to two characters of the literal either side of its trigger
 _ASCII_RANK = {char: rank for rank, char in enumerate(COMMON_ASCII)}
 
@@ -165,16 +168,25 @@ class LineRules:
         self.always_reach = max((r.max_chars for r in self.always), default=0)
         self.reach = {char: max(r.max_chars for r in rules) for char, rules in self.dispatch.items()}
         self._order = {rule.name: number for number, rule in enumerate(self.rules)}
-        # Tried one by one: weak rules that may match anywhere in the line (an alternation would
-        # prefer an earlier position to an earlier rule), and rules with literals (their regex only
-        # runs on a line with one: it can be slow on a long line). The rest go into alternations.
-        self._searched = tuple(
+        # Tried one by one, each behind its own checks: rules with literals (the regex only runs on a
+        # line that has one: a pattern can be slow on a long line), and weak rules that may match
+        # anywhere in the line (an alternation would prefer an earlier position to an earlier rule).
+        # The rest go into alternations.
+        alone = [
             r
             for r in self.rules
             if (r.literals and mode != "prefix")
             or (mode == "search" and r in self.always and not is_anchored(r.pattern))
-        )
-        self._searched_reach = max((r.max_chars for r in self._searched), default=0)
+        ]
+        self._alone_reach = max((r.max_chars for r in alone), default=0)
+        self._alone = {char: tuple(r for r in rules if r in alone) for char, rules in self.dispatch.items()}
+        self._alone = {char: rules for char, rules in self._alone.items() if rules}
+        self._alone_other = tuple(r for r in self.always if r in alone)
+        self._has_literal = {
+            r.name: re.compile("|".join(re.escape(literal) for literal in r.literals)).search
+            for r in self.rules
+            if r.literals
+        }
         # First character -> (limits, alternations): alternations[j] holds the rules whose max_chars
         # is at least limits[j], so that a line never runs a rule it is too long for (a short rule's
         # pattern can be slow on a long line).
@@ -183,7 +195,7 @@ class LineRules:
             built: dict[tuple[Rule, ...], RuleAlternation] = {}
 
             def plan(candidates: tuple[Rule, ...]) -> tuple[tuple[int, ...], tuple[RuleAlternation, ...]]:
-                chosen = [r for r in candidates if r not in self._searched]
+                chosen = [r for r in candidates if r not in alone]
                 limits = tuple(sorted({r.max_chars for r in chosen}))
                 alternations = []
                 for limit in limits:
@@ -195,11 +207,8 @@ class LineRules:
 
             self._plans = {char: plan(rules) for char, rules in self.dispatch.items()}
             self._other = plan(self.always)
-        # First character -> the rules of ``_searched`` that may start with it.
-        self._one_by_one = {
-            char: tuple(r for r in rules if r in self._searched) for char, rules in self.dispatch.items()
-        }
-        self._one_by_one_other = tuple(r for r in self.always if r in self._searched)
+        # Short lines recur (a site's footer in every article): their answers are remembered.
+        self._memo: dict[str, Rule | None] = {}
 
     def rule_for(self, line: str) -> Rule | None:
         """The first rule that matches ``line`` (search and fullmatch modes)."""
@@ -208,6 +217,11 @@ class LineRules:
             if size > self.longest:
                 return None
             return self._first_of(self.dispatch.get(line[0], self.always), line, size)
+        memo = self._memo
+        if size <= MEMO_CHARS:
+            found = memo.get(line, _UNKNOWN)
+            if found is not _UNKNOWN:
+                return found  # type: ignore[return-value]
         limits, alternations = self._plans.get(line[0], self._other)
         found = None
         number = bisect.bisect_left(limits, size)
@@ -215,16 +229,16 @@ class LineRules:
             alternation = alternations[number]
             number = alternation.first(line)  # type: ignore[assignment]
             if number is not None:
-                rule = alternation.rules[number]
-                if not rule.literals or _has_literal(rule, line):
-                    found = rule
-                else:
-                    found = self._first_of(alternation.rules[number + 1 :], line, size)
-        if size <= self._searched_reach:
-            searched = self._first_of(self._one_by_one.get(line[0], self._one_by_one_other), line, size)
-            order = self._order
-            if searched is not None and (found is None or order[searched.name] < order[found.name]):
-                found = searched
+                found = alternation.rules[number]
+        if size <= self._alone_reach:
+            rules = self._alone.get(line[0], self._alone_other)
+            alone = self._first_of(rules, line, size) if rules else None
+            if alone is not None and (found is None or self._order[alone.name] < self._order[found.name]):
+                found = alone
+        if size <= MEMO_CHARS:
+            if len(memo) >= MEMO_LINES:
+                memo.clear()
+            memo[line] = found
         return found
 
     def _first_of(self, rules: Sequence[Rule], line: str, size: int) -> Rule | None:
@@ -237,7 +251,7 @@ class LineRules:
             if rule.literals:
                 if low is None:
                     low = line.lower()
-                if not any(literal in low for literal in rule.literals):
+                if self._has_literal[rule.name](low) is None:
                     continue
             if (rule.regex.fullmatch if fullmatch else rule.regex.search)(line) is not None:
                 return rule
@@ -264,11 +278,6 @@ class LineRules:
             if match is not None:
                 return rule, match
         return None
-
-
-def _has_literal(rule: Rule, line: str) -> bool:
-    low = line.lower()
-    return any(literal in low for literal in rule.literals)
 
 
 class EveryLine:
