@@ -181,7 +181,7 @@ def _utf8_read_as_gb18030(line: str) -> str:
 
 @pytest.mark.shared_data
 def test_utf8_read_as_gb18030_lines_with_replaced_bytes_are_restored_exactly(article_lines):
-    """The issue's bar is 95%; this floor holds what is reached (90.8% measured on these 5,000 lines).
+    """The issue's bar is 95%; this floor holds what is reached (91.0% measured on these 5,000 lines).
 
     97% of lines lose bytes to ``errors="replace"``: a U+FFFD inside a run is
     always 0x80 and is restored; one before an ASCII byte is the lost last
@@ -191,7 +191,7 @@ def test_utf8_read_as_gb18030_lines_with_replaced_bytes_are_restored_exactly(art
     and names (李晉緯, 赵乐际).
     """
     restored = sum(repair(_utf8_read_as_gb18030(line)) == line for line in article_lines)
-    assert restored / len(article_lines) >= 0.90
+    assert restored / len(article_lines) >= 0.905
 
 
 @pytest.mark.shared_data
