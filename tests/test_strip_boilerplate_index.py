@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from vocclean.text.boilerplate import BoilerplateMatcher
 from vocclean.text.boilerplate_index import LiteralIndex, trigger_pattern, trigger_window
-from vocclean.text.boilerplate_rules import builtin_pack_paths, load_packs
+from vocclean.text.boilerplate_rules import builtin_pack_paths, load_packs, parse_pack
 from vocclean.text.regex_starts import first_chars, is_anchored
 
 RULES = load_packs(builtin_pack_paths())
@@ -145,3 +145,38 @@ def test_literal_index_finds_every_line_with_a_literal(text):
     for number, line in enumerate(text.split("\n")):
         expected = {r.name for r in INDEXED if any(literal in line.lower() for literal in r.literals)}
         assert {r.name for r in found.get(number, ())} >= expected
+
+
+def _rule(name: str, pattern: str, example: str, **extra: object) -> dict[str, object]:
+    return {
+        "name": name,
+        "kind": "navigation",
+        "pattern": pattern,
+        "examples": [example],
+        "comment": "test",
+    } | extra
+
+
+# Rules that cannot join an alternation (a backreference, a named group, a global flag), one that
+# may match anywhere in the line, and overlapping ones whose pack order decides.
+AWKWARD = parse_pack(
+    {
+        "rule": [
+            _rule("echo", r"^(ab)x\1", "abxab", where="tail"),
+            _rule("named", r"^(?P<w>ab)y", "aby", where="tail"),
+            _rule("flagged", r"(?i)^AB+z", "abbz", where="tail"),
+            _rule("inside", r"x+q", "axxq", where="tail", max_chars=12),
+            _rule("whole-short", r"ab[a-z]{0,3}", "abcd", where="anywhere", max_chars=6),
+            _rule("whole-long", r"ab[a-z]*", "abcdefghij", where="anywhere"),
+        ]
+    },
+    "test-pack",
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="abxyzqAB\\1 ", max_size=14), min_size=1, max_size=6).map("\n".join))
+def test_alternations_equal_the_rules_one_by_one(text):
+    fast = BoilerplateMatcher(AWKWARD)
+    assert fast.find(text) == BoilerplateMatcher(AWKWARD, prefilter=False).find(text)
+    assert fast.find(text) == fast.find(text)  # the second time from remembered answers

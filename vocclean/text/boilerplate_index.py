@@ -54,7 +54,7 @@ _RANK = {char: rank for rank, char in enumerate(COMMON_CHARS)}
 # ASCII characters by how common they are in these texts, case folded (the rest count as rare):
 # counted in xwlb and tw_news, where most letters come from URLs.
 COMMON_ASCII = " 201t/.cv3o5ism4hed69p87lanr:()[]u-gfbwy%kjzxq,+>|@!';~=&?\t\"$_\\#<"
-MEMO_CHARS = 80  # LineRules remember their answer for lines this short...
+MEMO_CHARS = 40  # LineRules remember their answer for lines this short...
 MEMO_LINES = 50_000  # ... this many at a time (then they start again)
 _UNKNOWN = object()
 CONTEXT_CHARS = 2  # the regex checks up to two characters of the literal either side of its trigger
