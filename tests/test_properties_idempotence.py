@@ -2,9 +2,8 @@
 
 Holds (property-tested): normalize-script, strip-boilerplate, dedup-paragraphs
 and dedup-articles are idempotent; fix-encoding leaves clean text (sentences,
-ASCII, CJK punctuation, the hanzi of real articles) untouched. Known false
-positive, strict xfail: a run of four rare hanzi ("丌丶丶亭") is "repaired" as
-a Big5/GBK swap.
+ASCII, CJK punctuation, the hanzi of real articles) untouched, a run of rare
+hanzi ("丌丶丶亭") included.
 
 Does not hold, on purpose kept visible (tests/cases/properties/not_idempotent.jsonl,
 strict xfail so that a fix is noticed):
@@ -172,6 +171,6 @@ def test_known_inputs_reach_a_fixed_point_in_two_runs(case):
     assert clean_text(case["chain"], again) == again
 
 
-@pytest.mark.xfail(strict=True, reason="known false positive: four rare hanzi read as a Big5/GBK swap")
 def test_a_run_of_rare_hanzi_is_left_alone():
+    """Once a false Big5/GBK swap: its "repair" 蒄瓶瓶獸 is Traditional, which GBK text is not."""
     assert clean_text("fix-encoding", "丌丶丶亭") == "丌丶丶亭"

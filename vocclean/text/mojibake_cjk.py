@@ -103,6 +103,20 @@ def _recode(run: str, wrong: str, right: str) -> str | None:
         return None
 
 
+# The script a repair's codec writes: GBK is the mainland's (Simplified), Big5 Taiwan's and Hong Kong's.
+_SCRIPT_OF_KIND = {"gbk-as-big5": "simplified", "big5-as-gbk": "traditional"}
+
+
+def _script_fits(kind: str, fixed: str) -> bool:
+    """Whether a GBK/Big5 swap repaired into the script its codec writes (``丌丶丶亭`` is no
+    GBK read as Big5: its "repair" ``蒄瓶瓶獸`` has a Traditional-only hanzi and no Simplified one)."""
+    script = _SCRIPT_OF_KIND.get(kind)
+    if script is None:
+        return True
+    simplified, traditional = script_counts(fixed)
+    return simplified >= traditional if script == "simplified" else traditional >= simplified
+
+
 @dataclass(frozen=True, slots=True)
 class _RunRepair:
     text: str
@@ -136,7 +150,7 @@ def _repair_cjk_run(run: str, after: str) -> _RunRepair | None:
         if not repair.text or (repair.text == run and not repair.lost_prefix):
             continue
         plausible_after = plausible_cjk(repair.text)
-        if plausible_after < 0.7:
+        if plausible_after < 0.7 or not _script_fits(kind, repair.text):
             continue
         if plausible_before is None:
             plausible_before = plausible_cjk(run)
@@ -225,7 +239,7 @@ def _repair_cjk_text(text: str, fixes: list[Fix], guess_lost: bool) -> str | Non
         if fixed == text:
             continue
         plausible_after = plausible_cjk(fixed[:SAMPLE])
-        if plausible_after < 0.7:
+        if plausible_after < 0.7 or not _script_fits(kind, fixed[:SAMPLE]):
             continue
         if plausible_before is None:
             plausible_before = plausible_cjk(text[:SAMPLE])
