@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,26 @@ def shared_data() -> Path:
 @pytest.fixture
 def seeds_dir() -> Path:
     return FIXTURES / "seeds"
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A real 2-worker Dask LocalCluster (processes, one thread each) for a test module."""
+    distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture
+def on_cluster(client, monkeypatch):
+    """--engine dask uses the module's cluster instead of starting one per command."""
+    from vocclean.engines import dask_engine
+
+    monkeypatch.setattr(dask_engine, "connect", lambda options: client)
+    monkeypatch.setattr(dask_engine, "close", lambda client: None)
+    return client

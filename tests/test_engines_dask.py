@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 from click.testing import CliRunner
 
 from tests.test_engines_batch import CHAINS, SMALL_CHUNKS, needs, outputs, write_corpus
 from vocclean.cli import main
-from vocclean.engines import dask_engine
 from vocclean.record import Record
 from vocclean.steps.dedup_paragraphs import DedupParagraphs
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
-    )
-    client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
-
-
-@pytest.fixture
-def on_cluster(client, monkeypatch):
-    """--engine dask uses the module's cluster instead of starting one per command."""
-    monkeypatch.setattr(dask_engine, "connect", lambda options: client)
-    monkeypatch.setattr(dask_engine, "close", lambda client: None)
-    return client
 
 
 @pytest.fixture(scope="module")

@@ -4,38 +4,18 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 import random
 
 import pytest
 from click.testing import CliRunner
 
 from vocclean.cli import main
-from vocclean.engines import dask_engine
 from vocclean.record import Record
 from vocclean.steps.dedup_articles import DedupArticles
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
 
 CLUSTER_TIMEOUT = 300
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
-    )
-    client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
-
-
-@pytest.fixture
-def on_cluster(client, monkeypatch):
-    monkeypatch.setattr(dask_engine, "connect", lambda options: client)
-    monkeypatch.setattr(dask_engine, "close", lambda client: None)
-    return client
 
 
 def article_corpus() -> list[list[Record]]:
