@@ -23,9 +23,11 @@ Speed (``vocclean.text.boilerplate_index``): a rule is only tried on lines
 that start with a character its pattern can start with, or, when it has
 literals and may start anywhere (or is weak), on lines that contain one of
 them, found in one pass over the text; weak rules only on head and tail
-lines; no rule on a line longer than its ``max_chars``. ``prefilter=False``
-tries every rule on every line its position allows: the same result, slower
-(the benchmark's baseline and the tests' reference).
+lines; no rule on a line longer than its ``max_chars``. The rules left for a
+line are tried in one regex call (cut rules, then strong rules; or the weak
+rules of a zone). ``prefilter=False`` tries every rule, one by one, on every
+line its position allows: the same result, slower (the benchmark's baseline
+and the tests' reference).
 """
 
 from __future__ import annotations

@@ -1,20 +1,26 @@
 """The pre-filters of the boilerplate matcher: which rules may match which lines?
 
 ``LineRules`` tries rules line by line, only those that can start with the
-line's first character (``Rule.starts``) and, for rules with literals, only
-when the line contains one.
+line's first character (``Rule.starts``) and are not shorter (``max_chars``)
+than the line: all of them in one regex call, as an alternation
+(``RuleAlternation``) built for each first character and length class.
+Rules with literals are tried one by one, only on a line that contains one
+(a pattern can be slow on a long line), and so are weak rules that may match
+anywhere in the line. Answers for lines of up to ``MEMO_CHARS`` characters
+are remembered: a site's footer recurs in every article.
 
 ``LiteralIndex`` is for the rules that may match any line whose start cannot
-be bounded (a strong rule such as ``[^。]{0,30}扫码…``): they are only tried on
-lines that contain one of their literals, found in one cheap pass over the
-whole text. Each literal is found through one *trigger* character, its least
-common character (by ``COMMON_CHARS`` for Chinese, by English letter
-frequency for ASCII-only literals): one regex of the triggers, each followed
-by a look-ahead for the next character of a literal, scans the text at C
-speed, and at each trigger found only the literals with that trigger and the
-same next character are compared in place (``str.startswith`` at the right
-offset; lower-cased first when the literal has letters; ASCII letters match
-in either case). The choice of trigger changes the speed, never the result.
+be bounded (a strong rule such as ``[^。]{0,30}扫码…``), and for weak rules
+with literals: they are only tried on lines that contain one of their
+literals, found in one cheap pass over the whole text. Each literal is found
+through one *trigger* character, its least common character (by
+``COMMON_CHARS`` for Chinese, by ``COMMON_ASCII`` for ASCII-only literals):
+one regex of the triggers, each checked with up to two characters of its
+literal either side (a look-behind and a look-ahead), scans the text at C
+speed; at each trigger found, the literals with that trigger are compared in
+place (``str.startswith`` at the right offset; lower-cased first when the
+literal has letters; ASCII letters match in either case). The choice of
+trigger changes the speed, never the result.
 """
 
 from __future__ import annotations
