@@ -108,8 +108,12 @@ _SCRIPT_OF_KIND = {"gbk-as-big5": "simplified", "big5-as-gbk": "traditional"}
 
 
 def _script_fits(kind: str, fixed: str) -> bool:
-    """Whether a GBK/Big5 swap repaired into the script its codec writes (``丌丶丶亭`` is no
-    GBK read as Big5: its "repair" ``蒄瓶瓶獸`` has a Traditional-only hanzi and no Simplified one)."""
+    """Whether a run's GBK/Big5 swap repaired into the script its codec writes (``丌丶丶亭`` is no
+    GBK read as Big5: its "repair" ``蒄瓶瓶獸`` has a Traditional-only hanzi and no Simplified one).
+
+    Asked of runs only, where a few characters are little evidence; a whole text judged on
+    its sample needs no such check (and Big5-HKSCS text may well be Simplified).
+    """
     script = _SCRIPT_OF_KIND.get(kind)
     if script is None:
         return True
@@ -150,12 +154,13 @@ def _repair_cjk_run(run: str, after: str) -> _RunRepair | None:
         if not repair.text or (repair.text == run and not repair.lost_prefix):
             continue
         plausible_after = plausible_cjk(repair.text)
-        if plausible_after < 0.7 or not _script_fits(kind, repair.text):
+        if plausible_after < 0.7:
             continue
         if plausible_before is None:
             plausible_before = plausible_cjk(run)
         margin = 0.2 if kind.startswith("utf8") and len(run) >= 4 else 0.4
-        if plausible_after >= plausible_before + margin and (best is None or plausible_after > best[0]):
+        better = plausible_after >= plausible_before + margin and (best is None or plausible_after > best[0])
+        if better and _script_fits(kind, repair.text):
             best = (plausible_after, repair)
             if kind == "utf8-as-gbk" and len(run) >= 4 and plausible_after >= 0.9:
                 break
@@ -239,7 +244,7 @@ def _repair_cjk_text(text: str, fixes: list[Fix], guess_lost: bool) -> str | Non
         if fixed == text:
             continue
         plausible_after = plausible_cjk(fixed[:SAMPLE])
-        if plausible_after < 0.7 or not _script_fits(kind, fixed[:SAMPLE]):
+        if plausible_after < 0.7:
             continue
         if plausible_before is None:
             plausible_before = plausible_cjk(text[:SAMPLE])
