@@ -69,8 +69,32 @@ _LATIN_SPAN = re.compile(f"[\t -~\u0080-\u00ff{_CP1252_CLASS}]+")
 _LATIN_HIGH = re.compile(f"[\u0080-\u00ff{_CP1252_CLASS}]")
 
 
+_ASCII_RUN = re.compile("([\t -~]+)")
+_MIN_PIECE = 8
+
+
 def _repair_latin_span(span: str) -> tuple[str, str] | None:
-    """GBK (or Big5) bytes that were read as latin-1/cp1252, reversed; None when it is real Latin text."""
+    """GBK (or Big5) bytes that were read as latin-1/cp1252, reversed; None when it is real Latin text.
+
+    When the span as a whole does not decode (a byte of it was lost: the text around
+    ``±¾©`` in ``社了±¾©6ÔÂ12ÈÕµç`` lost the trail byte of ``本``), the pieces between its
+    ASCII characters are tried one by one, so one lost byte does not keep the rest damaged.
+    """
+    whole = _repair_latin_piece(span)
+    if whole is not None or not _ASCII_RUN.search(span) or _mostly_utf8(_latin_bytes(span, errors="replace")):
+        return whole
+    pieces = _ASCII_RUN.split(span)
+    kinds = []
+    for i in range(0, len(pieces), 2):  # even indices: the non-ASCII pieces
+        # A piece is judged alone, without the span's context: only long ones (4+ hanzi) are evidence.
+        result = _repair_latin_piece(pieces[i]) if len(pieces[i]) >= _MIN_PIECE else None
+        if result is not None:
+            pieces[i], kind = result
+            kinds.append(kind)
+    return ("".join(pieces), kinds[0]) if kinds else None
+
+
+def _repair_latin_piece(span: str) -> tuple[str, str] | None:
     if len(_LATIN_HIGH.findall(span)) < 4:
         return None
     data = _latin_bytes(span, errors="replace")
