@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import pickle
 import random
 
 import pytest
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from vocclean.cli import main
 from vocclean.record import Record
 from vocclean.steps.dedup_articles import DedupArticles
+from vocclean.steps.dedup_paragraphs import DedupParagraphs
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
 
@@ -67,6 +69,53 @@ def test_distributed_article_dedup_equals_the_local_step(client, options):
     assert [row for part in client.gather(futures) for row in processed(part)] == local
     assert stats == dict(local_step.stats)
     assert local_step.stats["duplicates/exact"] and local_step.stats["duplicates/near"]
+
+
+def repeated_paragraphs() -> list[Record]:
+    """Stories that repeat a paragraph inside themselves and share one with each other."""
+    shared = "会议强调要牢记使命担当，坚持以人民为中心的发展思想，推动各项工作落实落地。"
+    return [
+        Record(id=f"p{i}", text=f"第{i}篇报道的开头，内容各不相同，这里写的是第{i}件事。\n{shared}\n{shared}")
+        for i in range(4)
+    ]
+
+
+def run_segment_twice(records):
+    from vocclean.engines.dask_chain import LIVE, _Part, _run_segment
+
+    part = _Part(records, [LIVE] * len(records))
+    payload = pickle.dumps([DedupParagraphs()])
+    return [processed(_run_segment(part, payload, 0, 1)[0].records) for _ in range(2)]
+
+
+def apply_paragraph_answers_twice(records):
+    from vocclean.engines.dask_paragraphs import _apply_answers, paragraph_rows, repeated_rows
+
+    step = DedupParagraphs(across_docs=True)
+    answers = repeated_rows(paragraph_rows(step, records, 0), step.max_docs_with_paragraph)
+    return [processed(_apply_answers(step, records, 0, answers)[0]) for _ in range(2)]
+
+
+def mark_article_duplicates_twice(records):
+    import pandas as pd
+
+    from vocclean.engines.dask_articles import _mark, _prepare
+
+    step = DedupArticles()
+    part = _prepare(step, records, 0)
+    decisions = pd.DataFrame({"doc": [2], "keeper": ["p0"], "kind": ["near"], "similarity": [0.9]})
+    return [processed(_mark(step, records, part, decisions)[0]) for _ in range(2)]
+
+
+@pytest.mark.parametrize(
+    "run_twice", [run_segment_twice, apply_paragraph_answers_twice, mark_article_duplicates_twice]
+)
+def test_a_task_run_twice_gives_the_same_records_and_leaves_its_input_alone(run_twice):
+    """Dask may run a task again on inputs still in memory (a result released and asked for again)."""
+    records = repeated_paragraphs()
+    first, second = run_twice(records)
+    assert second == first
+    assert processed(records) == processed(repeated_paragraphs()) != first
 
 
 def xwlb_corpus(shared_data, directory, stories: int = 1500, files: int = 3):

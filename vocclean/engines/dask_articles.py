@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from vocclean.duplicate_finder import PER_CLUSTER, PER_KEY
+from vocclean.engines.dask_chain import copy_records
 from vocclean.record import Record
 from vocclean.steps.dedup_articles import DedupArticles, _field_rank_key
 from vocclean.text.minhash import jaccard
@@ -485,6 +486,7 @@ def _mark(
     """Annotate and reject one partition's records as the local step does; its counters."""
     stats = Counter(part.counters)
     offset = part.offset
+    records = copy_records(records)  # the task's input stays as it was, should Dask run it again
     decided: dict[int, tuple[str, str, float]] = {}
     for frame in decisions:
         for doc, keeper, kind, similarity in frame.itertuples(index=False):
@@ -589,9 +591,12 @@ def dedup_articles_distributed(
         dask.delayed(_mark, nout=2)(step_d, part, indexed[n], *[replay[0][n] for replay in replays])
         for n, part in enumerate(parts)
     ]
-    records = client.compute([m[0] for m in marked])
+    # One compute for records and counters: two would let the scheduler release a _mark result
+    # between them and run that task again.
+    futures = client.compute([m[0] for m in marked] + [m[1] for m in marked] + [r[1] for r in replays])
+    records = futures[:count]
     stats: Counter[str] = Counter()
-    for counts in client.gather(client.compute([m[1] for m in marked] + [r[1] for r in replays])):
+    for counts in client.gather(futures[count:]):
         stats.update(counts)
     # The local finder adds these counters (0 included) once a batch has new texts or pairs.
     if per_batch:

@@ -29,6 +29,12 @@ then its place in the input. The batch of a step's read that an inner
 batch happens in is found from the first record of that inner batch
 (``_round_starts``). Only counts and these small per-batch tables reach
 the client.
+
+Tasks leave their inputs as they found them: steps change records in
+place, so a task that runs steps first takes its own copies
+(``copy_records``). Dask may run a task again (a result released and asked
+for once more, a worker lost) on inputs that are still in memory, shared
+with other tasks.
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ from vocclean.steps.base import Step
 from vocclean.steps.dedup_articles import DedupArticles
 from vocclean.steps.dedup_paragraphs import INDEX_BATCH, DedupParagraphs
 
-__all__ = ["run_distributed", "why_not_distributed"]
+__all__ = ["copy_records", "run_distributed", "why_not_distributed"]
 
 LIVE = -1
 WHOLE_INPUT = 1 << 62  # the batch of a step that reads everything before it emits
@@ -101,6 +107,14 @@ def _read(sources: list[InputFile], read_options: ReadOptions) -> _Part:
     return _Part(records, [LIVE if r.rejection is None else 0 for r in records])
 
 
+def copy_records(records: list[Record]) -> list[Record]:
+    """Copies that steps may change (text, annotations, fields, rejection) without touching ``records``."""
+    return [
+        Record(r.id, r.text, dict(r.fields), r.raw, r.source, r.file, dict(r.annotations), r.rejection)
+        for r in records
+    ]
+
+
 def _live(part: _Part) -> list[Record]:
     return [r for r, at in zip(part.records, part.rejected_at, strict=True) if at == LIVE]
 
@@ -111,24 +125,24 @@ def _run_segment(part: _Part, payload: bytes, first: int, last: int) -> tuple[_P
 
     steps = _steps_on_worker(payload)[first:last]
     live = [i for i, at in enumerate(part.rejected_at) if at == LIVE]
-    result = run_chunk(steps, [part.records[i] for i in live], fresh_counters=True)
-    rejected_at = list(part.rejected_at)
+    result = run_chunk(steps, copy_records([part.records[i] for i in live]), fresh_counters=True)
+    records, rejected_at = list(part.records), list(part.rejected_at)
     for i, record, at in zip(live, result.records, result.reject_step, strict=True):
-        part.records[i] = record
+        records[i] = record
         if at != LIVE:
             rejected_at[i] = first + 1 + at
     stats = list(zip(result.records_in, result.rejected, result.seconds, result.counters, strict=True))
-    return _Part(part.records, rejected_at), stats
+    return _Part(records, rejected_at), stats
 
 
 def _merge(part: _Part, processed: list[Record], stats_index: int) -> _Part:
     live = [i for i, at in enumerate(part.rejected_at) if at == LIVE]
-    rejected_at = list(part.rejected_at)
+    records, rejected_at = list(part.records), list(part.rejected_at)
     for i, record in zip(live, processed, strict=True):
-        part.records[i] = record
+        records[i] = record
         if record.rejection is not None:
             rejected_at[i] = stats_index
-    return _Part(part.records, rejected_at)
+    return _Part(records, rejected_at)
 
 
 def _count_live(part: _Part) -> int:

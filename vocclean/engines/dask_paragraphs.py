@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from vocclean.engines.dask_chain import copy_records
 from vocclean.record import Record
 from vocclean.steps.dedup_paragraphs import DedupParagraphs
 
@@ -93,7 +94,7 @@ def _apply_answers(
     ):
         by_doc.setdefault(doc & 0xFFFFFFFF, {})[value] = (rank, first_id)
     out = []
-    for position, record in enumerate(records):
+    for position, record in enumerate(copy_records(records)):  # the input stays as it was
         analysis = step._analyse(record)
         if analysis is None:
             out.append(record)
@@ -144,8 +145,9 @@ def dedup_paragraphs_distributed(
         dask.delayed(_apply_answers, nout=2)(step_delayed, part, number, pieces[number])
         for number, part in enumerate(parts)
     ]
-    records = client.compute([result[0] for result in results])
+    # One compute for records and counters, so that each _apply_answers runs once.
+    futures = client.compute([result[0] for result in results] + [result[1] for result in results])
     stats: Counter[str] = Counter()
-    for counts in client.gather(client.compute([result[1] for result in results])):
+    for counts in client.gather(futures[count:]):
         stats.update(counts)
-    return records, dict(stats)
+    return futures[:count], dict(stats)
