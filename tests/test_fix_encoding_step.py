@@ -69,6 +69,13 @@ def test_each_kind_of_damage_is_annotated_and_counted():
     assert step.stats["junk_removed/chars"] == 2
 
 
+def test_a_control_character_inside_a_mojibake_run_does_not_block_its_repair():
+    mojibake = "中华人民共和国".encode("gb18030").decode("latin-1")
+    record = FixEncoding().process(Record(id="x", text=mojibake[:1] + "\x1f" + mojibake[1:]))
+    assert record.text == "中华人民共和国"
+    assert record.annotations["junk_removed"] == 1
+
+
 def test_drop_unrecoverable_rejects_above_the_ratio_only():
     step = FixEncoding(drop_unrecoverable=0.5)
     out = {r.id: step.process(r) for r in _records("mojibake.jsonl")}

@@ -8,8 +8,8 @@ hanzi ("丌丶丶亭") included.
 Does not hold, on purpose kept visible (tests/cases/properties/not_idempotent.jsonl,
 strict xfail so that a fix is noticed):
 
-- fix-encoding: a mojibake run interrupted by control characters is repaired
-  in two runs, not one;
+- fix-encoding: a mojibake run interrupted by a NUL and a C1 control (fuzz
+  input) is repaired in two runs, not one;
 - clean: strip-boilerplate strips a dateline from one head line; when
   dedup-paragraphs then removes later copies of that paragraph, one unstripped
   copy survives and the next run strips it and removes the repeat.

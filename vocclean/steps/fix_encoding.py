@@ -9,7 +9,7 @@ from vocclean.steps.base import RecordStep
 from vocclean.text.clean_gate import may_need_fixing
 from vocclean.text.damage import find_unrecoverable
 from vocclean.text.decode import NotText, decode_bytes, preferred_codec
-from vocclean.text.junk import strip_invisible_junk
+from vocclean.text.junk import strip_c0_controls, strip_invisible_junk
 from vocclean.text.mojibake import repair_mojibake
 
 
@@ -57,11 +57,14 @@ class FixEncoding(RecordStep):
                 self.stats["replaced_bytes/bytes"] += decoded.replaced_bytes
         if record.text is None or not may_need_fixing(record.text):
             return record  # one scan clears most articles for every stage below
-        text, fixes = repair_mojibake(record.text, guess_lost=self.guess_lost_bytes)
+        # Controls first: one inside a damaged run would block its repair until a second run.
+        text, controls = strip_c0_controls(record.text)
+        text, fixes = repair_mojibake(text, guess_lost=self.guess_lost_bytes)
         if fixes:
             record.annotate(mojibake=[{"kind": f.kind, "start": f.start, "length": f.length} for f in fixes])
             self.stats.update(Counter(f"mojibake/{f.kind}" for f in fixes))
         text, removed = strip_invisible_junk(text)
+        removed += controls
         if removed:
             record.annotate(junk_removed=removed)
             self.stats["junk_removed/chars"] += removed

@@ -33,6 +33,22 @@ def normalize_line_endings(text: str) -> str:
     return _LINE_BREAKS.sub("\n", text)
 
 
+# C0 controls and DEL: no multibyte encoding (UTF-8, GBK, Big5) has such a byte inside a character,
+# so they can be removed before mojibake repair, where one inside a damaged run would block it.
+_C0 = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
+
+
+def strip_c0_controls(text: str) -> tuple[str, int]:
+    """Remove C0 controls other than tab and line breaks, and DEL; return the text and how many went.
+
+    Text without any comes back as the same object.
+    """
+    if not _C0.search(text):
+        return text, 0
+    stripped = _C0.sub("", text)
+    return stripped, len(text) - len(stripped)
+
+
 def strip_invisible_junk(text: str) -> tuple[str, int]:
     """Normalise line endings and remove invisible junk; return the text and how many characters went.
 
