@@ -112,3 +112,12 @@ def test_distributed_paragraph_dedup_equals_the_local_step(client, max_docs):
     assert [row for part in client.gather(futures) for row in processed(part)] == local
     assert stats == dict(local_step.stats)
     assert any(reason for *_, reason in local) and local_step.stats["removed_paragraphs/across-docs"]
+
+
+def test_each_run_scatters_its_steps_under_a_key_of_its_own(client):
+    """Same bytes, new key: a key shared with an earlier run's data being released can be lost (a hang)."""
+    from vocclean.engines.dask_engine import scatter_payload
+
+    first, second = scatter_payload(client, b"steps"), scatter_payload(client, b"steps")
+    assert first.key != second.key
+    assert client.gather([first, second]) == [b"steps", b"steps"]

@@ -529,7 +529,8 @@ def dedup_articles_distributed(
     count = len(partitions)
     if not count:
         return []
-    parts = [p if hasattr(p, "key") else client.scatter([p])[0] for p in partitions]
+    # Keys of their own, not by content: see dask_engine.scatter_payload.
+    parts = [p if hasattr(p, "key") else client.scatter([p], hash=False)[0] for p in partitions]
     sizes = client.gather(client.map(len, parts, pure=False))
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)[:-1]
     step_d = dask.delayed(step, traverse=False)

@@ -284,7 +284,7 @@ def run_distributed(client: Any, steps: list[Step], options: Any, inputs: list[I
     """Run the chain as distributed stages; return the runner's RunResult."""
     from vocclean.engines.batch import _tasks
     from vocclean.engines.dask_articles import dedup_articles_distributed
-    from vocclean.engines.dask_engine import DaskPipeline, _output_is_directory, _read_all
+    from vocclean.engines.dask_engine import DaskPipeline, _output_is_directory, _read_all, scatter_payload
     from vocclean.engines.dask_paragraphs import dedup_paragraphs_distributed
     from vocclean.messages import warn
     from vocclean.runner import MAX_BAD_INPUT_MESSAGES, RunResult
@@ -302,7 +302,7 @@ def run_distributed(client: Any, steps: list[Step], options: Any, inputs: list[I
     read_options = ReadOptions(options.text_field, options.id_field, options.max_record_bytes)
     totals = [StepStats(stats.name) for stats in pipeline.stats]
     parts = client.map(_read, groups, read_options=read_options, pure=False)
-    payload = client.scatter(pickle.dumps(chain, protocol=pickle.HIGHEST_PROTOCOL), broadcast=True)
+    payload = scatter_payload(client, pickle.dumps(chain, protocol=pickle.HIGHEST_PROTOCOL))
     whole: list[int] = []
     for group in stages(chain):
         first = group[0]

@@ -117,7 +117,7 @@ def _run_by_file(client: Any, steps: list[Step], options: Any, inputs: list[Inpu
     pipeline = DaskPipeline(client, steps)
     if any(getattr(step, "fit", None) is not None for step in pipeline.steps):
         pipeline._fit(lambda: _read_all(inputs, options))  # the replay's chunks run on the cluster
-    payload = client.scatter(pickle.dumps(steps, protocol=pickle.HIGHEST_PROTOCOL), broadcast=True)
+    payload = scatter_payload(client, pickle.dumps(steps, protocol=pickle.HIGHEST_PROTOCOL))
     tasks = _tasks(inputs, Path(options.output), options.rejects is not None)
     futures = client.map(
         _file_task_on_worker, tasks, payload=payload, options=options, strict=StrictStop, pure=False
@@ -183,13 +183,13 @@ class DaskPool:
 
     def submit(self, segment: int, records: list[Record]) -> Any:
         if self._payload is None:
-            self._payload = self.client.scatter(_pickled_steps(self.segments), broadcast=True)
+            self._payload = scatter_payload(self.client, _pickled_steps(self.segments))
         return self.client.submit(_chunk_on_worker, self._payload, segment, records, pure=False)
 
     def submit_prepare(self, segment: int, texts: list[str]) -> Any:
         """A whole-stream step's ``prepare`` (dedup-articles' hashing) on a worker."""
         if self._payload is None:
-            self._payload = self.client.scatter(_pickled_steps(self.segments), broadcast=True)
+            self._payload = scatter_payload(self.client, _pickled_steps(self.segments))
         return self.client.submit(_prepare_on_worker, self._payload, segment, texts, pure=False)
 
     def result(self, future: Any) -> Any:
@@ -219,6 +219,17 @@ def _steps_on_worker(payload: bytes) -> Any:
         _WORKER_STEPS.clear()
         steps = _WORKER_STEPS[key] = pickle.loads(payload)
     return steps
+
+
+def scatter_payload(client: Any, payload: bytes) -> Any:
+    """``payload`` (pickled steps) on every worker, under a key of its own.
+
+    Not keyed by its content (Dask's default): a run scattering the same bytes
+    as an earlier one whose future is being released races with that release,
+    and a worker can drop data the scheduler believes it holds; the run then
+    waits forever (dask/distributed issues 3703, 8576).
+    """
+    return client.scatter(payload, broadcast=True, hash=False)
 
 
 def _chunk_on_worker(payload: bytes, segment: int, records: list[Record]) -> ChunkResult:

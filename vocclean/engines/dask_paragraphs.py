@@ -124,7 +124,8 @@ def dedup_paragraphs_distributed(
     if count >= 1 << 31:
         raise ValueError(f"too many partitions ({count})")
     step_delayed = dask.delayed(step, traverse=False)
-    parts = [p if hasattr(p, "key") else client.scatter([p])[0] for p in partitions]
+    # Keys of their own, not by content: see dask_engine.scatter_payload.
+    parts = [p if hasattr(p, "key") else client.scatter([p], hash=False)[0] for p in partitions]
     meta = _frame({"hash": np.zeros(0, np.int64), "doc": np.zeros(0, np.int64), "doc_id": []})
     rows = dd.from_delayed(
         [dask.delayed(paragraph_rows)(step_delayed, part, number) for number, part in enumerate(parts)],
