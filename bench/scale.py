@@ -15,7 +15,10 @@ Parts (``--parts``, comma separated):
 - ``speedup``: ``clean`` over a corpus of about ``--size-mb`` MB made from
   the xwlb stories in ``../shared/data`` (the 19,876 stories repeated with
   new ids until the size is reached, so later copies are exact duplicates
-  that dedup-articles rejects), with ``-j 1`` and ``-j 2``, and the ratio.
+  that dedup-articles rejects), with ``-j 1`` and ``-j 2`` alternated run by
+  run, the ratio, CPU seconds (process tree, main process), and the
+  machine's own ceiling in the same run: two pure-Python loops in two
+  processes against one after another.
 - ``rate``: ``clean`` end to end over the xwlb stories (JSONL, 66 MB with
   their html field) with the default ``-j`` (all cores), in MB/s of input.
 - ``dedup`` (not in the default): ``dedup-articles`` alone over the xwlb
@@ -38,6 +41,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -104,6 +108,29 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _burn(count: int) -> int:
+    total = 0
+    for number in range(count):
+        total += number
+    return total
+
+
+def parallel_ceiling(reps: int, count: int = 20_000_000) -> float:
+    """How much faster this machine runs two pure-Python loops in two processes than one after another."""
+    import multiprocessing
+
+    ratios = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        _burn(count), _burn(count)
+        serial = time.perf_counter() - started
+        started = time.perf_counter()
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            pool.map(_burn, [count, count])
+        ratios.append(serial / (time.perf_counter() - started))
+    return statistics.median(ratios)
+
+
 def speedup(work: Path, args) -> None:
     """-j 1 and -j 2 alternated run by run, so that a change of load hits both alike."""
     corpus = work / "corpus.jsonl"
@@ -126,6 +153,7 @@ def speedup(work: Path, args) -> None:
     print(f"\n### clean, -j 1 against -j 2 ({size / 1e6:.0f} MB, median of {args.reps} alternated runs)\n")
     print(table(["run", "seconds", "MB/s", "CPU s", "CPU s main process", "peak MB", "output sha256"], rows))
     print(f"\nspeed-up -j 2 / -j 1: **{seconds['1'] / seconds['2']:.2f}x** (bar: 1.7x)")
+    print(f"this machine's ceiling, two pure-Python loops in 2 processes: {parallel_ceiling(args.reps):.2f}x")
     print(f"identical output: {'yes' if rows[0][-1] == rows[1][-1] else 'NO'}")
     print(f"load average before / after: {LOAD_BEFORE} / {os.getloadavg()[0]:.1f}")
 
