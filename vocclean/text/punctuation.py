@@ -155,7 +155,7 @@ _ASCII_MARKS = re.compile(
 # its left neighbour with a lookbehind: a full-width mark after Latin text
 # (not after ``hanzi”`` or ``hanzi5``, everywhere in Chinese), a sentence end
 # or comma glued to the next word, a spaced hyphen.
-_LATIN_BEFORE_MARK = f"[{_LATIN_RANGES}0-9)\\]\"'’”. \\-]"
+_LATIN_BEFORE_MARK = f"[{_LATIN_RANGES}0-9)\\]\"'’”. \\-，。：；]"  # a full-width mark: see _mark_run_start
 _CHINESE_BEFORE_MARK = f"[{_IDEOGRAPH_RANGES}][0-9)\\]\"'’”.]"
 _LATIN_CANDIDATES = re.compile(
     "|".join(
@@ -396,15 +396,28 @@ class PunctuationRules:
 def _latin_mark_edit(text: str, i: int, protected: _Protected, active: frozenset[str]) -> tuple | None:
     char = text[i]
     rule = _LATIN_MARK_RULES.get(char, "latin-period")
-    if rule not in active or _script_before(text, i) != _LAT:
+    start = _mark_run_start(text, i)
+    if rule not in active or _script_before(text, start) != _LAT:
         return None
     if rule == "latin-punctuation" and _script_after(text, i) == _HAN:
         return None  # ``He stresses，要…``: the clause that follows is Chinese
-    if not _in_english_sentence(text, i) or protected.covers(i):
+    if not _in_english_sentence(text, start) or protected.covers(i):
         return None
     following = text[i + 1 : i + 2]
     space = "" if not following or following.isspace() or following in _CLOSERS else " "
     return (i, i + 1, _TO_ASCII[char] + space, rule)
+
+
+def _mark_run_start(text: str, index: int) -> int:
+    """Where the run of full-width marks (and spaces) that ends at ``index`` starts.
+
+    Every mark of a run (``U.S.。。，``) takes the decision of its first one, in
+    one pass: judged one by one, each would turn Latin only once the one
+    before it was converted, one more per pass.
+    """
+    while index > 0 and (text[index - 1] in _TO_ASCII or text[index - 1] == " "):
+        index -= 1
+    return index
 
 
 def _ascii_word_start(text: str, end: int) -> int:
