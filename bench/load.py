@@ -115,22 +115,6 @@ class TreeMemory:
         return self.peak
 
 
-def clean_command() -> list[str]:
-    """`clean`, or its steps spelled out while the command is not registered."""
-    from vocclean.cli import main
-
-    if "clean" in main.commands:
-        return ["clean"]
-    return [
-        "fix-encoding",
-        "normalize-script",
-        "strip-boilerplate",
-        "--learn",
-        "dedup-paragraphs",
-        "dedup-articles",
-    ]
-
-
 def run(records: int, jobs: int | None, keep: Path | None) -> dict[str, object]:
     with tempfile.TemporaryDirectory(dir=keep) as scratch:
         folder = Path(scratch)
@@ -152,7 +136,7 @@ def run(records: int, jobs: int | None, keep: Path | None) -> dict[str, object]:
         ]
         if jobs:
             command += ["-j", str(jobs)]
-        command += clean_command()
+        command.append("clean")
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE)
         memory = TreeMemory(process.pid)

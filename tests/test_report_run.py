@@ -14,17 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from tests.test_check_seeds import dirty_corpus
+from tests.test_properties_clean import CLEAN as CHAIN
 from tests.test_report import figures
 from vocclean.cli import main
-
-CHAIN = [
-    "fix-encoding",
-    "normalize-script",
-    "strip-boilerplate",
-    "--learn",
-    "dedup-paragraphs",
-    "dedup-articles",
-]
 
 
 def read_jsonl(path: Path) -> list[dict]:
