@@ -43,7 +43,13 @@ from vocclean.engines.local import ParallelPipeline, WorkerPool, default_jobs, i
 from vocclean.errors import VoccleanError
 from vocclean.io.readers import ByteCounter, ReadOptions, read_input, read_inputs
 from vocclean.io.sources import InputFile
-from vocclean.io.writers import AtomicFile, DirectorySink, RecordWriter, all_or_nothing, open_output
+from vocclean.io.writers import (
+    AtomicFile,
+    DirectorySink,
+    RecordWriter,
+    all_or_nothing,
+    join_files,
+)
 from vocclean.messages import warn
 from vocclean.pipeline import BAD_INPUT_STEPS, Pipeline, StepStats
 from vocclean.progress import Progress
@@ -363,19 +369,8 @@ def _add(result: Any, totals: list[StepStats], done: FileResult) -> None:
 def _join_rejects(target: str, tasks: list[FileTask], inputs: list[InputFile]) -> None:
     """Every input's rejects part, in input order, into the --rejects file (atomically)."""
     parts = {name: path for task in tasks for name, path in (task.rejects_parts or {}).items()}
-    sink = open_output(target, directory=False, text=False)
-    try:
-        for source in inputs:
-            path = parts.get(source.relative)
-            if path is None or not os.path.exists(path):
-                continue
-            with open(path, "rb") as stream:
-                while block := stream.read(1 << 20):
-                    sink.write(None, block)
-        sink.commit()
-    except BaseException:
-        sink.abort()
-        raise
+    paths = (parts.get(source.relative) for source in inputs)
+    join_files([path for path in paths if path is not None and os.path.exists(path)], target)
 
 
 def _remove_temporary_files(directory: Path) -> None:

@@ -53,7 +53,7 @@ import numpy as np
 from vocclean.engines.local import is_per_record, run_chunk, stages
 from vocclean.io.readers import ByteCounter, ReadOptions, read_input
 from vocclean.io.sources import InputFile
-from vocclean.io.writers import DirectorySink, RecordWriter, open_output
+from vocclean.io.writers import DirectorySink, RecordWriter, join_files, open_output
 from vocclean.pipeline import BAD_INPUT_STEPS, Pipeline, StepStats
 from vocclean.record import Record
 from vocclean.steps.base import Step
@@ -415,16 +415,7 @@ def _write_all(
             paths = [str(staging / f"rejects-{n}.jsonl") for n in range(len(parts))]
             client.submit(_join_rejects, paths, options.rejects, pure=False).result()
         if not directory:
-            sink = open_output(options.output, directory=False, text=False)
-            try:
-                for number in range(len(parts)):
-                    with open(staging / f"out-{number}.jsonl", "rb") as stream:
-                        while block := stream.read(1 << 20):
-                            sink.write(None, block)
-                sink.commit()
-            except BaseException:
-                sink.abort()
-                raise
+            join_files([staging / f"out-{number}.jsonl" for number in range(len(parts))], options.output)
         return done
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -261,6 +261,20 @@ def all_or_nothing(writers: list[RecordWriter]) -> Iterator[None]:
     except BaseException:
         for writer in writers:
             writer.abort()
+        raise
+
+
+def join_files(paths: Iterable[str | Path], target: str) -> None:
+    """The bytes of ``paths``, in order, into the file ``target`` ("-": stdout), all or nothing."""
+    sink = open_output(target, directory=False, text=False)
+    try:
+        for path in paths:
+            with open(path, "rb") as stream:
+                while block := stream.read(1 << 20):
+                    sink.write(None, block)
+        sink.commit()
+    except BaseException:
+        sink.abort()
         raise
 
 
