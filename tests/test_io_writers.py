@@ -8,6 +8,7 @@ import json
 import pytest
 
 from vocclean.errors import VoccleanError
+from vocclean.io.writers import join_files
 from vocclean.record import Record
 from vocclean.runner import RunOptions, run
 from vocclean.steps.base import RecordStep
@@ -166,3 +167,16 @@ def test_directory_output_has_a_file_for_every_input_even_when_all_its_records_w
     run([DropAll()], RunOptions(inputs=(str(src),), output=f"{tmp_path / 'out'}/", jobs=1))
     assert lines(tmp_path / "out" / "b.jsonl.gz") == []
     assert lines(tmp_path / "out" / "a.jsonl")[0]["text"] == "keep"
+
+
+def test_join_files_writes_the_parts_in_order_or_nothing(tmp_path):
+    parts = [tmp_path / "a", tmp_path / "b"]
+    parts[0].write_bytes(b"1\n")
+    parts[1].write_bytes(b"2\n3\n")
+    target = tmp_path / "out.jsonl"
+    join_files(parts, str(target))
+    assert target.read_bytes() == b"1\n2\n3\n"
+    with pytest.raises(FileNotFoundError):
+        join_files([parts[1], tmp_path / "missing"], str(target))
+    assert target.read_bytes() == b"1\n2\n3\n"  # the failed join left the earlier file whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "out.jsonl"]
