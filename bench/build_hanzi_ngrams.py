@@ -1,4 +1,4 @@
-"""Build vocclean/text/data/hanzi_ngrams.tsv.gz: character n-gram counts for guessing lost bytes.
+"""Build vocclean/text/data/hanzi_ngrams.gz: character n-gram counts for guessing lost bytes.
 
 Sources, both in MIT-licensed packages:
 
@@ -43,7 +43,7 @@ sys.path.insert(0, str(REPO))
 
 from vocclean.text.hanzi_lm import context_classes  # noqa: E402
 
-OUT = REPO / "vocclean" / "text" / "data" / "hanzi_ngrams.tsv.gz"
+OUT = REPO / "vocclean" / "text" / "data" / "hanzi_ngrams.gz"
 MIN_COUNT = 2
 WORD_WEIGHT = 2.0  # the words' characters, against the running text's (1, 2, 4 and 8 tried: 2 best)
 # Taiwan writes 「」『』 where the mainland writes “”‘’ (opencc keeps punctuation as it is),
@@ -113,10 +113,12 @@ def main() -> None:
         k for k in counts[0].keys() | counts[1].keys() if max(c.get(k, 0) for c in counts) >= MIN_COUNT
     )
     total = round(characters * (1 + WORD_WEIGHT))
-    lines = [f"# {total} characters; ngram TAB simplified count [TAB traditional count]"]
-    for key in keys:
-        s, t = counts[0].get(key, 0), counts[1].get(key, 0)
-        lines.append(f"{key}\t{s}" if s == t else f"{key}\t{s}\t{t}")
+    simplified_counts = [counts[0].get(key, 0) for key in keys]
+    differing = [i for i, key in enumerate(keys) if counts[1].get(key, 0) != simplified_counts[i]]
+    # The layout HanziModel.load reads: a header, then one tab-separated line per column.
+    columns = keys, simplified_counts, differing, [counts[1].get(keys[i], 0) for i in differing]
+    lines = [f"# {total} characters; lines: n-grams, simplified counts, positions, traditional counts"]
+    lines += ["\t".join(map(str, column)) for column in columns]
     # mtime=0: the same counts give the same bytes.
     OUT.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), compresslevel=9, mtime=0))
     print(f"{len(keys)} n-grams -> {OUT} ({OUT.stat().st_size / 1e6:.2f} MB)")
