@@ -12,6 +12,8 @@ from vocclean.text.decode import NotText, decode_bytes, preferred_codec
 from vocclean.text.junk import strip_c0_controls, strip_invisible_junk
 from vocclean.text.mojibake import repair_mojibake
 
+MAX_REPAIR_PASSES = 3  # a bound: a pass runs only when the one before it repaired something
+
 
 class FixEncoding(RecordStep):
     """Decode plain-text inputs and repair the text of every record.
@@ -60,10 +62,19 @@ class FixEncoding(RecordStep):
         # Controls first: one inside a damaged run would block its repair until a second run.
         text, controls = strip_c0_controls(record.text)
         text, fixes = repair_mojibake(text, guess_lost=self.guess_lost_bytes)
+        text, removed = strip_invisible_junk(text)
+        if fixes or removed:
+            # A repair, or the junk's removal, can leave a damaged run that was not one before (ftfy
+            # turning `Â»` into `»` next to a GBK-read-as-latin-1 run; a C1 control, which latin-1
+            # mojibake needs left in place until now, inside one): repair again, as a next run would.
+            for _ in range(MAX_REPAIR_PASSES - 1):
+                text, freed = repair_mojibake(text, guess_lost=self.guess_lost_bytes)
+                if not freed:
+                    break
+                fixes += freed
         if fixes:
             record.annotate(mojibake=[{"kind": f.kind, "start": f.start, "length": f.length} for f in fixes])
             self.stats.update(Counter(f"mojibake/{f.kind}" for f in fixes))
-        text, removed = strip_invisible_junk(text)
         removed += controls
         if removed:
             record.annotate(junk_removed=removed)

@@ -114,8 +114,17 @@ class BoilerplateMatcher:
         prefixes: dict[int, Removal] = {}
         by_line = self._index.rules_by_line(text, lines)
         self._anywhere(lines, stripped, nonempty, by_line, removed, learned)
-        self._scan_zone("head", stripped, nonempty, by_line, removed, prefixes)
-        self._scan_zone("tail", stripped, nonempty, by_line, removed, prefixes)
+        zone_kept = {
+            zone: self._scan_zone(zone, stripped, nonempty, by_line, removed, prefixes) for zone in _ZONES
+        }
+        # A line that one zone's rules removed may have used up the other zone's room when that zone
+        # was scanned (a short document): scan it again, until neither has a removed line among its kept.
+        stale = "head"
+        while any(i in removed for i in zone_kept[stale]):
+            zone_kept[stale] = self._scan_zone(stale, stripped, nonempty, by_line, removed, prefixes)
+            stale = _ZONES[stale == "head"]
+        if prefixes:
+            _repeated_lead_ins(stripped, nonempty, removed, prefixes)
         for i, prefix in prefixes.items():
             if i not in removed:
                 removed[i] = prefix  # a line is either removed or has its lead-in stripped
@@ -172,8 +181,9 @@ class BoilerplateMatcher:
         by_line: dict[int, tuple[Rule, ...]],
         removed: dict[int, Removal],
         prefixes: dict[int, Removal],
-    ) -> None:
-        """Weak rules (and, at the head, prefix rules) on the first or last kept lines.
+    ) -> list[int]:
+        """Weak rules (and, at the head, prefix rules) on the first or last kept lines; returns
+        the lines the zone kept.
 
         A removed line does not use up the zone, so a cluster of boilerplate
         lines at an edge goes as a whole.
@@ -181,15 +191,15 @@ class BoilerplateMatcher:
         head = zone == "head"
         size, rules = (self.head_lines, self._head) if head else (self.tail_lines, self._tail)
         rule_for = rules.rule_for
+        zone_kept: list[int] = []
         if size == 0:
-            return
+            return zone_kept
         first_prefix, position = self._prefix.first_prefix, self._order
-        kept = 0
         for i in nonempty if head else reversed(nonempty):
             if i in removed:
                 continue
             line = stripped[i]
-            if head and kept < PREFIX_LINES:
+            if head and len(zone_kept) < PREFIX_LINES:
                 found = first_prefix(line)
                 if found is not None:
                     rule, match = found
@@ -208,9 +218,36 @@ class BoilerplateMatcher:
             if rule is not None:
                 removed[i] = Removal(i, stripped[i], rule.kind, rule.name)
                 continue
-            kept += 1
-            if kept >= size:
-                return
+            zone_kept.append(i)
+            if len(zone_kept) >= size:
+                break
+        return zone_kept
+
+
+_ZONES = ("head", "tail")
+
+
+def _repeated_lead_ins(
+    stripped: list[str], nonempty: list[int], removed: dict[int, Removal], prefixes: dict[int, Removal]
+) -> None:
+    """A lead-in stripped at the head goes wherever a later line starts with the same text: the
+    article pasted again below itself (seed 004), whose copy must then equal its first paragraph.
+
+    Without this, dedup-paragraphs sees the copy as a different paragraph and keeps it, and a second
+    run of clean (where the copy has moved into the head) strips and removes it: not idempotent.
+    """
+    lead_ins = [(found.text, found.kind, found.rule) for found in prefixes.values()]
+    after = max(prefixes)
+    for i in nonempty:
+        if i <= after or i in removed:
+            continue
+        for text, kind, rule in lead_ins:
+            if stripped[i].startswith(text):
+                if stripped[i][len(text) :].strip():
+                    prefixes[i] = Removal(i, text, kind, rule, prefix=True)
+                else:
+                    removed[i] = Removal(i, stripped[i], kind, rule)
+                break
 
 
 _APPLIES = {

@@ -2,7 +2,8 @@
 
 Always removed: C0 controls other than tab and newline, DEL, C1 controls,
 byte-order marks inside the text (U+FEFF) and the noncharacters U+FFFE/U+FFFF.
-Removed only next to CJK text or at the edge of a line: zero-width spaces and
+Removed only next to CJK text (or one or two spaces or ASCII marks away from
+it), or at the edge of a line: zero-width spaces and
 joiners, word joiners, soft hyphens and bidi marks, which are meaningful
 elsewhere (a zero-width joiner inside an emoji sequence, a ZWNJ in Persian, a
 right-to-left mark in Arabic) but never between hanzi.
@@ -22,8 +23,14 @@ _CJK = (
 JUNK_GATE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff{_INVISIBLE}]")
 _LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85]")
 _ALWAYS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\uffff]+")
+# Marks that normalize-script may turn into CJK ones beside hanzi (`经济 ,` → `经济 ，`), and spaces:
+# invisible junk one or two of them away from CJK text is removed as if it touched it, or the
+# next run of clean would remove it (after normalize-script made the mark CJK).
+_NEAR = "[ \t,.:;!?()\\[\\]\"']"
 _IN_CJK = re.compile(
-    f"(?<=[{_CJK}])[{_INVISIBLE}]+|[{_INVISIBLE}]+(?=[{_CJK}])|^[{_INVISIBLE}]+|[{_INVISIBLE}]+$",
+    f"(?<=[{_CJK}])[{_INVISIBLE}]+|[{_INVISIBLE}]+(?=[{_CJK}])|^[{_INVISIBLE}]+|[{_INVISIBLE}]+$"
+    f"|(?<=[{_CJK}]{_NEAR})[{_INVISIBLE}]+|(?<=[{_CJK}]{_NEAR}{_NEAR})[{_INVISIBLE}]+"
+    f"|[{_INVISIBLE}]+(?={_NEAR}{{1,2}}[{_CJK}])",
     re.MULTILINE,
 )
 
