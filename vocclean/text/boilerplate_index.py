@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from vocclean.text.boilerplate_alternation import RuleAlternation
+from vocclean.text.boilerplate_plans import shared_plans
 from vocclean.text.boilerplate_rules import Rule
 from vocclean.text.regex_starts import is_anchored
 
@@ -63,6 +63,7 @@ COMMON_ASCII = " 201t/.cv3o5ism4hed69p87lanr:()[]u-gfbwy%kjzxq,+>|@!';~=&?\t\"$_
 MEMO_CHARS = 40  # LineRules remember their answer for lines this short...
 MEMO_LINES = 50_000  # ... this many at a time (then they start again)
 _UNKNOWN = object()
+Search = Callable[[str], re.Match[str] | None]
 CONTEXT_CHARS = 2  # the regex checks up to two characters of the literal either side of its trigger
 _ASCII_RANK = {char: rank for rank, char in enumerate(COMMON_ASCII)}
 
@@ -188,31 +189,15 @@ class LineRules:
         self._alone = {char: tuple(r for r in rules if r in alone) for char, rules in self.dispatch.items()}
         self._alone = {char: rules for char, rules in self._alone.items() if rules}
         self._alone_other = tuple(r for r in self.always if r in alone)
-        self._has_literal = {
-            r.name: re.compile("|".join(re.escape(literal) for literal in r.literals)).search
-            for r in self.rules
-            if r.literals
-        }
-        # First character -> (limits, alternations): alternations[j] holds the rules whose max_chars
-        # is at least limits[j], so that a line never runs a rule it is too long for (a short rule's
-        # pattern can be slow on a long line).
-        self._plans: dict[str, tuple[tuple[int, ...], tuple[RuleAlternation, ...]]] | None = None
+        self._has_literal = {r.name: _literal_search(r.literals) for r in self.rules if r.literals}
+        # A first character's lone rules, when each has literals, are only tried on a line that has one
+        # of theirs: one search for all of them first (most lines have none).
+        self._gate = {char: _any_literal(rules) for char, rules in self._alone.items()}
+        self._gate_other = _any_literal(self._alone_other)
+        # First character -> the alternations to try (built on first use, shared: boilerplate_plans).
+        self._plans = None
         if dispatch:
-            built: dict[tuple[Rule, ...], RuleAlternation] = {}
-
-            def plan(candidates: tuple[Rule, ...]) -> tuple[tuple[int, ...], tuple[RuleAlternation, ...]]:
-                chosen = [r for r in candidates if r not in alone]
-                limits = tuple(sorted({r.max_chars for r in chosen}))
-                alternations = []
-                for limit in limits:
-                    rules = tuple(r for r in chosen if r.max_chars >= limit)
-                    if rules not in built:
-                        built[rules] = RuleAlternation(rules, mode == "fullmatch")
-                    alternations.append(built[rules])
-                return limits, tuple(alternations)
-
-            self._plans = {char: plan(rules) for char, rules in self.dispatch.items()}
-            self._other = plan(self.always)
+            self._plans = shared_plans(self.rules, self.dispatch, self.always, alone, self.fullmatch)
         # Short lines recur (a site's footer in every article): their answers are remembered.
         self._memo: dict[str, Rule | None] = {}
 
@@ -228,7 +213,7 @@ class LineRules:
             found = memo.get(line, _UNKNOWN)
             if found is not _UNKNOWN:
                 return found  # type: ignore[return-value]
-        limits, alternations = self._plans.get(line[0], self._other)
+        limits, alternations = self._plans[line[0]]
         found = None
         number = bisect.bisect_left(limits, size)
         if number < len(limits):
@@ -237,8 +222,11 @@ class LineRules:
             if number is not None:
                 found = alternation.rules[number]
         if size <= self._alone_reach:
-            rules = self._alone.get(line[0], self._alone_other)
-            alone = self._first_of(rules, line, size) if rules else None
+            char = line[0]
+            rules = self._alone.get(char, self._alone_other)
+            alone = (
+                self._first_of(rules, line, size, self._gate.get(char, self._gate_other)) if rules else None
+            )
             if alone is not None and (found is None or self._order[alone.name] < self._order[found.name]):
                 found = alone
         if size <= MEMO_CHARS:
@@ -247,8 +235,11 @@ class LineRules:
             memo[line] = found
         return found
 
-    def _first_of(self, rules: Sequence[Rule], line: str, size: int) -> Rule | None:
-        """The first of ``rules`` that matches ``line``, one by one."""
+    def _first_of(
+        self, rules: Sequence[Rule], line: str, size: int, gate: Search | None = None
+    ) -> Rule | None:
+        """The first of ``rules`` that matches ``line``, one by one. ``gate``, if given, finds any
+        literal of theirs (each has some): a line without one matches none of them."""
         low = None
         fullmatch = self.fullmatch
         for rule in rules:
@@ -257,6 +248,8 @@ class LineRules:
             if rule.literals:
                 if low is None:
                     low = line.lower()
+                    if gate is not None and gate(low) is None:
+                        return None
                 if self._has_literal[rule.name](low) is None:
                     continue
             if (rule.regex.fullmatch if fullmatch else rule.regex.search)(line) is not None:
@@ -267,7 +260,7 @@ class LineRules:
         """The first prefix rule that matches at the start of ``line``, and its match."""
         rules: Sequence[Rule] = self.dispatch.get(line[0], self.always)
         if self._plans is not None:
-            alternations = self._plans.get(line[0], self._other)[1]
+            alternations = self._plans[line[0]][1]
             if not alternations:
                 return None
             alternation = alternations[0]  # every rule: for a prefix rule max_chars bounds the lead-in
@@ -349,3 +342,15 @@ def trigger_pattern(windows: Iterable[tuple[str, str, str]]) -> str:
         condition = "" if "" in checks else "(?:" + "|".join(checks) + ")"
         branches += [re.escape(case) + condition for case in cases(trigger)]
     return "|".join(branches)
+
+
+def _literal_search(literals: Iterable[str]) -> Search:
+    """A search for any of ``literals`` (in a lower-cased line)."""
+    return re.compile("|".join(re.escape(literal) for literal in literals)).search
+
+
+def _any_literal(rules: Sequence[Rule]) -> Search | None:
+    """A search for any literal of ``rules`` when each has literals (else None: no gate)."""
+    if not rules or not all(rule.literals for rule in rules):
+        return None
+    return _literal_search([literal for rule in rules for literal in rule.literals])
