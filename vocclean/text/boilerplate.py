@@ -180,7 +180,7 @@ class BoilerplateMatcher:
         """
         head = zone == "head"
         size, rules = (self.head_lines, self._head) if head else (self.tail_lines, self._tail)
-        rule_for, reach, far = rules.rule_for, rules.reach.get, rules.always_reach
+        rule_for = rules.rule_for
         if size == 0:
             return
         first_prefix, position = self._prefix.first_prefix, self._order
@@ -202,10 +202,9 @@ class BoilerplateMatcher:
                 line = line[len(prefixes[i].text) :].strip()
             candidates = by_line.get(i) if by_line else None
             rule = _first_match(candidates, line, zone) if candidates else None
-            if len(line) <= reach(line[0], far):  # else no rule of its first character can match it
-                other = rule_for(line)
-                if other is not None and (rule is None or position[other.name] < position[rule.name]):
-                    rule = other
+            other = rule_for(line)
+            if other is not None and (rule is None or position[other.name] < position[rule.name]):
+                rule = other
             if rule is not None:
                 removed[i] = Removal(i, stripped[i], rule.kind, rule.name)
                 continue

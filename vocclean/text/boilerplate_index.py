@@ -3,7 +3,8 @@
 ``LineRules`` tries rules line by line, only those that can start with the
 line's first character (``Rule.starts``) and are not shorter (``max_chars``)
 than the line: all of them in one regex call, as an alternation
-(``RuleAlternation``) built for each first character and length class.
+(``RuleAlternation``) built for each first character and length class
+(``vocclean.text.boilerplate_plans``: on first use, shared by matchers).
 Rules with literals are tried one by one, only on a line that contains one
 (a pattern can be slow on a long line), and so are weak rules that may match
 anywhere in the line. Answers for lines of up to ``MEMO_CHARS`` characters
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from vocclean.text.boilerplate_plans import shared_plans
 from vocclean.text.boilerplate_rules import Rule
@@ -63,7 +64,6 @@ COMMON_ASCII = " 201t/.cv3o5ism4hed69p87lanr:()[]u-gfbwy%kjzxq,+>|@!';~=&?\t\"$_
 MEMO_CHARS = 40  # LineRules remember their answer for lines this short...
 MEMO_LINES = 50_000  # ... this many at a time (then they start again)
 _UNKNOWN = object()
-Search = Callable[[str], re.Match[str] | None]
 CONTEXT_CHARS = 2  # the regex checks up to two characters of the literal either side of its trigger
 _ASCII_RANK = {char: rank for rank, char in enumerate(COMMON_ASCII)}
 
@@ -189,11 +189,11 @@ class LineRules:
         self._alone = {char: tuple(r for r in rules if r in alone) for char, rules in self.dispatch.items()}
         self._alone = {char: rules for char, rules in self._alone.items() if rules}
         self._alone_other = tuple(r for r in self.always if r in alone)
-        self._has_literal = {r.name: _literal_search(r.literals) for r in self.rules if r.literals}
-        # A first character's lone rules, when each has literals, are only tried on a line that has one
-        # of theirs: one search for all of them first (most lines have none).
-        self._gate = {char: _any_literal(rules) for char, rules in self._alone.items()}
-        self._gate_other = _any_literal(self._alone_other)
+        self._has_literal = {
+            r.name: re.compile("|".join(re.escape(literal) for literal in r.literals)).search
+            for r in self.rules
+            if r.literals
+        }
         # First character -> the alternations to try (built on first use, shared: boilerplate_plans).
         self._plans = None
         if dispatch:
@@ -222,11 +222,8 @@ class LineRules:
             if number is not None:
                 found = alternation.rules[number]
         if size <= self._alone_reach:
-            char = line[0]
-            rules = self._alone.get(char, self._alone_other)
-            alone = (
-                self._first_of(rules, line, size, self._gate.get(char, self._gate_other)) if rules else None
-            )
+            rules = self._alone.get(line[0], self._alone_other)
+            alone = self._first_of(rules, line, size) if rules else None
             if alone is not None and (found is None or self._order[alone.name] < self._order[found.name]):
                 found = alone
         if size <= MEMO_CHARS:
@@ -235,11 +232,8 @@ class LineRules:
             memo[line] = found
         return found
 
-    def _first_of(
-        self, rules: Sequence[Rule], line: str, size: int, gate: Search | None = None
-    ) -> Rule | None:
-        """The first of ``rules`` that matches ``line``, one by one. ``gate``, if given, finds any
-        literal of theirs (each has some): a line without one matches none of them."""
+    def _first_of(self, rules: Sequence[Rule], line: str, size: int) -> Rule | None:
+        """The first of ``rules`` that matches ``line``, one by one."""
         low = None
         fullmatch = self.fullmatch
         for rule in rules:
@@ -248,8 +242,6 @@ class LineRules:
             if rule.literals:
                 if low is None:
                     low = line.lower()
-                    if gate is not None and gate(low) is None:
-                        return None
                 if self._has_literal[rule.name](low) is None:
                     continue
             if (rule.regex.fullmatch if fullmatch else rule.regex.search)(line) is not None:
@@ -342,15 +334,3 @@ def trigger_pattern(windows: Iterable[tuple[str, str, str]]) -> str:
         condition = "" if "" in checks else "(?:" + "|".join(checks) + ")"
         branches += [re.escape(case) + condition for case in cases(trigger)]
     return "|".join(branches)
-
-
-def _literal_search(literals: Iterable[str]) -> Search:
-    """A search for any of ``literals`` (in a lower-cased line)."""
-    return re.compile("|".join(re.escape(literal) for literal in literals)).search
-
-
-def _any_literal(rules: Sequence[Rule]) -> Search | None:
-    """A search for any literal of ``rules`` when each has literals (else None: no gate)."""
-    if not rules or not all(rule.literals for rule in rules):
-        return None
-    return _literal_search([literal for rule in rules for literal in rule.literals])
