@@ -149,7 +149,12 @@ def corpora(args: argparse.Namespace) -> dict[str, list[str]]:
 
 def timed(prepare: Callable[[], Callable[[], object]], reps: int) -> tuple[float, float]:
     """Median wall-clock and CPU seconds of ``reps`` runs, each of a fresh ``prepare()`` (not timed):
-    what a matcher remembers of one run (its answers for short lines) does not help the next."""
+    what a matcher remembers of one run (its answers for short lines) does not help the next.
+
+    One untimed run comes first: the regexes a line's first character needs are compiled when
+    a line first starts with it, once per process (every matcher with the same rules shares
+    them), a cost of the start of a process, not of each megabyte."""
+    prepare()()
     walls, cpus = [], []
     for _ in range(reps):
         function = prepare()

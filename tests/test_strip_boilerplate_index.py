@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 import tomllib
 
@@ -180,3 +181,30 @@ def test_alternations_equal_the_rules_one_by_one(text):
     fast = BoilerplateMatcher(AWKWARD)
     assert fast.find(text) == BoilerplateMatcher(AWKWARD, prefilter=False).find(text)
     assert fast.find(text) == fast.find(text)  # the second time from remembered answers
+
+
+def test_plans_are_built_on_first_use_and_shared_by_matchers_with_the_same_rules():
+    rules = parse_pack(
+        {
+            "rule": [
+                _rule("whole-x", r"x[a-z]*", "xyz", where="anywhere"),
+                _rule("whole-y", r"y+", "yy", where="anywhere"),
+            ]
+        },
+        "test-pack",
+    )
+    first, second = BoilerplateMatcher(rules), BoilerplateMatcher(rules)
+    plans = first._whole._plans
+    assert plans is second._whole._plans
+    assert "x" not in plans  # nothing compiled before a line starts with x
+    assert [r.rule for r in first.find("xyz\nbody\nyy")] == ["whole-x", "whole-y"]
+    assert "x" in plans
+    assert second.find("xyz") == first.find("xyz")
+    assert second._whole._memo and not BoilerplateMatcher(rules)._whole._memo  # answers are per matcher
+
+
+def test_a_matcher_pickles_with_its_plans():
+    FAST.find("扫码关注我们\n正文。\n（完）")
+    copy = pickle.loads(pickle.dumps(FAST))
+    for text in EXAMPLES[:200]:
+        assert copy.find(text) == REFERENCE.find(text)

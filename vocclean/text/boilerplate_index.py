@@ -3,7 +3,8 @@
 ``LineRules`` tries rules line by line, only those that can start with the
 line's first character (``Rule.starts``) and are not shorter (``max_chars``)
 than the line: all of them in one regex call, as an alternation
-(``RuleAlternation``) built for each first character and length class.
+(``RuleAlternation``) built for each first character and length class
+(``vocclean.text.boilerplate_plans``: on first use, shared by matchers).
 Rules with literals are tried one by one, only on a line that contains one
 (a pattern can be slow on a long line), and so are weak rules that may match
 anywhere in the line. Answers for lines of up to ``MEMO_CHARS`` characters
@@ -29,7 +30,7 @@ import bisect
 import re
 from collections.abc import Iterable, Sequence
 
-from vocclean.text.boilerplate_alternation import RuleAlternation
+from vocclean.text.boilerplate_plans import shared_plans
 from vocclean.text.boilerplate_rules import Rule
 from vocclean.text.regex_starts import is_anchored
 
@@ -193,26 +194,10 @@ class LineRules:
             for r in self.rules
             if r.literals
         }
-        # First character -> (limits, alternations): alternations[j] holds the rules whose max_chars
-        # is at least limits[j], so that a line never runs a rule it is too long for (a short rule's
-        # pattern can be slow on a long line).
-        self._plans: dict[str, tuple[tuple[int, ...], tuple[RuleAlternation, ...]]] | None = None
+        # First character -> the alternations to try (built on first use, shared: boilerplate_plans).
+        self._plans = None
         if dispatch:
-            built: dict[tuple[Rule, ...], RuleAlternation] = {}
-
-            def plan(candidates: tuple[Rule, ...]) -> tuple[tuple[int, ...], tuple[RuleAlternation, ...]]:
-                chosen = [r for r in candidates if r not in alone]
-                limits = tuple(sorted({r.max_chars for r in chosen}))
-                alternations = []
-                for limit in limits:
-                    rules = tuple(r for r in chosen if r.max_chars >= limit)
-                    if rules not in built:
-                        built[rules] = RuleAlternation(rules, mode == "fullmatch")
-                    alternations.append(built[rules])
-                return limits, tuple(alternations)
-
-            self._plans = {char: plan(rules) for char, rules in self.dispatch.items()}
-            self._other = plan(self.always)
+            self._plans = shared_plans(self.rules, self.dispatch, self.always, alone, self.fullmatch)
         # Short lines recur (a site's footer in every article): their answers are remembered.
         self._memo: dict[str, Rule | None] = {}
 
@@ -228,7 +213,7 @@ class LineRules:
             found = memo.get(line, _UNKNOWN)
             if found is not _UNKNOWN:
                 return found  # type: ignore[return-value]
-        limits, alternations = self._plans.get(line[0], self._other)
+        limits, alternations = self._plans[line[0]]
         found = None
         number = bisect.bisect_left(limits, size)
         if number < len(limits):
@@ -267,7 +252,7 @@ class LineRules:
         """The first prefix rule that matches at the start of ``line``, and its match."""
         rules: Sequence[Rule] = self.dispatch.get(line[0], self.always)
         if self._plans is not None:
-            alternations = self._plans.get(line[0], self._other)[1]
+            alternations = self._plans[line[0]][1]
             if not alternations:
                 return None
             alternation = alternations[0]  # every rule: for a prefix rule max_chars bounds the lead-in
