@@ -135,21 +135,16 @@ def _read_jsonl(
     name = source.path if not source.is_stdin else "<stdin>"
     limit = options.max_record_bytes
     number = 0
-    while True:
-        line = stream.readline(limit + 1)
-        if not line:
-            break
+    for line, size in _lines(stream, limit):
         number += 1
-        counter.bytes += len(line)
+        counter.bytes += size
         where = f"{name}:{number}"
-        if len(line) > limit and not line.endswith(b"\n"):
-            skipped = _skip_rest_of_line(stream)
-            counter.bytes += skipped
+        if size > len(line):
             record = Record(id=where, text=None, source=where, file=source.relative, raw=line[:1024])
             yield record.reject(
                 READ,
                 f"line is longer than the maximum record size of {limit} bytes "
-                f"({len(line) + skipped} bytes); raise --max-record-bytes to accept it",
+                f"({size} bytes); raise --max-record-bytes to accept it",
             )
             continue
         if not line.strip():
@@ -157,13 +152,38 @@ def _read_jsonl(
         yield parse_json_record(line, where, source.relative, options)
 
 
-def _skip_rest_of_line(stream: IO[bytes]) -> int:
-    skipped = 0
-    while True:
-        chunk = stream.readline(_CHUNK)
-        skipped += len(chunk)
-        if not chunk or chunk.endswith(b"\n"):
-            return skipped
+def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[bytes, int]]:
+    """Each line of ``stream`` (with its newline) and its size in bytes, read in blocks.
+
+    A line of more than ``limit`` bytes (its newline not counted) comes as
+    its first ``limit + 1`` bytes with its whole size: the rest is read past,
+    never held, whatever its length.
+    """
+    read = getattr(stream, "read1", stream.read)  # read1: what a pipe has, without waiting for a block
+    data = b""  # the start of a line not ended yet
+    long: bytes | None = None  # the head of a line too long, being read past
+    size = 0  # that line's size so far
+    while block := read(_CHUNK):
+        start = 0
+        if long is not None:
+            end = block.find(b"\n")
+            if end < 0:
+                size += len(block)
+                continue
+            yield long, size + end + 1
+            long, start = None, end + 1
+        elif data:
+            block = data + block
+        while (end := block.find(b"\n", start)) >= 0:
+            yield block[start : min(end + 1, start + limit + 1)], end + 1 - start
+            start = end + 1
+        data = block[start:]
+        if len(data) > limit:
+            long, size, data = data[: limit + 1], len(data), b""
+    if long is not None:
+        yield long, size
+    elif data:
+        yield data, len(data)
 
 
 def parse_json_record(line: bytes, where: str, file: str, options: ReadOptions) -> Record:
