@@ -205,9 +205,15 @@ def _init_worker(segments: list[list[Step]], feeds: list[Step | None]) -> None:
     _WORKER_FEEDS[:] = feeds
 
 
-def _run_in_worker(segment: int, records: list[Record]) -> ChunkResult:
+def _run_in_worker(segment: int, packed: list[tuple]) -> ChunkResult:
     feed = _WORKER_FEEDS[segment] if segment < len(_WORKER_FEEDS) else None
-    return run_chunk_remotely(_WORKER_SEGMENTS[segment], records, feed)
+    return run_chunk_remotely(_WORKER_SEGMENTS[segment], [Record(*fields) for fields in packed], feed)
+
+
+def _packed(records: list[Record]) -> list[tuple]:
+    """Records as tuples of their fields, for a pipe: a Record pickles field by field, in Python,
+    four times slower (xwlb: 0.13 s to pickle its records in chunks, 0.14 s to unpickle them)."""
+    return [(r.id, r.text, r.fields, r.raw, r.source, r.file, r.annotations, r.rejection) for r in records]
 
 
 def _prepare_in_worker(segment: int, texts: list[str]) -> Any:
@@ -269,7 +275,7 @@ class WorkerPool:
         return self._executor
 
     def submit(self, segment: int, records: list[Record]) -> Future[ChunkResult]:
-        return self.executor().submit(_run_in_worker, segment, records)
+        return self.executor().submit(_run_in_worker, segment, _packed(records))
 
     def submit_prepare(self, segment: int, texts: list[str]) -> Future[Any]:
         return self.executor().submit(_prepare_in_worker, segment, texts)
