@@ -8,13 +8,13 @@ This is the Python API behind every chained command line::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from vocclean.engines.local import DEFAULT_CHUNK_RECORDS, ParallelPipeline, default_jobs
 from vocclean.errors import VoccleanError
-from vocclean.io.readers import DEFAULT_MAX_RECORD_BYTES, ByteCounter, ReadOptions, read_inputs
+from vocclean.io.readers import DEFAULT_MAX_RECORD_BYTES, ByteCounter, ReadOptions, Replay, read_inputs
 from vocclean.io.sources import InputFile, expand_inputs
 from vocclean.io.writers import DirectorySink, RecordWriter, TextDirectorySink, all_or_nothing, open_output
 from vocclean.messages import warn
@@ -123,7 +123,7 @@ def run_streaming(
         if observer is not None:
             observer.rejected(record)
 
-    factory = _replay(inputs, read_options) if inputs_are_files(options) else None
+    factory = Replay(inputs, read_options) if inputs_are_files(options) else None
     progress = Progress(options.progress, counter)
     with all_or_nothing(writers):
         records = read_inputs(inputs, read_options, counter)
@@ -163,13 +163,6 @@ def make_pipeline(steps: list[Step], options: RunOptions) -> Pipeline:
     if jobs <= 1:
         return Pipeline(steps)
     return ParallelPipeline(steps, jobs=jobs, chunk_records=options.chunk_records)
-
-
-def _replay(inputs: list[InputFile], read_options: ReadOptions):
-    def records() -> Iterator[Record]:
-        return read_inputs(inputs, read_options)
-
-    return records
 
 
 def _is_directory(options: RunOptions) -> bool:

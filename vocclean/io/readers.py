@@ -52,19 +52,56 @@ class ByteCounter:
         self.bytes = 0
 
 
+class JsonLine(Record):
+    """A JSONL line read but not parsed yet (``raw``, with its newline; ``source`` is FILE:LINE).
+
+    Engines send lines to their worker processes, which parse them
+    (``parse_line``), instead of parsing them in the main process.
+    """
+
+    __slots__ = ()
+
+
+def parse_line(record: Record, options: ReadOptions) -> Record:
+    """A JsonLine parsed into its Record (or rejected Record); any other record as it is."""
+    if type(record) is not JsonLine:
+        return record
+    assert record.raw is not None
+    return parse_json_record(record.raw, record.source, record.file, options)
+
+
+class Replay:
+    """The inputs read again from the start: the ``records_factory`` of two-pass steps.
+
+    Calling it gives the records; ``lines()`` the same with every JSONL
+    line as a JsonLine, for an engine whose workers parse them.
+    """
+
+    def __init__(self, inputs: list[InputFile], options: ReadOptions) -> None:
+        self.inputs, self.options = inputs, options
+
+    def __call__(self) -> Iterator[Record]:
+        return read_inputs(self.inputs, self.options)
+
+    def lines(self) -> Iterator[Record]:
+        return read_inputs(self.inputs, self.options, lines=True)
+
+
 def read_inputs(
-    inputs: list[InputFile], options: ReadOptions, counter: ByteCounter | None = None
+    inputs: list[InputFile], options: ReadOptions, counter: ByteCounter | None = None, lines: bool = False
 ) -> Iterator[Record]:
-    """All records of all inputs, in order."""
+    """All records of all inputs, in order (``lines``: JSONL lines as JsonLine records, not parsed)."""
     counter = counter or ByteCounter()
     for source in inputs:
-        yield from read_input(source, options, counter)
+        yield from read_input(source, options, counter, lines)
 
 
-def read_input(source: InputFile, options: ReadOptions, counter: ByteCounter) -> Iterator[Record]:
+def read_input(
+    source: InputFile, options: ReadOptions, counter: ByteCounter, lines: bool = False
+) -> Iterator[Record]:
     try:
         if source.is_stdin:
-            yield from _read_jsonl(_stdin_stream(), source, options, counter)
+            yield from _read_jsonl(_stdin_stream(), source, options, counter, lines)
             return
         kind = source.format
         if kind == "sniff":
@@ -75,7 +112,7 @@ def read_input(source: InputFile, options: ReadOptions, counter: ByteCounter) ->
             yield from _read_parquet(source, options, counter)
         else:
             with open_read(source.path) as stream:
-                yield from _read_jsonl(stream, source, options, counter)
+                yield from _read_jsonl(stream, source, options, counter, lines)
     except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError, zstandard.ZstdError) as exc:
         # Unreadable or corrupt file (permission, truncated gzip, bad zstd frame...):
         # say so, keep a trace of it in the rejects and go on with the next file.
@@ -130,7 +167,7 @@ def _unreadable(source: InputFile, exc: BaseException) -> Record:
 
 
 def _read_jsonl(
-    stream: IO[bytes], source: InputFile, options: ReadOptions, counter: ByteCounter
+    stream: IO[bytes], source: InputFile, options: ReadOptions, counter: ByteCounter, lines: bool = False
 ) -> Iterator[Record]:
     name = source.path if not source.is_stdin else "<stdin>"
     limit = options.max_record_bytes
@@ -149,7 +186,10 @@ def _read_jsonl(
             continue
         if not line.strip():
             continue
-        yield parse_json_record(line, where, source.relative, options)
+        if lines:
+            yield JsonLine(where, None, raw=line, source=where, file=source.relative)
+        else:
+            yield parse_json_record(line, where, source.relative, options)
 
 
 def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[bytes, int]]:
