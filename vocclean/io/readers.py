@@ -236,7 +236,7 @@ def parse_json_record(line: bytes, where: str, file: str, options: ReadOptions) 
         return _bad_line(line, where, file, f"invalid JSON: {value.message}")
     if not isinstance(value, dict):
         return _bad_line(line, where, file, f"not a JSON object (a JSON {_json_type(value)})")
-    if line.count(b"[") + line.count(b"{") > MAX_JSON_DEPTH and _too_deep(value):
+    if not _flat(value) and line.count(b"[") + line.count(b"{") > MAX_JSON_DEPTH and _too_deep(value):
         return _bad_line(line, where, file, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     text = value.get(options.text_field)
     if options.text_field not in value:
@@ -250,6 +250,11 @@ def parse_json_record(line: bytes, where: str, file: str, options: ReadOptions) 
     own = value.get("vocclean")
     annotations = dict(own) if isinstance(own, dict) else {}
     return Record(id=record_id, text=text, fields=value, source=where, file=file, annotations=annotations)
+
+
+def _flat(value: dict[str, Any]) -> bool:
+    """No value is an object or an array (the object is one level deep): cheaper than counting brackets."""
+    return not any(isinstance(item, (dict, list)) for item in value.values())
 
 
 def _too_deep(value: Any) -> bool:
