@@ -151,6 +151,21 @@ def test_lines_are_split_in_blocks_as_readline_splits_them(monkeypatch, block):
     ]  # fmt: skip
 
 
+def test_a_replay_of_unparsed_lines_parses_into_the_same_records(tmp_path):
+    """Replay.lines (lines the workers parse) and Replay (records) give the same records, rejects too."""
+    (tmp_path / "a.jsonl").write_bytes(b'{"id": 1, "text": "one"}\nnot json\n\n[1]\n{"text": "four"}')
+    (tmp_path / "b.txt").write_bytes(b"plain text")
+    options = ReadOptions(max_record_bytes=20)
+    replay = readers.Replay(expand_inputs([str(tmp_path)]), options)
+    lines = list(replay.lines())
+    # The first line is over the limit: rejected by the reader, it is a Record already.
+    assert [type(r).__name__ for r in lines] == ["Record", "JsonLine", "JsonLine", "JsonLine", "Record"]
+    parsed = [readers.parse_line(r, options) for r in lines]
+    assert [(r.id, r.text, r.fields, r.raw, r.source, r.rejection) for r in parsed] == [
+        (r.id, r.text, r.fields, r.raw, r.source, r.rejection) for r in replay()
+    ]
+
+
 def test_corrupt_gzip_is_reported_and_the_next_file_still_read(tmp_path):
     data = gzip.compress(b'{"text": "a"}\n' * 1000)
     (tmp_path / "1.jsonl.gz").write_bytes(data[: len(data) // 2])
