@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import bz2
 import gzip
+import io
 import json
 import lzma
 
@@ -13,6 +14,7 @@ import zstandard
 
 from tests.conftest import REPO
 from vocclean.errors import VoccleanError
+from vocclean.io import readers
 from vocclean.io.readers import ByteCounter, ReadOptions, read_inputs
 from vocclean.io.sources import expand_inputs
 
@@ -135,6 +137,33 @@ def test_line_longer_than_the_limit_is_rejected_without_reading_it_whole(tmp_pat
     assert big.rejected and "longer than the maximum record size of 1000 bytes" in big.rejection.reason
     assert len(big.raw) <= 1024
     assert after.text == "after" and after.source.endswith(":2")
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 1 << 20])
+def test_lines_are_split_in_blocks_as_readline_splits_them(monkeypatch, block):
+    """Lines at the limit, over it (spanning blocks, followed in the same block), CR, no final newline."""
+    monkeypatch.setattr(readers, "_CHUNK", block)
+    data = b"abcd\nabcde\nab\r\ncd\rx\n" + b"y" * 23 + b"\nz\n\nabcdefg"
+    lines = list(readers._lines(io.BufferedReader(io.BytesIO(data)), 4))
+    assert lines == [
+        (b"abcd\n", 5), (b"abcde", 6), (b"ab\r\n", 4), (b"cd\rx\n", 5), (b"yyyyy", 24), (b"z\n", 2),
+        (b"\n", 1), (b"abcde", 7),
+    ]  # fmt: skip
+
+
+def test_a_replay_of_unparsed_lines_parses_into_the_same_records(tmp_path):
+    """Replay.lines (lines the workers parse) and Replay (records) give the same records, rejects too."""
+    (tmp_path / "a.jsonl").write_bytes(b'{"id": 1, "text": "one"}\nnot json\n\n[1]\n{"text": "four"}')
+    (tmp_path / "b.txt").write_bytes(b"plain text")
+    options = ReadOptions(max_record_bytes=20)
+    replay = readers.Replay(expand_inputs([str(tmp_path)]), options)
+    lines = list(replay.lines())
+    # The first line is over the limit: rejected by the reader, it is a Record already.
+    assert [type(r).__name__ for r in lines] == ["Record", "JsonLine", "JsonLine", "JsonLine", "Record"]
+    parsed = [readers.parse_line(r, options) for r in lines]
+    assert [(r.id, r.text, r.fields, r.raw, r.source, r.rejection) for r in parsed] == [
+        (r.id, r.text, r.fields, r.raw, r.source, r.rejection) for r in replay()
+    ]
 
 
 def test_corrupt_gzip_is_reported_and_the_next_file_still_read(tmp_path):

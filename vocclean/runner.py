@@ -8,13 +8,15 @@ This is the Python API behind every chained command line::
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from vocclean.engines.local import DEFAULT_CHUNK_RECORDS, ParallelPipeline, default_jobs
 from vocclean.errors import VoccleanError
-from vocclean.io.readers import DEFAULT_MAX_RECORD_BYTES, ByteCounter, ReadOptions, read_inputs
+from vocclean.io.readers import DEFAULT_MAX_RECORD_BYTES, ByteCounter, ReadOptions, Replay, read_inputs
 from vocclean.io.sources import InputFile, expand_inputs
 from vocclean.io.writers import DirectorySink, RecordWriter, TextDirectorySink, all_or_nothing, open_output
 from vocclean.messages import warn
@@ -123,9 +125,9 @@ def run_streaming(
         if observer is not None:
             observer.rejected(record)
 
-    factory = _replay(inputs, read_options) if inputs_are_files(options) else None
+    factory = Replay(inputs, read_options) if inputs_are_files(options) else None
     progress = Progress(options.progress, counter)
-    with all_or_nothing(writers):
+    with all_or_nothing(writers), fewer_collections():
         records = read_inputs(inputs, read_options, counter)
         if observer is not None:
             records = observer.watch(records)
@@ -142,6 +144,26 @@ def run_streaming(
         where = f"written to {options.rejects}" if options.rejects else "pass --rejects PATH to keep them"
         warn(f"{result.bad_input} record(s) rejected as bad input ({where})")
     return result
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Python's cyclic garbage collector, for the time of a run, leaves alone what exists before it.
+
+    The objects already there (the steps' tables and rules: they live as long
+    as the run) are frozen, so full collections do not walk them again; the youngest
+    generation is collected every 20,000 new objects, not 700: records
+    rarely make reference cycles. xwlb, clean: collections took 0.19 s of
+    CPU with -j 1 and 0.24-0.30 s in the main process with -j 2, now 0.05-0.10 s.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(20_000, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _batch_mode(steps: list[Step], options: RunOptions, inputs: list[InputFile], observer) -> bool:
@@ -163,13 +185,6 @@ def make_pipeline(steps: list[Step], options: RunOptions) -> Pipeline:
     if jobs <= 1:
         return Pipeline(steps)
     return ParallelPipeline(steps, jobs=jobs, chunk_records=options.chunk_records)
-
-
-def _replay(inputs: list[InputFile], read_options: ReadOptions):
-    def records() -> Iterator[Record]:
-        return read_inputs(inputs, read_options)
-
-    return records
 
 
 def _is_directory(options: RunOptions) -> bool:

@@ -41,7 +41,7 @@ from typing import Any
 
 from vocclean.engines.local import ParallelPipeline, WorkerPool, default_jobs, is_per_record
 from vocclean.errors import VoccleanError
-from vocclean.io.readers import ByteCounter, ReadOptions, read_input, read_inputs
+from vocclean.io.readers import ByteCounter, ReadOptions, Replay, read_input
 from vocclean.io.sources import InputFile
 from vocclean.io.writers import (
     AtomicFile,
@@ -265,7 +265,7 @@ def run_batch(steps: list[Step], options: Any, inputs: list[InputFile]) -> Any:
     pipeline = ParallelPipeline(steps, jobs=jobs, chunk_records=options.chunk_records)
     read_options = ReadOptions(options.text_field, options.id_field, options.max_record_bytes)
     if any(getattr(step, "fit", None) is not None for step in pipeline.steps):
-        pipeline._fit(lambda: read_inputs(inputs, read_options))  # learn from every input, as streaming does
+        pipeline._fit(Replay(inputs, read_options))  # learn from every input, as streaming does
     unfitted = [step.name for step in pipeline.steps if not is_per_record(step)]
     if unfitted:
         raise VoccleanError(f"{', '.join(unfitted)} still works across documents after learning")

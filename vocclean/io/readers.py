@@ -52,19 +52,56 @@ class ByteCounter:
         self.bytes = 0
 
 
+class JsonLine(Record):
+    """A JSONL line read but not parsed yet (``raw``, with its newline; ``source`` is FILE:LINE).
+
+    Engines send lines to their worker processes, which parse them
+    (``parse_line``), instead of parsing them in the main process.
+    """
+
+    __slots__ = ()
+
+
+def parse_line(record: Record, options: ReadOptions) -> Record:
+    """A JsonLine parsed into its Record (or rejected Record); any other record as it is."""
+    if type(record) is not JsonLine:
+        return record
+    assert record.raw is not None
+    return parse_json_record(record.raw, record.source, record.file, options)
+
+
+class Replay:
+    """The inputs read again from the start: the ``records_factory`` of two-pass steps.
+
+    Calling it gives the records; ``lines()`` the same with every JSONL
+    line as a JsonLine, for an engine whose workers parse them.
+    """
+
+    def __init__(self, inputs: list[InputFile], options: ReadOptions) -> None:
+        self.inputs, self.options = inputs, options
+
+    def __call__(self) -> Iterator[Record]:
+        return read_inputs(self.inputs, self.options)
+
+    def lines(self) -> Iterator[Record]:
+        return read_inputs(self.inputs, self.options, lines=True)
+
+
 def read_inputs(
-    inputs: list[InputFile], options: ReadOptions, counter: ByteCounter | None = None
+    inputs: list[InputFile], options: ReadOptions, counter: ByteCounter | None = None, lines: bool = False
 ) -> Iterator[Record]:
-    """All records of all inputs, in order."""
+    """All records of all inputs, in order (``lines``: JSONL lines as JsonLine records, not parsed)."""
     counter = counter or ByteCounter()
     for source in inputs:
-        yield from read_input(source, options, counter)
+        yield from read_input(source, options, counter, lines)
 
 
-def read_input(source: InputFile, options: ReadOptions, counter: ByteCounter) -> Iterator[Record]:
+def read_input(
+    source: InputFile, options: ReadOptions, counter: ByteCounter, lines: bool = False
+) -> Iterator[Record]:
     try:
         if source.is_stdin:
-            yield from _read_jsonl(_stdin_stream(), source, options, counter)
+            yield from _read_jsonl(_stdin_stream(), source, options, counter, lines)
             return
         kind = source.format
         if kind == "sniff":
@@ -75,7 +112,7 @@ def read_input(source: InputFile, options: ReadOptions, counter: ByteCounter) ->
             yield from _read_parquet(source, options, counter)
         else:
             with open_read(source.path) as stream:
-                yield from _read_jsonl(stream, source, options, counter)
+                yield from _read_jsonl(stream, source, options, counter, lines)
     except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError, zstandard.ZstdError) as exc:
         # Unreadable or corrupt file (permission, truncated gzip, bad zstd frame...):
         # say so, keep a trace of it in the rejects and go on with the next file.
@@ -130,40 +167,63 @@ def _unreadable(source: InputFile, exc: BaseException) -> Record:
 
 
 def _read_jsonl(
-    stream: IO[bytes], source: InputFile, options: ReadOptions, counter: ByteCounter
+    stream: IO[bytes], source: InputFile, options: ReadOptions, counter: ByteCounter, lines: bool = False
 ) -> Iterator[Record]:
     name = source.path if not source.is_stdin else "<stdin>"
     limit = options.max_record_bytes
     number = 0
-    while True:
-        line = stream.readline(limit + 1)
-        if not line:
-            break
+    for line, size in _lines(stream, limit):
         number += 1
-        counter.bytes += len(line)
+        counter.bytes += size
         where = f"{name}:{number}"
-        if len(line) > limit and not line.endswith(b"\n"):
-            skipped = _skip_rest_of_line(stream)
-            counter.bytes += skipped
+        if size > len(line):
             record = Record(id=where, text=None, source=where, file=source.relative, raw=line[:1024])
             yield record.reject(
                 READ,
                 f"line is longer than the maximum record size of {limit} bytes "
-                f"({len(line) + skipped} bytes); raise --max-record-bytes to accept it",
+                f"({size} bytes); raise --max-record-bytes to accept it",
             )
             continue
         if not line.strip():
             continue
-        yield parse_json_record(line, where, source.relative, options)
+        if lines:
+            yield JsonLine(where, None, raw=line, source=where, file=source.relative)
+        else:
+            yield parse_json_record(line, where, source.relative, options)
 
 
-def _skip_rest_of_line(stream: IO[bytes]) -> int:
-    skipped = 0
-    while True:
-        chunk = stream.readline(_CHUNK)
-        skipped += len(chunk)
-        if not chunk or chunk.endswith(b"\n"):
-            return skipped
+def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[bytes, int]]:
+    """Each line of ``stream`` (with its newline) and its size in bytes, read in blocks.
+
+    A line of more than ``limit`` bytes (its newline not counted) comes as
+    its first ``limit + 1`` bytes with its whole size: the rest is read past,
+    never held, whatever its length.
+    """
+    read = getattr(stream, "read1", stream.read)  # read1: what a pipe has, without waiting for a block
+    data = b""  # the start of a line not ended yet
+    long: bytes | None = None  # the head of a line too long, being read past
+    size = 0  # that line's size so far
+    while block := read(_CHUNK):
+        start = 0
+        if long is not None:
+            end = block.find(b"\n")
+            if end < 0:
+                size += len(block)
+                continue
+            yield long, size + end + 1
+            long, start = None, end + 1
+        elif data:
+            block = data + block
+        while (end := block.find(b"\n", start)) >= 0:
+            yield block[start : min(end + 1, start + limit + 1)], end + 1 - start
+            start = end + 1
+        data = block[start:]
+        if len(data) > limit:
+            long, size, data = data[: limit + 1], len(data), b""
+    if long is not None:
+        yield long, size
+    elif data:
+        yield data, len(data)
 
 
 def parse_json_record(line: bytes, where: str, file: str, options: ReadOptions) -> Record:
@@ -176,7 +236,7 @@ def parse_json_record(line: bytes, where: str, file: str, options: ReadOptions) 
         return _bad_line(line, where, file, f"invalid JSON: {value.message}")
     if not isinstance(value, dict):
         return _bad_line(line, where, file, f"not a JSON object (a JSON {_json_type(value)})")
-    if line.count(b"[") + line.count(b"{") > MAX_JSON_DEPTH and _too_deep(value):
+    if not _flat(value) and line.count(b"[") + line.count(b"{") > MAX_JSON_DEPTH and _too_deep(value):
         return _bad_line(line, where, file, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     text = value.get(options.text_field)
     if options.text_field not in value:
@@ -190,6 +250,11 @@ def parse_json_record(line: bytes, where: str, file: str, options: ReadOptions) 
     own = value.get("vocclean")
     annotations = dict(own) if isinstance(own, dict) else {}
     return Record(id=record_id, text=text, fields=value, source=where, file=file, annotations=annotations)
+
+
+def _flat(value: dict[str, Any]) -> bool:
+    """No value is an object or an array (the object is one level deep): cheaper than counting brackets."""
+    return not any(isinstance(item, (dict, list)) for item in value.values())
 
 
 def _too_deep(value: Any) -> bool:
