@@ -114,16 +114,16 @@ class BoilerplateMatcher:
         prefixes: dict[int, Removal] = {}
         by_line = self._index.rules_by_line(text, lines)
         self._anywhere(lines, stripped, nonempty, by_line, removed, learned)
-        zone_kept = {
-            zone: self._scan_zone(zone, stripped, nonempty, by_line, removed, prefixes) for zone in _ZONES
-        }
+        zone = (stripped, nonempty, by_line, removed, prefixes)
+        head, tail = self._scan_zone("head", *zone), self._scan_zone("tail", *zone)
         # A line that one zone's rules removed may have used up the other zone's room when that zone
         # was scanned (a short document): scan it again, until neither has a removed line among its kept.
-        stale = "head"
-        while any(i in removed for i in zone_kept[stale]):
-            zone_kept[stale] = self._scan_zone(stale, stripped, nonempty, by_line, removed, prefixes)
-            stale = _ZONES[stale == "head"]
-        if prefixes:
+        while not removed.keys().isdisjoint(head):
+            head = self._scan_zone("head", *zone)
+            if removed.keys().isdisjoint(tail):
+                break
+            tail = self._scan_zone("tail", *zone)
+        if prefixes and _lead_in_again(text, prefixes):
             _repeated_lead_ins(stripped, nonempty, removed, prefixes)
         for i, prefix in prefixes.items():
             if i not in removed:
@@ -195,11 +195,12 @@ class BoilerplateMatcher:
         if size == 0:
             return zone_kept
         first_prefix, position = self._prefix.first_prefix, self._order
+        kept = 0
         for i in nonempty if head else reversed(nonempty):
             if i in removed:
                 continue
             line = stripped[i]
-            if head and len(zone_kept) < PREFIX_LINES:
+            if head and kept < PREFIX_LINES:
                 found = first_prefix(line)
                 if found is not None:
                     rule, match = found
@@ -219,12 +220,19 @@ class BoilerplateMatcher:
                 removed[i] = Removal(i, stripped[i], rule.kind, rule.name)
                 continue
             zone_kept.append(i)
-            if len(zone_kept) >= size:
+            kept += 1
+            if kept >= size:
                 break
         return zone_kept
 
 
-_ZONES = ("head", "tail")
+def _lead_in_again(text: str, prefixes: dict[int, Removal]) -> bool:
+    """Whether the text holds a stripped lead-in twice (one scan each, before any line is looked at)."""
+    for found in prefixes.values():
+        first = text.find(found.text)
+        if text.find(found.text, first + 1) >= 0:
+            return True
+    return False
 
 
 def _repeated_lead_ins(
