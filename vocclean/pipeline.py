@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import copy
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from vocclean.io.spool import Spool
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep, Step
 
@@ -98,6 +99,8 @@ class Pipeline:
     ``on_reject`` as soon as a step rejects them; live ones come out of ``run``.
     """
 
+    spools = True  # see ``spooled_step``
+
     def __init__(self, steps: Iterable[Step]) -> None:
         self.steps = with_decoding(list(steps))
         # Each step's own counters (removals by kind and rule, encodings...) are shared, not copied.
@@ -108,21 +111,37 @@ class Pipeline:
         records: Iterable[Record],
         on_reject: Callable[[Record], None],
         records_factory: Callable[[], Iterator[Record]] | None = None,
+        spool_dir: str | None = None,
     ) -> Iterator[Record]:
+        """``spool_dir`` (optional, with ``records_factory``): a directory for the spool (see
+        ``vocclean.io.spool``); the steps before a two-pass step then run once, not twice."""
+        read = self.stats[0]
+        spooled = self._spooled_fit(records_factory, spool_dir)
+        if spooled is not None:
+            start, spool = spooled
+            # What the steps before ``start`` rejected was counted in the first pass: routed here.
+            source = Meter(self._live(spool.records(), StepStats("spool"), on_reject))
+            yield from self._chain(source, start, len(self.steps), on_reject)
+            return
         if records_factory is not None:
             self._fit(records_factory)
-        read = self.stats[0]
         meter = Meter(self._live(iter(records), read, on_reject))
-        stream: Iterator[Record] = iter(meter)
-        previous = meter
-        for step, stats in zip(self.steps, self.stats[1:], strict=True):
+        yield from self._chain(meter, 0, len(self.steps), on_reject)
+        read.seconds = meter.seconds
+        read.records_in = read.records_out + read.rejected
+
+    def _chain(
+        self, source: Meter, start: int, stop: int, on_reject: Callable[[Record], None]
+    ) -> Iterator[Record]:
+        """Chain the steps from ``start`` to ``stop`` over ``source``, their rejects to ``on_reject``."""
+        stream: Iterator[Record] = iter(source)
+        previous = source
+        for step, stats in zip(self.steps[start:stop], self.stats[start + 1 : stop + 1], strict=True):
             stats_in = CountingIterator(stream)
             out = Meter(self._live(iter(step(stats_in)), stats, on_reject))
             stream = iter(StepClock(out, previous, stats, stats_in))
             previous = out
-        yield from stream
-        read.seconds = meter.seconds
-        read.records_in = read.records_out + read.rejected
+        return stream
 
     def _fit(self, records_factory: Callable[[], Iterator[Record]]) -> None:
         for index, step in enumerate(self.steps):
@@ -140,6 +159,49 @@ class Pipeline:
                 return stream
 
             fit(replay)
+
+    def spooled_step(self, records_factory: object) -> int | None:
+        """The index of the two-pass step whose input can be spooled, if any.
+
+        The spool serves a run with one two-pass step that has something to
+        learn (``needs_fit``), from each record alone (``fit_map``,
+        ``fit_reduce``), and a second pass over files.
+        """
+        if records_factory is None or not self.spools:
+            return None
+        fitted = [index for index, step in enumerate(self.steps) if hasattr(step, "fit")]
+        if len(fitted) != 1:
+            return None
+        step = self.steps[fitted[0]]
+        mapped = hasattr(step, "fit_map") and hasattr(step, "fit_reduce")
+        return fitted[0] if mapped and getattr(step, "needs_fit", False) else None
+
+    def _spooled_fit(
+        self, records_factory: Callable[[], Iterator[Record]] | None, spool_dir: str | None
+    ) -> tuple[int, Spool] | None:
+        """First pass: the steps before the two-pass step, for real, with their output spooled."""
+        index = None if spool_dir is None else self.spooled_step(records_factory)
+        if index is None:
+            return None
+        assert records_factory is not None and spool_dir is not None
+        step = self.steps[index]
+        spool = Spool(spool_dir)
+        read = self.stats[0]
+        meter = Meter(self._live(records_factory(), read, spool.add))
+        live = self._chain(meter, 0, index, spool.add)
+
+        def spooled() -> Iterator[Record]:
+            for record in live:
+                spool.add(record)
+                yield record
+
+        digests = map(step.fit_map, spooled())  # type: ignore[attr-defined]
+        step.fit_reduce(digests)  # type: ignore[attr-defined]
+        deque(digests, maxlen=0)  # the spool holds the whole stream, however much the step read
+        spool.close()
+        read.seconds = meter.seconds
+        read.records_in = read.records_out + read.rejected
+        return index, spool
 
     @staticmethod
     def _live(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,12 +127,17 @@ def run_streaming(
             observer.rejected(record)
 
     factory = Replay(inputs, read_options) if inputs_are_files(options) else None
+    # Spooled (see Pipeline.run): the first pass reads the inputs, the second reads the spool. Not
+    # with an observer: it must see each record as read, next to what the steps made of it.
+    spooling = observer is None and pipeline.spooled_step(factory) is not None
+    if spooling:
+        factory = Replay(inputs, read_options, counter)
     progress = Progress(options.progress, counter)
-    with all_or_nothing(writers), fewer_collections():
+    with all_or_nothing(writers), fewer_collections(), _spool_dir(spooling) as spool_dir:
         records = read_inputs(inputs, read_options, counter)
         if observer is not None:
             records = observer.watch(records)
-        for record in pipeline.run(records, on_reject, factory):
+        for record in pipeline.run(records, on_reject, factory, spool_dir):
             output.write(record)
             if observer is not None:
                 observer.written(record)
@@ -144,6 +150,16 @@ def run_streaming(
         where = f"written to {options.rejects}" if options.rejects else "pass --rejects PATH to keep them"
         warn(f"{result.bad_input} record(s) rejected as bad input ({where})")
     return result
+
+
+@contextlib.contextmanager
+def _spool_dir(spooling: bool) -> Iterator[str | None]:
+    """A temporary directory for the spool of a run over files (deleted however the run ends)."""
+    if not spooling:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="vocclean-spool-") as directory:
+        yield directory
 
 
 @contextlib.contextmanager

@@ -160,7 +160,13 @@ def _run_streaming(client: Any, steps: list[Step], options: Any) -> Any:
 
 
 class DaskPipeline(ParallelPipeline):
-    """The local engine's pipeline with its worker pool replaced by the Dask cluster."""
+    """The local engine's pipeline with its worker pool replaced by the Dask cluster.
+
+    No spool: cluster workers may not share this machine's disk, so the steps
+    before a two-pass step run in its replay and again in the run.
+    """
+
+    spools = False
 
     def __init__(self, client: Any, steps: list[Step], chunk_records: int = DEFAULT_CHUNK_RECORDS) -> None:
         super().__init__(steps, jobs=_threads(client), chunk_records=chunk_records)

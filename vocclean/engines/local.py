@@ -45,6 +45,7 @@ from typing import Any
 from vocclean.duplicate_finder import PreparedBatch, concatenate
 from vocclean.errors import VoccleanError
 from vocclean.io.readers import READ, ReadOptions, parse_line
+from vocclean.io.spool import Spool, pack, unpack, write_chunk
 from vocclean.pipeline import CountingIterator, Meter, Pipeline, StepClock, StepStats
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep, Step
@@ -208,17 +209,7 @@ def _init_worker(segments: list[list[Step]], feeds: list[Step | None]) -> None:
 
 def _run_in_worker(segment: int, packed: list[tuple]) -> ChunkResult:
     feed = _WORKER_FEEDS[segment] if segment < len(_WORKER_FEEDS) else None
-    records = [kind(*fields) for kind, *fields in packed]
-    return run_chunk_remotely(_WORKER_SEGMENTS[segment], records, feed)
-
-
-def _packed(records: list[Record]) -> list[tuple]:
-    """Records as tuples of their class and fields, for a pipe: a Record pickles field by field, in
-    Python, four times slower (xwlb: 0.13 s to pickle its records in chunks, 0.14 s to unpickle them)."""
-    return [
-        (type(r), r.id, r.text, r.fields, r.raw, r.source, r.file, r.annotations, r.rejection)
-        for r in records
-    ]
+    return run_chunk_remotely(_WORKER_SEGMENTS[segment], unpack(packed), feed)
 
 
 def _prepare_in_worker(segment: int, texts: list[str]) -> Any:
@@ -280,7 +271,7 @@ class WorkerPool:
         return self._executor
 
     def submit(self, segment: int, records: list[Record]) -> Future[ChunkResult]:
-        return self.executor().submit(_run_in_worker, segment, _packed(records))
+        return self.executor().submit(_run_in_worker, segment, pack(records))
 
     def submit_prepare(self, segment: int, texts: list[str]) -> Future[Any]:
         return self.executor().submit(_prepare_in_worker, segment, texts)
@@ -607,6 +598,29 @@ class FitMap(RecordStep):
         return record
 
 
+class SpoolFitMap(FitMap):
+    """A ``FitMap`` that first writes its chunk's records to a chunk file of the spool.
+
+    A record becomes its ``fit_map`` result and the chunk file's path: the
+    text stays in the worker that cleaned it, and the second pass reads it
+    from the file.
+    """
+
+    def __init__(self, step: Step, directory: str) -> None:
+        super().__init__(step)
+        self.directory = directory
+
+    def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
+        chunk = list(records)
+        if not chunk:
+            return
+        path = write_chunk(self.directory, chunk)
+        for record in chunk:  # not RecordStep's guard: a record must not be both spooled and rejected
+            self.process(record)
+            record.annotations[self.key] = (record.annotations[self.key], path)
+            yield record
+
+
 class ParseLines(RecordStep):
     """The first step of a replay on workers: JSONL lines (JsonLine records) become records there."""
 
@@ -646,20 +660,75 @@ class ParallelPipeline(Pipeline):
         records: Iterable[Record],
         on_reject: Callable[[Record], None],
         records_factory: Callable[[], Iterator[Record]] | None = None,
+        spool_dir: str | None = None,
     ) -> Iterator[Record]:
-        if records_factory is not None:
-            self._fit(records_factory)
         read = self.stats[0]
-        meter = Meter(_count(iter(records), read))
-        with self._pool(self.steps) as pool:
-            stream = self._fold(meter, self.steps, pool, self.stats[1:])
+        spooled = self._spooled_fit(records_factory, spool_dir)
+        if spooled is not None:  # the steps before ``start`` ran in the first pass
+            start, spool = spooled
+            source = Meter(spool.records())
+        else:
+            if records_factory is not None:
+                self._fit(records_factory)
+            start, source = 0, Meter(_count(iter(records), read))
+        steps = self.steps[start:]
+        with self._pool(steps) as pool:
+            stream = self._fold(source, steps, pool, self.stats[start + 1 :])
             for record in stream:
                 if record.rejection is None:
                     yield record
                 else:
                     on_reject(record)
-        read.seconds = meter.seconds
+        if spooled is None:
+            read.seconds = source.seconds
+            read.records_in = read.records_out + read.rejected
+
+    def _spooled_fit(
+        self, records_factory: Callable[[], Iterator[Record]] | None, spool_dir: str | None
+    ) -> tuple[int, Spool] | None:
+        """First pass, in parallel: the steps before the two-pass step, for real, their output spooled.
+
+        Workers write the records their chunks leave alive to chunk files and
+        send back only ``fit_map`` results (see ``SpoolFitMap``); the records
+        rejected on the way come here and are spooled at their position. A
+        replay that gives its JSONL lines unparsed has them parsed on the workers.
+        """
+        index = None if spool_dir is None else self.spooled_step(records_factory)
+        if index is None:
+            return None
+        assert records_factory is not None and spool_dir is not None
+        step = self.steps[index]
+        chain: list[Step] = [*self.steps[:index], SpoolFitMap(step, spool_dir)]
+        lines = getattr(records_factory, "lines", None)
+        parse = StepStats(READ)
+        stats = [*self.stats[1 : index + 1], StepStats(FitMap.name)]
+        if lines is not None and is_per_record(chain[0]):
+            chain, stats = [ParseLines(records_factory.options), *chain], [parse, *stats]  # type: ignore[attr-defined]
+            records_factory = lines
+        read = self.stats[0]
+        source = Meter(_count(records_factory(), read))
+        spool = Spool(spool_dir)
+
+        def digests(stream: Iterator[Record]) -> Iterator[Any]:
+            for record in stream:
+                if record.rejection is not None:
+                    spool.add(record)
+                    continue
+                digest, path = record.annotations[FitMap.key]
+                spool.add_chunk(path)
+                yield digest
+
+        with self._pool(chain) as pool:
+            mapped = digests(self._fold(source, chain, pool, stats))
+            step.fit_reduce(mapped)  # type: ignore[attr-defined]
+            deque(mapped, maxlen=0)  # the spool holds the whole stream, however much the step read
+        spool.close()
+        # The lines parsed on the workers: their rejects are the reader's.
+        read.records_out -= parse.rejected
+        read.rejected += parse.rejected
+        read.seconds = source.seconds + parse.seconds
         read.records_in = read.records_out + read.rejected
+        return index, spool
 
     def _pool(self, steps: list[Step]) -> Any:
         """Where segments run: a WorkerPool (started on first use) or, on Dask, the cluster."""

@@ -75,16 +75,19 @@ class Replay:
 
     Calling it gives the records; ``lines()`` the same with every JSONL
     line as a JsonLine, for an engine whose workers parse them.
+    ``counter`` (optional) counts the bytes read, for progress.
     """
 
-    def __init__(self, inputs: list[InputFile], options: ReadOptions) -> None:
-        self.inputs, self.options = inputs, options
+    def __init__(
+        self, inputs: list[InputFile], options: ReadOptions, counter: ByteCounter | None = None
+    ) -> None:
+        self.inputs, self.options, self.counter = inputs, options, counter
 
     def __call__(self) -> Iterator[Record]:
-        return read_inputs(self.inputs, self.options)
+        return read_inputs(self.inputs, self.options, self.counter)
 
     def lines(self) -> Iterator[Record]:
-        return read_inputs(self.inputs, self.options, lines=True)
+        return read_inputs(self.inputs, self.options, self.counter, lines=True)
 
 
 def read_inputs(

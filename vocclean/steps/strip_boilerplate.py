@@ -134,6 +134,11 @@ class StripBoilerplate(RecordStep):
         if self._needs_learning:
             self._learn_from(records_factory())
 
+    @property
+    def needs_fit(self) -> bool:
+        """Whether ``fit`` has anything to learn (engines may then spool its input, see Pipeline)."""
+        return self._needs_learning
+
     def fit_map(self, record: Record) -> LineDigest | None:
         """What learning needs of one record of the count pass (pure: engines run it on workers)."""
         return line_digest(record.text, DEFAULT_MIN_CHARS, self.learn_max_chars)
