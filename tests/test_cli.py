@@ -183,6 +183,55 @@ def test_ctrl_c_stops_without_traceback_or_partial_output(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+INTERRUPT_AT = """
+import sys
+from vocclean.steps.strip_boilerplate import StripBoilerplate
+
+def interrupted(*args, **kwargs):
+    raise KeyboardInterrupt
+
+{patch}
+from vocclean.entry import main
+sys.argv = ["vocclean", "-o", sys.argv[1], "clean"]
+main()
+"""
+
+
+def test_ctrl_c_while_the_steps_are_built_exits_130_without_traceback(tmp_path):
+    """Before the run starts (building the steps): the same exit as during it, not click's Abort."""
+    out = tmp_path / "out.jsonl"
+    code = INTERRUPT_AT.format(patch="StripBoilerplate.__init__ = interrupted")
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(out)], input=b"", capture_output=True, cwd=REPO, timeout=120
+    )
+    assert result.returncode == 130
+    assert b"Traceback" not in result.stderr and b"Aborted" not in result.stderr
+    assert b"interrupted" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_while_python_imports_vocclean_exits_130_without_traceback(tmp_path):
+    """The first tenths of a second: the entry point's import of the CLI is interrupted."""
+    code = INTERRUPT_AT.format(
+        patch="""class Interrupting:
+    def find_spec(self, name, path=None, target=None):
+        if name == "vocclean.cli":
+            raise KeyboardInterrupt
+
+sys.meta_path.insert(0, Interrupting())"""
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "out.jsonl")],
+        input=b"",
+        capture_output=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert result.returncode == 130
+    assert result.stderr == b"vocclean: interrupted\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_progress_is_off_in_a_pipe_and_forced_with_progress():
     data = jsonl({"text": "a"})
     assert vocclean("normalize-script", stdin=data).stderr == b""

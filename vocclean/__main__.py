@@ -1,3 +1,3 @@
-from vocclean.cli import main
+from vocclean.entry import main
 
-main(prog_name="vocclean")
+main()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from typing import Any
 
 import click
 
@@ -24,10 +25,23 @@ from vocclean.runner import RunOptions, run
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 EXIT_BROKEN_PIPE, EXIT_INTERRUPTED = 141, 130
+INTERRUPTED = "vocclean: interrupted; no partial output was kept"
+
+
+class VoccleanGroup(ConfiguredGroup):
+    """The group: Ctrl-C while the steps are being built (before the run) ends like one during it,
+    exit 130, instead of click's "Aborted!" and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo(INTERRUPTED, err=True)
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 @click.group(
-    cls=ConfiguredGroup,
+    cls=VoccleanGroup,
     chain=True,
     invoke_without_command=True,  # for --show-config alone; before_chain demands a command otherwise
     no_args_is_help=True,
@@ -171,7 +185,7 @@ def run_chain(steps, **options) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         ctx.exit(EXIT_BROKEN_PIPE)
     except KeyboardInterrupt:
-        click.echo("vocclean: interrupted; no partial output was kept", err=True)
+        click.echo(INTERRUPTED, err=True)
         ctx.exit(EXIT_INTERRUPTED)
     except OSError as exc:
         name = f" {exc.filename}" if exc.filename else ""
