@@ -621,6 +621,16 @@ class SpoolFitMap(FitMap):
             yield record
 
 
+def _parsed_on_workers(chain: list[Step], records_factory: Any) -> tuple[list[Step], Any, bool]:
+    """A replay that can give its JSONL lines unparsed (``Replay.lines``) sends them so, with
+    ``ParseLines`` first in the chain; else the chain and the replay as they are. The third value
+    says which."""
+    lines = getattr(records_factory, "lines", None)
+    if lines is None or not is_per_record(chain[0]):
+        return chain, records_factory, False
+    return [ParseLines(records_factory.options), *chain], lines, True
+
+
 class ParseLines(RecordStep):
     """The first step of a replay on workers: JSONL lines (JsonLine records) become records there."""
 
@@ -699,12 +709,11 @@ class ParallelPipeline(Pipeline):
         assert records_factory is not None and spool_dir is not None
         step = self.steps[index]
         chain: list[Step] = [*self.steps[:index], SpoolFitMap(step, spool_dir)]
-        lines = getattr(records_factory, "lines", None)
         parse = StepStats(READ)
         stats = [*self.stats[1 : index + 1], StepStats(FitMap.name)]
-        if lines is not None and is_per_record(chain[0]):
-            chain, stats = [ParseLines(records_factory.options), *chain], [parse, *stats]  # type: ignore[attr-defined]
-            records_factory = lines
+        chain, records_factory, parsed = _parsed_on_workers(chain, records_factory)
+        if parsed:
+            stats = [parse, *stats]
         read = self.stats[0]
         source = Meter(_count(records_factory(), read))
         spool = Spool(spool_dir)
@@ -790,7 +799,6 @@ class ParallelPipeline(Pipeline):
         JSONL lines unparsed (``Replay.lines``) sends them so: the workers
         parse them, the main process only splits lines.
         """
-        lines = getattr(records_factory, "lines", None)
         for index, step in enumerate(self.steps):
             fit = getattr(step, "fit", None)
             if fit is None:
@@ -800,10 +808,9 @@ class ParallelPipeline(Pipeline):
             before = copy.deepcopy(self.steps[:index])
             mapped = hasattr(step, "fit_map") and hasattr(step, "fit_reduce")
             chain = [*before, FitMap(step)] if mapped else before
-            parsed = mapped and lines is not None and is_per_record(chain[0])
-            if parsed:
-                chain = [ParseLines(records_factory.options), *chain]  # type: ignore[attr-defined]
-            source = lines if parsed else records_factory
+            source = records_factory
+            if mapped:
+                chain, source, _ = _parsed_on_workers(chain, records_factory)
             with self._pool(chain) as pool:
 
                 def replay(
