@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+import shutil
 import subprocess
 import sys
 
@@ -121,3 +123,20 @@ def test_the_benchmark_prints_its_tables(shared_data):
     assert "| configuration | precision | recall |" in result.stdout
     assert "| corpus | MB | run | MB/s wall | MB/s CPU | x reference (CPU) |" in result.stdout
     assert result.stdout.count("| matcher (find + remove) |") == 3
+
+
+def test_the_instruction_count_benchmark_runs(shared_data, tmp_path):
+    """With valgrind: the whole benchmark on 20 stories. Without: its cleaning loop, as callgrind runs it."""
+    script = "bench/strip_boilerplate_instructions.py"
+    if shutil.which("valgrind"):
+        command = [sys.executable, script, "--stories", "20", "--corpus", "xwlb stories"]
+    else:
+        corpora = tmp_path / "corpora.pickle"
+        corpora.write_bytes(pickle.dumps({"xwlb stories": ["央视网消息（新闻联播）：正文。\n扫码关注我们"]}))
+        command = [sys.executable, script, "--clean", str(corpora), "xwlb stories", "learned", "--runs", "2"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert result.returncode == 0, result.stderr
+    if shutil.which("valgrind"):
+        row = next(line for line in result.stdout.splitlines() if line.startswith("| xwlb stories |"))
+        rules_alone, learned = (int(cell.strip().replace(",", "")) for cell in row.split("|")[4:6])
+        assert 10_000 < rules_alone < 10_000_000 and 10_000 < learned < 10_000_000

@@ -1,0 +1,134 @@
+"""strip-boilerplate's cost in instructions per document, counted by callgrind: the steady figure.
+
+    .venv/bin/python bench/strip_boilerplate_instructions.py                 # 2,000 xwlb stories, etc.
+    .venv/bin/python bench/strip_boilerplate_instructions.py --stories 500
+
+Wall-clock runs on this shared 2-core machine differ by up to 30% back to
+back, more than most changes to the matcher; instruction counts do not.
+For each corpus of ``bench/strip_boilerplate.py`` (the same samples: xwlb
+stories, tw_news articles, the labelled set), the step runs under
+``valgrind --tool=callgrind`` twice in fresh processes: once with two fresh
+steps built and nothing cleaned, once with both steps cleaning the corpus.
+The difference, over twice the number of documents, is what cleaning costs
+per document, without start-up, rule loading, regex compilation (one step
+cleans the corpus once, untimed, before both) or the learning pass. Two
+configurations: the rules alone (the step in a pipe, what the throughput
+benchmark times) and with lines learned from the same corpus (what ``clean``
+runs on files). Needs ``valgrind`` (Debian: ``apt-get install valgrind``);
+about a minute per corpus and configuration at the default size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import strip_boilerplate as throughput_bench  # also puts the repository on sys.path
+
+from vocclean.record import Record
+from vocclean.steps.strip_boilerplate import StripBoilerplate
+
+CONFIGURATIONS = {"rules": "rules alone", "learned": "with learned lines"}
+CORPORA = ("xwlb stories", "tw_news articles", "labelled set (mixed)")
+_COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--stories", type=int, default=2000, help="xwlb stories counted")
+    parser.add_argument("--labelled-stories", type=int, default=1000, help="xwlb stories in the labelled set")
+    parser.add_argument(
+        "--corpus", action="append", choices=CORPORA, help="count this corpus only (repeatable; default: all)"
+    )
+    parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--shared", type=Path, default=throughput_bench.SHARED, help="../shared/data")
+    parser.add_argument("--valgrind", default="valgrind", help="the valgrind executable")
+    parser.add_argument(
+        "--clean", nargs=3, metavar=("CORPORA", "CORPUS", "CONFIGURATION"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--runs", type=int, default=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.clean:
+        clean(Path(args.clean[0]), args.clean[1], args.clean[2], args.runs)
+        return
+    if shutil.which(args.valgrind) is None:
+        sys.exit(
+            f"{args.valgrind} not found: this benchmark counts instructions with callgrind "
+            "(apt-get install valgrind)"
+        )
+    if not args.shared.is_dir():
+        sys.exit(f"{args.shared} is absent: the benchmark needs the shared evaluation data")
+    sampled = throughput_bench.corpora(
+        argparse.Namespace(
+            seed=args.seed, shared=args.shared, stories=args.labelled_stories, throughput_stories=args.stories
+        )
+    )
+    sampled = {name: texts for name, texts in sampled.items() if name in (args.corpus or CORPORA)}
+    print(f"## strip-boilerplate, instructions per document (callgrind; {sys.version.split()[0]})\n")
+    print("| corpus | documents | KB per document | " + " | ".join(CONFIGURATIONS.values()) + " |")
+    print("|---|---|---|" + "---|" * len(CONFIGURATIONS))
+    with tempfile.TemporaryDirectory(prefix="vocclean-instructions-") as folder:
+        path = Path(folder) / "corpora.pickle"
+        path.write_bytes(pickle.dumps(sampled))
+        for name, texts in sampled.items():
+            per_document = [
+                count(args.valgrind, path, name, configuration) / len(texts)
+                for configuration in CONFIGURATIONS
+            ]
+            size = sum(len(text.encode("utf-8")) for text in texts) / len(texts) / 1000
+            cells = " | ".join(f"{instructions:,.0f}" for instructions in per_document)
+            print(f"| {name} | {len(texts)} | {size:.2f} | {cells} |")
+    print()
+
+
+def count(valgrind: str, corpora: Path, name: str, configuration: str) -> float:
+    """Instructions of one cleaning of the corpus: (two cleanings - none) / 2."""
+    totals = []
+    for runs in (0, 2):
+        command = [
+            valgrind,
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            __file__,
+            "--clean",
+            str(corpora),
+            name,
+            configuration,
+            "--runs",
+            str(runs),
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        found = _COLLECTED.search(result.stderr)
+        if result.returncode != 0 or found is None:
+            sys.exit(f"callgrind run failed ({' '.join(command)}):\n{result.stderr[-2000:]}")
+        totals.append(int(found.group(1)))
+    return (totals[1] - totals[0]) / 2
+
+
+def clean(corpora: Path, name: str, configuration: str, runs: int) -> None:
+    """Inside callgrind: build two steps (and learn), then clean the corpus with ``runs`` of them."""
+    texts = pickle.loads(corpora.read_bytes())[name]
+    learn = configuration == "learned"
+    warm = StripBoilerplate()
+    for text in texts:  # compiles the regexes the corpus's first characters need, in every process
+        warm.process(Record(id="warm", text=text))
+    steps = [StripBoilerplate(learn=learn) for _ in range(2)]
+    for step in steps:
+        if learn:
+            step.fit(lambda: (Record(id=str(n), text=text) for n, text in enumerate(texts)))
+    for step in steps[:runs]:
+        for number, text in enumerate(texts):
+            step.process(Record(id=str(number), text=text))
+
+
+if __name__ == "__main__":
+    main()
