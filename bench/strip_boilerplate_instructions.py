@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/strip_boilerplate_instructions.py                 # 2,000 xwlb stories, etc.
     .venv/bin/python bench/strip_boilerplate_instructions.py --stories 500
+    .venv/bin/python bench/strip_boilerplate_instructions.py --phases --corpus "xwlb stories"
 
 Wall-clock runs on this shared 2-core machine differ by up to 30% back to
 back, more than most changes to the matcher; instruction counts do not.
@@ -14,7 +15,9 @@ per document, without start-up, rule loading, regex compilation (one step
 cleans the corpus once, untimed, before both) or the learning pass. Two
 configurations: the rules alone (the step in a pipe, what the throughput
 benchmark times) and with lines learned from the same corpus (what ``clean``
-runs on files). Needs ``valgrind`` (Debian: ``apt-get install valgrind``);
+runs on files). ``--phases`` also counts the step's parts (rules alone),
+each as what it adds to the parts before it, in the order ``strip`` runs
+them. Needs ``valgrind`` (Debian: ``apt-get install valgrind``);
 about a minute per corpus and configuration at the default size.
 """
 
@@ -33,8 +36,18 @@ import strip_boilerplate as throughput_bench  # also puts the repository on sys.
 
 from vocclean.record import Record
 from vocclean.steps.strip_boilerplate import StripBoilerplate
+from vocclean.text.boilerplate import BoilerplateMatcher
 
 CONFIGURATIONS = {"rules": "rules alone", "learned": "with learned lines"}
+# With --phases, rules alone, cumulative: each part runs what the one before ran, and more.
+PHASES = {
+    "lines": "split and strip the lines",
+    "scan": "+ the literal scan",
+    "anywhere": "+ strong and cut rules",
+    "find": "+ head and tail zones, lead-ins (find)",
+    "strip": "+ remove",
+    "rules": "+ annotations and stats (the step)",
+}
 CORPORA = ("xwlb stories", "tw_news articles", "labelled set (mixed)")
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 
@@ -51,6 +64,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--shared", type=Path, default=throughput_bench.SHARED, help="../shared/data")
     parser.add_argument("--valgrind", default="valgrind", help="the valgrind executable")
+    parser.add_argument(
+        "--phases", action="store_true", help="also count the step's parts, cumulatively (rules alone)"
+    )
     parser.add_argument(
         "--clean", nargs=3, metavar=("CORPORA", "CORPUS", "CONFIGURATION"), help=argparse.SUPPRESS
     )
@@ -86,7 +102,29 @@ def main() -> None:
             size = sum(len(text.encode("utf-8")) for text in texts) / len(texts) / 1000
             cells = " | ".join(f"{instructions:,.0f}" for instructions in per_document)
             print(f"| {name} | {len(texts)} | {size:.2f} | {cells} |")
+    if args.phases:
+        phases(args.valgrind, sampled)
     print()
+
+
+def phases(valgrind: str, sampled: dict[str, list[str]]) -> None:
+    """Where a step's instructions go: each part counted as the difference from the one before."""
+    print("\n## Where they go (rules alone; each part: its row minus the row before)\n")
+    print("| part | " + " | ".join(sampled) + " |")
+    print("|---|" + "---|" * len(sampled))
+    with tempfile.TemporaryDirectory(prefix="vocclean-instructions-") as folder:
+        path = Path(folder) / "corpora.pickle"
+        path.write_bytes(pickle.dumps(sampled))
+        totals = {
+            name: [count(valgrind, path, name, part) / len(texts) for part in PHASES]
+            for name, texts in sampled.items()
+        }
+    for number, label in enumerate(PHASES.values()):
+        cells = []
+        for row in totals.values():
+            part = row[number] - (row[number - 1] if number else 0)
+            cells.append(f"{part:,.0f}")
+        print(f"| {label} | " + " | ".join(cells) + " |")
 
 
 def count(valgrind: str, corpora: Path, name: str, configuration: str) -> float:
@@ -126,8 +164,30 @@ def clean(corpora: Path, name: str, configuration: str, runs: int) -> None:
         if learn:
             step.fit(lambda: (Record(id=str(n), text=text) for n, text in enumerate(texts)))
     for step in steps[:runs]:
-        for number, text in enumerate(texts):
-            step.process(Record(id=str(number), text=text))
+        if configuration in ("rules", "learned"):
+            for number, text in enumerate(texts):
+                step.process(Record(id=str(number), text=text))
+        else:
+            run_part(step.matcher, texts, configuration)
+
+
+def run_part(matcher: BoilerplateMatcher, texts: list[str], part: str) -> None:
+    """The first parts of ``BoilerplateMatcher.strip`` (its private steps, in its order), on each text."""
+    for text in texts:
+        if part == "find":
+            matcher.find(text)
+            continue
+        if part == "strip":
+            matcher.strip(text)
+            continue
+        lines = text.split("\n")
+        stripped = [line.strip() for line in lines]
+        nonempty = [i for i, line in enumerate(stripped) if line]
+        if part == "lines" or not nonempty:
+            continue
+        by_line = matcher._index.rules_by_line(text, lines)
+        if part == "anywhere":
+            matcher._anywhere(lines, stripped, nonempty, by_line, {}, None)
 
 
 if __name__ == "__main__":
