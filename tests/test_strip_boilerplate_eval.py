@@ -128,7 +128,8 @@ def test_the_benchmark_prints_its_tables(shared_data):
 def test_the_instruction_count_benchmark_runs(shared_data, tmp_path):
     """With valgrind: the whole benchmark on 20 stories. Without: its cleaning loop, as callgrind runs it."""
     script = "bench/strip_boilerplate_instructions.py"
-    if shutil.which("valgrind"):
+    with_valgrind = shutil.which("valgrind") is not None
+    if with_valgrind:
         command = [sys.executable, script, "--stories", "20", "--corpus", "xwlb stories"]
     else:
         corpora = tmp_path / "corpora.pickle"
@@ -136,7 +137,7 @@ def test_the_instruction_count_benchmark_runs(shared_data, tmp_path):
         command = [sys.executable, script, "--clean", str(corpora), "xwlb stories", "learned", "--runs", "2"]
     result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=600)
     assert result.returncode == 0, result.stderr
-    if shutil.which("valgrind"):
+    if with_valgrind:
         row = next(line for line in result.stdout.splitlines() if line.startswith("| xwlb stories |"))
         rules_alone, learned = (int(cell.strip().replace(",", "")) for cell in row.split("|")[4:6])
         assert 10_000 < rules_alone < 10_000_000 and 10_000 < learned < 10_000_000

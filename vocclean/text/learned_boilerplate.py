@@ -42,9 +42,11 @@ DEFAULT_MIN_CHARS = 2  # shorter lines are never learned
 MODEL_VERSION = 1
 
 # What a key drops (whitespace, zero-width space, BOM) and what it maps to one 0 per run (digits).
-_SPACES = re.compile("[ \t\r\n\u3000\xa0\u200b\ufeff]+")
-_DIGIT_RUNS = re.compile("[0-9０-９]+")
-_SPACE_OR_DIGIT = re.compile("[ \t\r\n\u3000\xa0\u200b\ufeff0-9０-９]")
+_SPACE_CLASS = " \t\r\n\u3000\xa0\u200b\ufeff"
+_DIGIT_CLASS = "0-9０-９"
+_SPACES = re.compile(f"[{_SPACE_CLASS}]+")
+_DIGIT_RUNS = re.compile(f"[{_DIGIT_CLASS}]+")
+_SPACE_OR_DIGIT = re.compile(f"[{_SPACE_CLASS}{_DIGIT_CLASS}]")
 
 # (fingerprint of the longest line, keys of the distinct short lines): LineCounter.digest.
 LineDigest = tuple[bytes, tuple[str, ...]]
