@@ -94,36 +94,37 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vocclean-instructions-") as folder:
         path = Path(folder) / "corpora.pickle"
         path.write_bytes(pickle.dumps(sampled))
+        counted: dict[str, dict[str, float]] = {}
         for name, texts in sampled.items():
-            per_document = [
-                count(args.valgrind, path, name, configuration) / len(texts)
-                for configuration in CONFIGURATIONS
-            ]
+            counted[name] = {
+                part: count(args.valgrind, path, name, part) / len(texts) for part in CONFIGURATIONS
+            }
             size = sum(len(text.encode("utf-8")) for text in texts) / len(texts) / 1000
-            cells = " | ".join(f"{instructions:,.0f}" for instructions in per_document)
+            cells = " | ".join(f"{counted[name][part]:,.0f}" for part in CONFIGURATIONS)
             print(f"| {name} | {len(texts)} | {size:.2f} | {cells} |")
-    if args.phases:
-        phases(args.valgrind, sampled)
+        if args.phases:
+            phases(args.valgrind, path, sampled, counted)
     print()
 
 
-def phases(valgrind: str, sampled: dict[str, list[str]]) -> None:
-    """Where a step's instructions go: each part counted as the difference from the one before."""
+def phases(
+    valgrind: str, path: Path, sampled: dict[str, list[str]], counted: dict[str, dict[str, float]]
+) -> None:
+    """Where a step's instructions go: each part counted as the difference from the one before
+    (the whole step, the last part, is the rules-alone count already made)."""
+    for name, texts in sampled.items():
+        for part in PHASES:
+            if part not in counted[name]:
+                counted[name][part] = count(valgrind, path, name, part) / len(texts)
     print("\n## Where they go (rules alone; each part: its row minus the row before)\n")
     print("| part | " + " | ".join(sampled) + " |")
     print("|---|" + "---|" * len(sampled))
-    with tempfile.TemporaryDirectory(prefix="vocclean-instructions-") as folder:
-        path = Path(folder) / "corpora.pickle"
-        path.write_bytes(pickle.dumps(sampled))
-        totals = {
-            name: [count(valgrind, path, name, part) / len(texts) for part in PHASES]
-            for name, texts in sampled.items()
-        }
-    for number, label in enumerate(PHASES.values()):
-        cells = []
-        for row in totals.values():
-            part = row[number] - (row[number - 1] if number else 0)
-            cells.append(f"{part:,.0f}")
+    for number, (part, label) in enumerate(PHASES.items()):
+        previous = list(PHASES)[number - 1] if number else None
+        cells = [
+            f"{row[part] - (row[previous] if previous else 0):,.0f}"
+            for row in (counted[name] for name in sampled)
+        ]
         print(f"| {label} | " + " | ".join(cells) + " |")
 
 
