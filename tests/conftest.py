@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,18 @@ settings.register_profile("vocclean", derandomize=not os.environ.get("VOCCLEAN_E
 settings.load_profile("vocclean")
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def run_bench(*args: str, timeout: float = 300) -> str:
+    """Run ``python ARGS`` in the repository (a benchmark script); its standard output, after
+    asserting that it succeeded."""
+    result = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, cwd=REPO, timeout=timeout
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
 FIXTURES = REPO / "fixtures"
 SHARED_DATA = REPO.parent / "shared" / "data"
 

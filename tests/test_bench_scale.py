@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import REPO
-
-
-def bench(*args: str, timeout: float = 300) -> str:
-    result = subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, cwd=REPO, timeout=timeout
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+from tests.conftest import run_bench as bench
 
 
 @pytest.mark.shared_data

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, run_bench
 from vocclean.record import Record
 from vocclean.steps.strip_boilerplate import StripBoilerplate
 from vocclean.text.boilerplate import BoilerplateMatcher
@@ -102,37 +101,21 @@ def test_labelled_set_floors_for_the_rules_alone(labelled):
 
 
 def test_the_benchmark_prints_its_tables(shared_data):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "bench/strip_boilerplate.py",
-            "--stories",
-            "40",
-            "--throughput-stories",
-            "40",
-            "--reps",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
+    out = run_bench(
+        "bench/strip_boilerplate.py", "--stories", "40", "--throughput-stories", "40", "--reps", "1"
     )
-    assert result.returncode == 0, result.stderr
-    assert "| configuration | precision | recall |" in result.stdout
-    assert "| corpus | MB | run | MB/s wall | MB/s CPU | x reference (CPU) |" in result.stdout
-    assert result.stdout.count("| matcher (find + remove) |") == 3
+    assert "| configuration | precision | recall |" in out
+    assert "| corpus | MB | run | MB/s wall | MB/s CPU | x reference (CPU) |" in out
+    assert out.count("| matcher (find + remove) |") == 3
 
 
 def test_the_instruction_count_benchmark_prints_its_tables(shared_data, tmp_path):
     """The benchmark on 20 stories: under callgrind where valgrind is installed (plausible counts),
     and, with --phases, under a stand-in that runs the same commands and reports a made-up count."""
-    command = [sys.executable, "bench/strip_boilerplate_instructions.py", "--stories", "20"]
-    command += ["--corpus", "xwlb stories"]
+    command = ["bench/strip_boilerplate_instructions.py", "--stories", "20", "--corpus", "xwlb stories"]
     if shutil.which("valgrind"):
-        result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=600)
-        assert result.returncode == 0, result.stderr
-        row = next(line for line in result.stdout.splitlines() if line.startswith("| xwlb stories | 20 |"))
+        out = run_bench(*command, timeout=600)
+        row = next(line for line in out.splitlines() if line.startswith("| xwlb stories | 20 |"))
         rules_alone, learned = (int(cell.strip().replace(",", "")) for cell in row.split("|")[4:6])
         assert 10_000 < rules_alone < 10_000_000 and 10_000 < learned < 10_000_000
     stand_in = tmp_path / "valgrind"
@@ -141,14 +124,7 @@ def test_the_instruction_count_benchmark_prints_its_tables(shared_data, tmp_path
         'echo "==1== Collected : 1000000" >&2\n'
     )
     stand_in.chmod(0o755)
-    result = subprocess.run(
-        [*command, "--phases", "--valgrind", str(stand_in)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "| xwlb stories | 20 | " in result.stdout
+    out = run_bench(*command, "--phases", "--valgrind", str(stand_in), timeout=600)
+    assert "| xwlb stories | 20 | " in out
     for label in ("split and strip the lines", "+ the literal scan", "+ annotations and stats (the step)"):
-        assert f"| {label} | 0 |" in result.stdout
+        assert f"| {label} | 0 |" in out
