@@ -160,14 +160,14 @@ class Pipeline:
 
             fit(replay)
 
-    def spooled_step(self, records_factory: object) -> int | None:
-        """The index of the two-pass step whose input can be spooled, if any.
+    def spooled_step(self) -> int | None:
+        """The index of the two-pass step whose input can be spooled in a run over files, if any.
 
         The spool serves a run with one two-pass step that has something to
         learn (``needs_fit``), from each record alone (``fit_map``,
-        ``fit_reduce``), and a second pass over files.
+        ``fit_reduce``).
         """
-        if records_factory is None or not self.spools:
+        if not self.spools:
             return None
         fitted = [index for index, step in enumerate(self.steps) if hasattr(step, "fit")]
         if len(fitted) != 1:
@@ -180,10 +180,11 @@ class Pipeline:
         self, records_factory: Callable[[], Iterator[Record]] | None, spool_dir: str | None
     ) -> tuple[int, Spool] | None:
         """First pass: the steps before the two-pass step, for real, with their output spooled."""
-        index = None if spool_dir is None else self.spooled_step(records_factory)
+        if records_factory is None or spool_dir is None:
+            return None
+        index = self.spooled_step()
         if index is None:
             return None
-        assert records_factory is not None and spool_dir is not None
         step = self.steps[index]
         spool = Spool(spool_dir)
         read = self.stats[0]

@@ -126,12 +126,12 @@ def run_streaming(
         if observer is not None:
             observer.rejected(record)
 
-    factory = Replay(inputs, read_options) if inputs_are_files(options) else None
-    # Spooled (see Pipeline.run): the first pass reads the inputs, the second reads the spool. Not
-    # with an observer: it must see each record as read, next to what the steps made of it.
-    spooling = observer is None and pipeline.spooled_step(factory) is not None
-    if spooling:
-        factory = Replay(inputs, read_options, counter)
+    files = inputs_are_files(options)
+    # Spooled (see Pipeline.run): the first pass reads the inputs, the second reads the spool, so the
+    # first pass counts the bytes read. Not with an observer: it must see each record as read, next
+    # to what the steps made of it.
+    spooling = files and observer is None and pipeline.spooled_step() is not None
+    factory = Replay(inputs, read_options, counter if spooling else None) if files else None
     progress = Progress(options.progress, counter)
     with all_or_nothing(writers), fewer_collections(), _spool_dir(spooling) as spool_dir:
         records = read_inputs(inputs, read_options, counter)

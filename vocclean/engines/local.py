@@ -703,10 +703,11 @@ class ParallelPipeline(Pipeline):
         rejected on the way come here and are spooled at their position. A
         replay that gives its JSONL lines unparsed has them parsed on the workers.
         """
-        index = None if spool_dir is None else self.spooled_step(records_factory)
+        if records_factory is None or spool_dir is None:
+            return None
+        index = self.spooled_step()
         if index is None:
             return None
-        assert records_factory is not None and spool_dir is not None
         step = self.steps[index]
         chain: list[Step] = [*self.steps[:index], SpoolFitMap(step, spool_dir)]
         parse = StepStats(READ)
