@@ -180,9 +180,7 @@ class Pipeline:
         self, records_factory: Callable[[], Iterator[Record]] | None, spool_dir: str | None
     ) -> tuple[int, Spool] | None:
         """First pass: the steps before the two-pass step, for real, with their output spooled."""
-        if records_factory is None or spool_dir is None:
-            return None
-        index = self.spooled_step()
+        index = None if records_factory is None or spool_dir is None else self.spooled_step()
         if index is None:
             return None
         step = self.steps[index]

@@ -703,9 +703,7 @@ class ParallelPipeline(Pipeline):
         rejected on the way come here and are spooled at their position. A
         replay that gives its JSONL lines unparsed has them parsed on the workers.
         """
-        if records_factory is None or spool_dir is None:
-            return None
-        index = self.spooled_step()
+        index = None if records_factory is None or spool_dir is None else self.spooled_step()
         if index is None:
             return None
         step = self.steps[index]
