@@ -128,3 +128,22 @@ def test_the_instruction_count_benchmark_prints_its_tables(shared_data, tmp_path
     assert "| xwlb stories | 20 | " in out
     for label in ("split and strip the lines", "+ the literal scan", "+ annotations and stats (the step)"):
         assert f"| {label} | 0 |" in out
+
+
+def test_the_hyperscan_benchmark_prints_its_table(shared_data):
+    """bench/strip_boilerplate_hyperscan.py on 40 stories (hyperscan is in bench/requirements.txt)."""
+    out = run_bench(
+        "bench/strip_boilerplate_hyperscan.py", "--stories", "40", "--throughput-stories", "40", "--reps", "1"
+    )
+    rows = [line.split("|")[1:-1] for line in out.splitlines() if line.startswith("| labelled set")]
+    by_run = {cells[1].strip(): cells for cells in rows}
+    assert set(by_run) == {
+        "matcher: find",
+        "matcher: literal scan",
+        "Hyperscan, the literals",
+        "Hyperscan, every pattern (pre-filter)",
+    }
+    assert by_run["matcher: find"][5].strip() == "1.00"
+    # The labelled set has boilerplate of every kind: both scans report some of it.
+    for run in ("Hyperscan, the literals", "Hyperscan, every pattern (pre-filter)"):
+        assert float(by_run[run][4]) > 0.1 and float(by_run[run][2]) > 0
