@@ -1,5 +1,6 @@
 # Sourced by bin/vocclean and bin/test: make .venv with the package installed (once).
-# Reinstalls when pyproject.toml (or, for tests, bench/requirements.txt) changes.
+# Reinstalls when pyproject.toml, setup.py or a compiled module (or, for tests, bench/requirements.txt)
+# changes.
 # $1: the pip extras to install ("" or "[test]"). The test environment is also the benchmark
 # environment: the suite runs a short smoke of every benchmark, peers and baselines included,
 # so "[test]" installs bench/requirements.txt too (never a dependency of vocclean itself).
@@ -8,14 +9,26 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 EXTRAS="${1:-}"
 STAMP="$VENV/.vocclean-installed${EXTRAS:+-test}"
-want="$(cat "$ROOT/pyproject.toml" ${EXTRAS:+"$ROOT/bench/requirements.txt"} | cksum)"
-if [ ! -x "$VENV/bin/python" ] || [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
+# setup.py and the modules it compiles (COMPILED in vocclean/native.py): an edit rebuilds them.
+compiled="$(grep -o '"vocclean\.[a-z_.]*"' "$ROOT/vocclean/native.py" | tr -d '"' | tr . / | sed "s|^|$ROOT/|; s|$|.py|")"
+# shellcheck disable=SC2086  # one path per word
+want="$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" "$ROOT/vocclean/native.py" $compiled \
+    ${EXTRAS:+"$ROOT/bench/requirements.txt"} | cksum)"
+# A compiled module older than its source runs as Python (vocclean/native.py): after a checkout that
+# touched a source without changing it, rebuild too.
+stale=""
+for source in $compiled; do
+    for built in "${source%.py}".*.so; do
+        if [ -f "$built" ] && [ "$source" -nt "$built" ]; then stale=1; fi
+    done
+done
+if [ ! -x "$VENV/bin/python" ] || [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ] || [ -n "$stale" ]; then
     PYTHON="${PYTHON:-python3}"
     if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
         echo "vocclean needs Python 3.11 or newer as '$PYTHON' (set PYTHON=/path/to/python3.11)" >&2
         exit 2
     fi
-    echo "vocclean: setting up $VENV (first run only)..." >&2
+    echo "vocclean: setting up $VENV (first run, or the build changed)..." >&2
     [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT$EXTRAS" >&2
     if [ -n "$EXTRAS" ]; then

@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,14 @@ def on_cluster(client, monkeypatch):
     monkeypatch.setattr(dask_engine, "connect", lambda options: client)
     monkeypatch.setattr(dask_engine, "close", lambda client: None)
     return client
+
+
+def rule_examples() -> list[str]:
+    """Every example and counter-example line of the built-in rule packs."""
+    from vocclean.text.boilerplate_rules import builtin_pack_paths
+
+    lines = []
+    for path in builtin_pack_paths():
+        for entry in tomllib.loads(path.read_text(encoding="utf-8"))["rule"]:
+            lines += entry["examples"] + entry.get("counter_examples", [])
+    return lines

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pickle
 import re
-import tomllib
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import rule_examples
 from vocclean.text.boilerplate import BoilerplateMatcher
 from vocclean.text.boilerplate_index import LiteralIndex, trigger_pattern, trigger_window
 from vocclean.text.boilerplate_rules import builtin_pack_paths, load_packs, parse_pack
@@ -19,15 +19,7 @@ FAST = BoilerplateMatcher(RULES)
 REFERENCE = BoilerplateMatcher(RULES, prefilter=False)
 
 
-def _examples() -> list[str]:
-    lines = []
-    for path in builtin_pack_paths():
-        for entry in tomllib.loads(path.read_text(encoding="utf-8"))["rule"]:
-            lines += entry["examples"] + entry.get("counter_examples", [])
-    return lines
-
-
-EXAMPLES = _examples()
+EXAMPLES = rule_examples()
 BODY = [
     "国务院常务会议今天召开，研究部署进一步稳定经济运行的措施。",
     "高雄市長陳其邁今公布旗津加強版防疫措施，今起14天內大型活動暫停。",

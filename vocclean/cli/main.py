@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from vocclean import __version__
+from vocclean import __version__, native
 from vocclean.cli.actions import find_action, run_action
 from vocclean.cli.group_options import before_chain, report_option, show_config_option
 from vocclean.config import ConfiguredGroup, command_line
@@ -122,7 +122,11 @@ class VoccleanGroup(ConfiguredGroup):
 )
 @report_option
 @show_config_option
-@click.version_option(__version__, prog_name="vocclean")
+@click.version_option(
+    __version__,
+    prog_name="vocclean",
+    message=f"%(prog)s, version %(version)s (boilerplate matcher: {native.status()})",
+)
 def main(**options) -> None:
     """Clean and deduplicate scraped articles. Steps chain in one process
     and read JSONL from stdin by default.

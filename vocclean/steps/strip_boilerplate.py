@@ -27,6 +27,7 @@ from typing import Any
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep, Step
 from vocclean.text.boilerplate import BoilerplateMatcher, Removal
+from vocclean.text.boilerplate_notes import explain, truncate
 from vocclean.text.boilerplate_rules import KINDS, Rule, builtin_pack_paths, load_packs
 from vocclean.text.learned_boilerplate import (
     DEFAULT_MIN_CHARS,
@@ -40,7 +41,6 @@ from vocclean.text.learned_boilerplate import (
 
 __all__ = ["LearnBoilerplate", "StripBoilerplate", "describe_removal"]
 
-ANNOTATION_LINE_CHARS = 80
 REJECT_EMPTY = "empty after boilerplate removal"
 
 Reporter = Callable[[Record, list[Removal]], None]
@@ -124,7 +124,6 @@ class StripBoilerplate(RecordStep):
         self.per_record = not self._needs_learning
         self.min_chars = min_chars
         self.dry_run = dry_run
-        self._stat_keys: dict[tuple[bool, str, str], tuple[str, str, str]] = {}
         self.report = report if report is not None else describe_to_stderr
 
     # --- learning -----------------------------------------------------------
@@ -214,34 +213,9 @@ class StripBoilerplate(RecordStep):
         return None if "learned" in self.disabled else self.learned
 
     def _explain(self, removals: list[Removal]) -> tuple[list[dict[str, Any]], int]:
-        """The annotations of the removals and how many whole lines they are; counts them in stats:
-        removed_lines/<kind>, removed_lines_rule/<rule>, removed_chars/<kind>,
-        stripped_prefixes/<kind>, stripped_prefixes_rule/<rule> (``would_`` first in a dry run)."""
-        stats, keys = self.stats, self._stat_keys
-        notes = []
-        lines = 0
-        for removal in removals:
-            text, kind, rule, prefix = removal.text, removal.kind, removal.rule, removal.prefix
-            names = keys.get((prefix, kind, rule))
-            if names is None:
-                would = "would_" if self.dry_run else ""
-                what = "stripped_prefixes" if prefix else "removed_lines"
-                names = keys[prefix, kind, rule] = (
-                    f"{would}{what}/{kind}",
-                    f"{would}{what}_rule/{rule}",
-                    f"{would}removed_chars/{kind}",
-                )
-            stats[names[0]] += 1
-            stats[names[1]] += 1
-            stats[names[2]] += len(text)
-            if len(text) > ANNOTATION_LINE_CHARS:
-                text = _truncate(text)
-            if prefix:
-                notes.append({"line": text, "kind": kind, "rule": rule, "prefix": True})
-            else:
-                notes.append({"line": text, "kind": kind, "rule": rule})
-                lines += 1
-        return notes, lines
+        """The annotations of the removals and how many whole lines they are, counted in stats
+        (``vocclean.text.boilerplate_notes.explain``)."""
+        return explain(removals, self.stats, "would_" if self.dry_run else "")
 
 
 class LearnBoilerplate(Step):
@@ -280,7 +254,7 @@ class LearnBoilerplate(Step):
 def describe_removal(removal: Removal) -> str:
     """One line saying what a removal took and why, for dry runs."""
     what = "prefix" if removal.prefix else "line"
-    return f"{what} {removal.line + 1} [{removal.kind} {removal.rule}]: {_truncate(removal.text)}"
+    return f"{what} {removal.line + 1} [{removal.kind} {removal.rule}]: {truncate(removal.text)}"
 
 
 def describe_to_stderr(record: Record, removals: list[Removal]) -> None:
@@ -288,10 +262,6 @@ def describe_to_stderr(record: Record, removals: list[Removal]) -> None:
     print(f"strip-boilerplate: {record.id}{where}: {len(removals)} removal(s)", file=sys.stderr)
     for removal in removals:
         print(f"  {describe_removal(removal)}", file=sys.stderr)
-
-
-def _truncate(text: str) -> str:
-    return text if len(text) <= ANNOTATION_LINE_CHARS else text[: ANNOTATION_LINE_CHARS - 1] + "…"
 
 
 def _check_disable(disabled: frozenset[str], rules: list[Rule]) -> None:

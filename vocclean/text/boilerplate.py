@@ -80,6 +80,7 @@ class BoilerplateMatcher:
         self.head_lines = head_lines
         self.tail_lines = tail_lines
         self.cut_from = cut_from
+        self.prefilter = prefilter
         self._order = {rule.name: number for number, rule in enumerate(self.rules)}
         indexed = [r for r in self.rules if r.indexed]
         self._index = LiteralIndex(indexed) if prefilter else EveryLine(indexed)
@@ -94,6 +95,12 @@ class BoilerplateMatcher:
         weak = [r for r in rest if r.action == "line" and not r.strong]
         self._head = LineRules([r for r in weak if r.where in ("head", "edge")], "search", prefilter)
         self._tail = LineRules([r for r in weak if r.where in ("tail", "edge")], "search", prefilter)
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickled as its rules and settings, built again where unpickled (engines send steps to
+        workers): a class compiled by mypyc (``vocclean.native``) cannot be rebuilt from its fields."""
+        settings = (self.head_lines, self.tail_lines, self.cut_from, self.prefilter)
+        return _rebuilt, (self.rules, *settings)
 
     def find(self, text: str, learned: LearnedLines | None = None) -> list[Removal]:
         """The removals for ``text``, in line order."""
@@ -212,18 +219,27 @@ class BoilerplateMatcher:
             elif prefixes and i in prefixes:
                 line = line[len(prefixes[i].text) :].strip()
             candidates = by_line.get(i) if by_line else None
-            rule = _first_match(candidates, line, zone) if candidates else None
+            hit_rule: Rule | None = _first_match(candidates, line, zone) if candidates else None
             other = rule_for(line)
-            if other is not None and (rule is None or position[other.name] < position[rule.name]):
-                rule = other
-            if rule is not None:
-                removed[i] = Removal(i, stripped[i], rule.kind, rule.name)
+            if other is not None and (hit_rule is None or position[other.name] < position[hit_rule.name]):
+                hit_rule = other
+            if hit_rule is not None:
+                removed[i] = Removal(i, stripped[i], hit_rule.kind, hit_rule.name)
                 continue
             zone_kept.append(i)
             kept += 1
             if kept >= size:
                 break
         return zone_kept
+
+
+def _rebuilt(
+    rules: Sequence[Rule], head_lines: int, tail_lines: int, cut_from: float, prefilter: bool
+) -> BoilerplateMatcher:
+    """An unpickled matcher (``BoilerplateMatcher.__reduce__``; datelines were dropped from its rules)."""
+    return BoilerplateMatcher(
+        rules, head_lines=head_lines, tail_lines=tail_lines, cut_from=cut_from, prefilter=prefilter
+    )
 
 
 def _lead_in_again(text: str, prefixes: dict[int, Removal]) -> bool:

@@ -218,9 +218,9 @@ class LineRules:
         number = bisect.bisect_left(limits, size)
         if number < len(limits):
             alternation = alternations[number]
-            number = alternation.first(line)  # type: ignore[assignment]
-            if number is not None:
-                found = alternation.rules[number]
+            first = alternation.first(line)
+            if first is not None:
+                found = alternation.rules[first]
         if size <= self._alone_reach:
             rules = self._alone.get(line[0], self._alone_other)
             alone = self._first_of(rules, line, size) if rules else None
@@ -265,9 +265,9 @@ class LineRules:
                 return rules[0], match
             rules = rules[1:]
         for rule in rules:
-            match = rule.match_prefix(line)
-            if match is not None:
-                return rule, match
+            prefix = rule.match_prefix(line)
+            if prefix is not None:
+                return rule, prefix
         return None
 
 
