@@ -26,6 +26,7 @@ COMPILED = (
     "vocclean.text.boilerplate_index",
     "vocclean.text.boilerplate_notes",
     "vocclean.text.boilerplate_plans",
+    "vocclean.text.boilerplate_rules",
     "vocclean.text.learned_boilerplate",
 )
 PURE_ENV = "VOCCLEAN_PURE_PYTHON"

@@ -27,7 +27,7 @@ from typing import Any
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep, Step
 from vocclean.text.boilerplate import BoilerplateMatcher, Removal
-from vocclean.text.boilerplate_notes import explain, truncate
+from vocclean.text.boilerplate_notes import explain, stats_names, truncate
 from vocclean.text.boilerplate_rules import KINDS, Rule, builtin_pack_paths, load_packs
 from vocclean.text.learned_boilerplate import (
     DEFAULT_MIN_CHARS,
@@ -124,6 +124,7 @@ class StripBoilerplate(RecordStep):
         self.per_record = not self._needs_learning
         self.min_chars = min_chars
         self.dry_run = dry_run
+        self._stats_names = stats_names()
         self.report = report if report is not None else describe_to_stderr
 
     # --- learning -----------------------------------------------------------
@@ -215,7 +216,7 @@ class StripBoilerplate(RecordStep):
     def _explain(self, removals: list[Removal]) -> tuple[list[dict[str, Any]], int]:
         """The annotations of the removals and how many whole lines they are, counted in stats
         (``vocclean.text.boilerplate_notes.explain``)."""
-        return explain(removals, self.stats, "would_" if self.dry_run else "")
+        return explain(removals, self.stats, self._stats_names, "would_" if self.dry_run else "")
 
 
 class LearnBoilerplate(Step):

@@ -13,28 +13,33 @@ from typing import Any
 from vocclean.text.boilerplate import Removal
 
 ANNOTATION_LINE_CHARS = 80
-_NAMES_KEPT = 10_000  # stats names remembered (learned lines' rules carry their counts), then again
-_names: dict[tuple[str, bool, str, str], tuple[str, str, str]] = {}
+_NAMES_KEPT = 10_000  # stats names a step remembers (learned lines' rules carry their counts), then again
+StatsNames = dict[bool, dict[str, tuple[str, str, str]]]  # prefix -> rule -> its three stats names
+
+
+def stats_names() -> StatsNames:
+    """An empty memory of stats names, for one step (in one step a rule name has one kind)."""
+    return {False: {}, True: {}}
 
 
 def explain(
-    removals: list[Removal], stats: Counter[str], would: str = ""
+    removals: list[Removal], stats: Counter[str], names_of: StatsNames, would: str = ""
 ) -> tuple[list[dict[str, Any]], int]:
     """The annotation notes of ``removals`` and how many whole lines they are; counts them in
     ``stats``: removed_lines/<kind>, removed_lines_rule/<rule>, removed_chars/<kind>,
     stripped_prefixes/<kind>, stripped_prefixes_rule/<rule>, each name after ``would``
-    (``would_`` in a dry run)."""
+    (``would_`` in a dry run: a step passes the same ``would`` with the same ``names_of``)."""
     notes: list[dict[str, Any]] = []
     lines = 0
     for removal in removals:
         text, kind, rule, prefix = removal.text, removal.kind, removal.rule, removal.prefix
-        key = (would, prefix, kind, rule)
-        names = _names.get(key)
+        by_rule = names_of[prefix]
+        names = by_rule.get(rule)
         if names is None:
-            if len(_names) >= _NAMES_KEPT:
-                _names.clear()
+            if len(by_rule) >= _NAMES_KEPT:
+                by_rule.clear()
             what = "stripped_prefixes" if prefix else "removed_lines"
-            names = _names[key] = (
+            names = by_rule[rule] = (
                 f"{would}{what}/{kind}",
                 f"{would}{what}_rule/{rule}",
                 f"{would}removed_chars/{kind}",

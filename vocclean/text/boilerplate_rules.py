@@ -127,6 +127,12 @@ class Rule:
             return self.regex.search(stripped) is not None
         return self.regex.fullmatch(stripped) is not None
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickled as its fields, in order: compiled by mypyc (``vocclean.native``), a frozen
+        dataclass cannot be unpickled field by field."""
+        fields = (self.name, self.kind, self.where, self.action, self.pattern, self.regex)
+        return Rule, (*fields, self.literals, self.max_chars, self.comment, self.pack, self.starts)
+
     def match_prefix(self, line: str) -> re.Match[str] | None:
         """The lead-in this prefix rule strips from the start of ``line`` (left-stripped), if any."""
         match = self.regex.match(line)
