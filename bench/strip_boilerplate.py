@@ -57,11 +57,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--part", choices=("eval", "throughput", "both"), default="both")
-    parser.add_argument("--stories", type=int, default=1000, help="xwlb stories in the labelled set")
-    parser.add_argument("--throughput-stories", type=int, default=5000, help="xwlb stories timed")
-    parser.add_argument("--reps", type=int, default=5, help="timed runs (the median is reported)")
-    parser.add_argument("--seed", type=int, default=20240601)
-    parser.add_argument("--shared", type=Path, default=SHARED, help="../shared/data")
+    add_sample_options(parser)
     args = parser.parse_args()
     if not args.shared.is_dir():
         sys.exit(f"{args.shared} is absent: the benchmark needs the shared evaluation data")
@@ -70,6 +66,16 @@ def main() -> None:
         evaluate(args, rules)
     if args.part in ("throughput", "both"):
         throughput(args, rules)
+
+
+def add_sample_options(parser: argparse.ArgumentParser) -> None:
+    """The samples (``corpora``) and the number of timed runs: the same options in every benchmark
+    that times the matcher on these samples."""
+    parser.add_argument("--stories", type=int, default=1000, help="xwlb stories in the labelled set")
+    parser.add_argument("--throughput-stories", type=int, default=5000, help="xwlb stories timed")
+    parser.add_argument("--reps", type=int, default=5, help="timed runs (the median is reported)")
+    parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--shared", type=Path, default=SHARED, help="../shared/data")
 
 
 # --- accuracy -------------------------------------------------------------------

@@ -34,7 +34,6 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import strip_boilerplate as throughput_bench  # also puts the repository on sys.path
 
@@ -53,11 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--throughput-stories", type=int, default=5000, help="xwlb stories timed")
-    parser.add_argument("--stories", type=int, default=1000, help="xwlb stories in the labelled set")
-    parser.add_argument("--reps", type=int, default=5, help="timed runs (the median is reported)")
-    parser.add_argument("--seed", type=int, default=20240601)
-    parser.add_argument("--shared", type=Path, default=throughput_bench.SHARED, help="../shared/data")
+    throughput_bench.add_sample_options(parser)
     args = parser.parse_args()
     if hyperscan is None:
         sys.exit("hyperscan is not installed: pip install -r bench/requirements.txt")
