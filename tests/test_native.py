@@ -39,25 +39,33 @@ def test_the_matcher_is_compiled_where_a_c_compiler_is():
         assert boilerplate.__file__.endswith(".py")
 
 
-def _touch(path: Path, mtime: float) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("")
-    os.utime(path, (mtime, mtime))
-
-
-def test_status_says_compiled_only_when_every_module_is_built_after_its_source(tmp_path, monkeypatch):
+def test_status_says_compiled_only_when_every_module_is_built_from_its_present_source(tmp_path, monkeypatch):
+    """setup.py records each compiled source's SHA-256; a module whose source differs runs as source,
+    whatever the file times (an install from a wheel writes a source after its extension)."""
     monkeypatch.setattr(native, "_ROOT", tmp_path)
     monkeypatch.delenv(native.PURE_ENV, raising=False)
     suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    folder = tmp_path / "vocclean" / "text"
+    folder.mkdir(parents=True)
     modules = ("vocclean.text.one", "vocclean.text.two")
     for name in ("one", "two"):
-        _touch(tmp_path / "vocclean" / "text" / f"{name}.py", 1000)
+        (folder / f"{name}.py").write_text(f"NAME = {name!r}\n")
     assert native.status(modules).startswith("source (not compiled")
-    _touch(tmp_path / "vocclean" / "text" / f"one{suffix}", 2000)
+    (folder / f"one{suffix}").write_bytes(b"")
     assert native.status(modules) == "source (vocclean.text.two was not compiled)"
-    _touch(tmp_path / "vocclean" / "text" / f"two{suffix}", 2000)
+    (folder / f"two{suffix}").write_bytes(b"")
+    assert native.status(modules) == "source (one.py changed after the build: reinstall to compile it)"
+    sources = {module: native.source_digest(native.source_path(module)) for module in modules}
+    record = tmp_path / "vocclean" / native.SOURCES_FILE
+    record.write_text(json.dumps({"sources": sources, "shared": ["vocclean_test_absent__mypyc"]}))
+    assert native.status(modules) == (
+        "source (vocclean_test_absent__mypyc, the compiled code, is missing: reinstall to compile it)"
+    )
+    record.write_text(json.dumps({"sources": sources, "shared": ["json"]}))  # a module that exists
     assert native.status(modules) == "compiled"
-    _touch(tmp_path / "vocclean" / "text" / "two.py", 3000)  # edited after the build
+    os.utime(folder / "two.py", (4_000_000_000, 4_000_000_000))  # newer than its extension, same text
+    assert native.status(modules) == "compiled"
+    (folder / "two.py").write_text("NAME = 'edited'\n")
     assert native.status(modules) == "source (two.py changed after the build: reinstall to compile it)"
     monkeypatch.setenv(native.PURE_ENV, "1")
     assert native.status(modules) == f"source ({native.PURE_ENV} is set)"

@@ -3,18 +3,23 @@
 ``setup.py`` compiles ``COMPILED`` (the boilerplate matcher's line loops) with
 mypyc at install where a C compiler is present; each then exists twice, as
 ``NAME.py`` and as an extension module beside it, which Python imports first.
-The same files run as Python where nothing was compiled. A compiled module
-older than its source (edited, or checked out, after the build) would run
-the old code: then all of them are imported from their source (they call
-each other's compiled code, so it is all or none) until the next install
-rebuilds them (``bin/test`` and ``bin/vocclean`` do when these files change).
-``VOCCLEAN_PURE_PYTHON=1`` imports the source always.
+The same files run as Python where nothing was compiled. The build records
+each source's SHA-256 in ``SOURCES_FILE`` beside this module: a compiled
+module whose source has changed since (edited, or checked out, after the
+build) would run the old code, so then all of them are imported from their
+source (they call each other's compiled code: all or none) until the next
+install rebuilds them (``bin/test`` and ``bin/vocclean`` do when these files
+change). Hashes, not file times: an install from a wheel writes a module's
+source after its extension. ``VOCCLEAN_PURE_PYTHON=1`` imports the source
+always.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.machinery
 import importlib.util
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -30,6 +35,8 @@ COMPILED = (
     "vocclean.text.learned_boilerplate",
 )
 PURE_ENV = "VOCCLEAN_PURE_PYTHON"
+# Written by setup.py: {"sources": {module: SHA-256 of the source compiled}, "shared": [compiled code]}
+SOURCES_FILE = "native_sources.json"
 _ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -57,9 +64,23 @@ def status(modules: Sequence[str] = COMPILED) -> str:
     for module, path in zip(modules, built, strict=True):
         if path is None:
             return f"source ({module} was not compiled)"
-        if path.stat().st_mtime < source_path(module).stat().st_mtime:
+    try:
+        recorded = json.loads((_ROOT / "vocclean" / SOURCES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        recorded = {}
+    sources = recorded.get("sources", {})
+    for module in modules:
+        if sources.get(module) != source_digest(source_path(module)):
             return f"source ({source_path(module).name} changed after the build: reinstall to compile it)"
+    for shared in recorded.get("shared", []):  # the compiled code itself (the modules are its entries)
+        if importlib.util.find_spec(shared) is None:
+            return f"source ({shared}, the compiled code, is missing: reinstall to compile it)"
     return "compiled"
+
+
+def source_digest(path: Path) -> str:
+    """The SHA-256 of a file, as the build records it."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class _SourceFinder:
