@@ -13,8 +13,8 @@ from pathlib import Path
 
 from setuptools import setup
 
-PURE = bool(os.environ.get("VOCCLEAN_PURE_PYTHON"))
 native = runpy.run_path("vocclean/native.py")
+PURE = bool(os.environ.get(native["PURE_ENV"]))
 modules = native["COMPILED"]
 paths = [module.replace(".", "/") + ".py" for module in modules]
 

@@ -95,7 +95,17 @@ class _SourceFinder:
         return importlib.util.spec_from_file_location(name, source_path(name))
 
 
+_installed: str | None = None  # what install() found: the status of this process
+
+
 def install() -> None:
     """Import the compiled modules from source unless all are compiled and current (once, before them)."""
-    if status() != "compiled" and _SourceFinder not in sys.meta_path:
+    global _installed
+    _installed = status()
+    if _installed != "compiled" and _SourceFinder not in sys.meta_path:
         sys.meta_path.insert(0, _SourceFinder)  # type: ignore[arg-type]
+
+
+def running() -> str:
+    """The status this process runs with (``install``'s, found once: the sources are hashed once)."""
+    return _installed if _installed is not None else status()

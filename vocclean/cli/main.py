@@ -125,7 +125,7 @@ class VoccleanGroup(ConfiguredGroup):
 @click.version_option(
     __version__,
     prog_name="vocclean",
-    message=f"%(prog)s, version %(version)s (boilerplate matcher: {native.status()})",
+    message=f"%(prog)s, version %(version)s (boilerplate matcher: {native.running()})",
 )
 def main(**options) -> None:
     """Clean and deduplicate scraped articles. Steps chain in one process
