@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -18,6 +20,15 @@ settings.register_profile("vocclean", derandomize=not os.environ.get("VOCCLEAN_E
 settings.load_profile("vocclean")
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Start-up tables (vocclean.table_cache) go to a directory of this test session, not the user's
+# ~/.cache; commands the tests run inherit it.
+_TABLE_CACHE = tempfile.mkdtemp(prefix="vocclean-tables-")
+os.environ["VOCCLEAN_CACHE_DIR"] = _TABLE_CACHE
+
+
+def pytest_unconfigure(config) -> None:
+    shutil.rmtree(_TABLE_CACHE, ignore_errors=True)
 
 
 def run_bench(*args: str, timeout: float = 300) -> str:

@@ -25,7 +25,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import opencc
+
+from vocclean.table_cache import cached_arrays
 
 __all__ = [
     "CONFIGS",
@@ -148,6 +151,27 @@ def _changed_by(config: str, chars: list[str]) -> set[str]:
     return {char for char, out in zip(chars, converted, strict=True) if out != char}
 
 
+def marker_chars() -> tuple[set[str], set[str]]:
+    """(Traditional markers, Simplified markers): hanzi that opencc changes one way only and
+    that the other script's national charset lacks. Kept on disk between runs
+    (``vocclean.table_cache``): building them is two opencc passes over every hanzi."""
+    arrays = cached_arrays("script-markers", __file__, _build_markers)
+    return set(map(chr, arrays["traditional"].tolist())), set(map(chr, arrays["simplified"].tolist()))
+
+
+def _build_markers() -> dict[str, np.ndarray]:
+    chars = [chr(code) for start, end in _HANZI_RANGES for code in range(start, end + 1)]
+    traditional = _changed_by("t2s", chars)
+    simplified = _changed_by("s2t", chars)
+    both = traditional & simplified
+    traditional = {c for c in traditional - both if not _encodable(c, "gb2312")}
+    simplified = {c for c in simplified - both if not _encodable(c, "big5")}
+    return {
+        name: np.array(sorted(map(ord, chars)), dtype=np.uint32)
+        for name, chars in (("traditional", traditional), ("simplified", simplified))
+    }
+
+
 def _encodable(char: str, codec: str) -> bool:
     try:
         char.encode(codec)
@@ -165,21 +189,17 @@ def _char_class(chars: set[str]) -> re.Pattern[str]:
 class ScriptDetector:
     """Classify texts as simplified, traditional, mixed or neither.
 
-    Building one takes about 0.2 s (two opencc passes over 90,000 code
-    points); ``detect`` runs at several hundred MB/s on Chinese news because a
-    text without Traditional markers needs only two regex searches.
+    Building the first one on a machine takes about 0.2 s (two opencc passes
+    over 90,000 code points, then kept on disk: ``marker_chars``); ``detect``
+    runs at several hundred MB/s on Chinese news because a text without
+    Traditional markers needs only two regex searches.
     """
 
     def __init__(self, minority_share: float = 0.1) -> None:
         if not 0 <= minority_share < 0.5:
             raise ValueError("minority_share must be in [0, 0.5)")
         self.minority_share = minority_share
-        chars = [chr(code) for start, end in _HANZI_RANGES for code in range(start, end + 1)]
-        traditional = _changed_by("t2s", chars)
-        simplified = _changed_by("s2t", chars)
-        both = traditional & simplified
-        traditional = {c for c in traditional - both if not _encodable(c, "gb2312")}
-        simplified = {c for c in simplified - both if not _encodable(c, "big5")}
+        traditional, simplified = marker_chars()
         self._traditional_bmp = _char_class({c for c in traditional if ord(c) <= 0xFFFF})
         # The same class plus every astral character, for the first scan of
         # ``detect``: a range costs little, unlike thousands of astral literals.

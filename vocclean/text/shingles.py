@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import opencc
 
+from vocclean.table_cache import cached_arrays
+
 # The fold table covers every codepoint up to CJK Extension H; anything above
 # (plane 14 tags, private use planes) is a separator.
 TABLE_SIZE = 0x32400
@@ -127,6 +129,17 @@ def build_fold_table() -> tuple[np.ndarray, np.ndarray]:
     return folded, classes
 
 
+def fold_table() -> tuple[np.ndarray, np.ndarray]:
+    """``build_fold_table()``, kept on disk between runs (``vocclean.table_cache``)."""
+    arrays = cached_arrays("fold-table", __file__, _fold_arrays)
+    return arrays["folded"], arrays["classes"]
+
+
+def _fold_arrays() -> dict[str, np.ndarray]:
+    folded, classes = build_fold_table()
+    return {"folded": folded, "classes": classes}
+
+
 class PowerTable:
     """Powers base**i and base**-i (mod 2**bits of the base's dtype) for i below a growing length.
 
@@ -180,14 +193,15 @@ class ShingleBatch:
 class Shingler:
     """Folds texts to units and hashes their ``ngram``-unit shingles, a batch at a time.
 
-    Building one costs about 0.1 s (the fold table); build it once and reuse it.
+    Building one costs about 0.2 s the first time on a machine (the fold
+    table, then kept on disk: ``fold_table``); build it once and reuse it.
     """
 
     def __init__(self, ngram: int = 5) -> None:
         if not 1 <= ngram <= len(_POSITION_MULTIPLIERS):
             raise ValueError(f"ngram must be between 1 and {len(_POSITION_MULTIPLIERS)}, not {ngram}")
         self.ngram = ngram
-        folded, classes = build_fold_table()
+        folded, classes = fold_table()
         # Tables over all of Unicode, so that lookups need no bounds check:
         # the class (0 beyond TABLE_SIZE: a separator) and a random 32-bit
         # value of the folded character.
