@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -191,6 +192,39 @@ def test_stats_count_lines_rules_and_chars_by_kind():
     assert step.stats["removed_chars/credit"] == len("责任编辑：王五") + len("编辑：李四")
     assert step.stats["stripped_prefixes/dateline"] == 1
     assert step.stats["stripped_prefixes_rule/zh-cctv-lead"] == 1
+
+
+def test_the_counter_an_engine_holds_has_the_counts_when_the_stream_ends():
+    """Removals are counted in a plain dict and added to the Counter when ``stats`` is read or a
+    stream through the step ends: a pipeline keeps the Counter object from before the run."""
+    step = StripBoilerplate()
+    held = step.stats
+    records = [Record(id=str(n), text="\n".join([*BODY, "责任编辑：王五"])) for n in range(3)]
+    stream = step(iter(records))
+    next(stream)
+    assert held["removed_lines/credit"] == 0  # pending in the step's tally
+    list(stream)
+    assert held["removed_lines/credit"] == 3
+    assert held["removed_chars/credit"] == 3 * len("责任编辑：王五")
+    assert step.stats is held
+
+
+def test_a_stream_closed_early_still_counts_what_it_removed():
+    step = StripBoilerplate()
+    held = step.stats
+    stream = step(Record(id=str(n), text="\n".join([*BODY, "编辑：李四"])) for n in range(5))
+    next(stream), next(stream)
+    stream.close()  # | head, Ctrl-C
+    assert held["removed_lines_rule/zh-credit-editor"] == 2
+
+
+def test_new_counters_drop_the_pending_counts():
+    step = StripBoilerplate()
+    step.process(Record(id="a", text="\n".join([*BODY, "编辑：李四"])))
+    step.stats = Counter()  # as an engine resets a step between partitions
+    assert step.stats == Counter()
+    step.process(Record(id="b", text="\n".join([*BODY, "编辑：李四"])))
+    assert step.stats["removed_lines/credit"] == 1
 
 
 def test_a_document_left_empty_is_rejected_with_the_reason():

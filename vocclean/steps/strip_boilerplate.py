@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,20 @@ class StripBoilerplate(RecordStep):
 
     name = "strip-boilerplate"
     reads_fields = False
+
+    # --- stats ----------------------------------------------------------------
+
+    @property
+    def stats(self) -> Counter[str]:  # type: ignore[override]
+        """The step's counters, with the removals counted since they were last read (``explain``
+        counts into a plain dict, ``_tally``: see ``vocclean.text.boilerplate_notes``)."""
+        self._flush_stats()
+        return self._stats
+
+    @stats.setter
+    def stats(self, counters: Counter[str]) -> None:
+        self._stats = counters
+        self._tally: dict[str, int] = {}
 
     def __init__(
         self,
@@ -164,6 +179,12 @@ class StripBoilerplate(RecordStep):
         self.per_record = True
 
     def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
+        try:
+            yield from self._stream(records)
+        finally:  # engines read the Counter itself (``Pipeline``, ``run_chunk``), not the property
+            self._flush_stats()
+
+    def _stream(self, records: Iterable[Record]) -> Iterator[Record]:
         if not self._needs_learning:
             yield from super().__call__(records)
             return
@@ -175,6 +196,12 @@ class StripBoilerplate(RecordStep):
         process = self.process
         for record in itertools.chain(window, iterator):
             yield process(record)
+
+    def _flush_stats(self) -> None:
+        """Add the pending counts to the ``Counter``."""
+        if self._tally:
+            self._stats.update(self._tally)
+            self._tally.clear()
 
     # --- cleaning -----------------------------------------------------------
 
@@ -216,7 +243,7 @@ class StripBoilerplate(RecordStep):
     def _explain(self, removals: list[Removal]) -> tuple[list[dict[str, Any]], int]:
         """The annotations of the removals and how many whole lines they are, counted in stats
         (``vocclean.text.boilerplate_notes.explain``)."""
-        return explain(removals, self.stats, self._stats_names, "would_" if self.dry_run else "")
+        return explain(removals, self._tally, self._stats_names, "would_" if self.dry_run else "")
 
 
 class LearnBoilerplate(Step):

@@ -2,12 +2,15 @@
 
 Compiled by mypyc with the matcher (``vocclean.native``): a document of the
 labelled evaluation set has six removals, and this loop took a fifth of the
-step's time as Python.
+step's time as Python. Counts go into a plain ``dict`` that the step adds to
+its ``Counter`` when its stats are read: an item set on a ``Counter`` goes
+through a Python-level slot (``Counter`` defines ``__missing__``), about
+four times the instructions of one on a ``dict`` (callgrind: half of this
+loop's cost).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from vocclean.text.boilerplate import Removal
@@ -23,10 +26,10 @@ def stats_names() -> StatsNames:
 
 
 def explain(
-    removals: list[Removal], stats: Counter[str], names_of: StatsNames, would: str = ""
+    removals: list[Removal], tally: dict[str, int], names_of: StatsNames, would: str = ""
 ) -> tuple[list[dict[str, Any]], int]:
     """The annotation notes of ``removals`` and how many whole lines they are; counts them in
-    ``stats``: removed_lines/<kind>, removed_lines_rule/<rule>, removed_chars/<kind>,
+    ``tally``: removed_lines/<kind>, removed_lines_rule/<rule>, removed_chars/<kind>,
     stripped_prefixes/<kind>, stripped_prefixes_rule/<rule>, each name after ``would``
     (``would_`` in a dry run: a step passes the same ``would`` with the same ``names_of``)."""
     notes: list[dict[str, Any]] = []
@@ -44,9 +47,9 @@ def explain(
                 f"{would}{what}_rule/{rule}",
                 f"{would}removed_chars/{kind}",
             )
-        stats[names[0]] += 1
-        stats[names[1]] += 1
-        stats[names[2]] += len(text)
+        tally[names[0]] = tally.get(names[0], 0) + 1
+        tally[names[1]] = tally.get(names[1], 0) + 1
+        tally[names[2]] = tally.get(names[2], 0) + len(text)
         if len(text) > ANNOTATION_LINE_CHARS:
             text = truncate(text)
         if prefix:
