@@ -186,9 +186,9 @@ def test_clean_of_clean_output_changes_nothing(text):
     again = run_once("clean", once.text)
     if not again.rejected and again.text == once.text:
         return
-    script_decided_late = (
-        "boilerplate" in once.annotations and once.annotations["script"] != again.annotations.get("script")
-    )
+    script_decided_late = "boilerplate" in once.annotations and once.annotations[
+        "script"
+    ] != again.annotations.get("script")
     head_moved = "repeated_paragraphs" in once.annotations and "boilerplate" in again.annotations
     assert script_decided_late or head_moved
 
