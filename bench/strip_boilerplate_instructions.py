@@ -164,10 +164,12 @@ def clean(corpora: Path, name: str, configuration: str, runs: int) -> None:
     for step in steps:
         if learn:
             step.fit(lambda: (Record(id=str(n), text=text) for n, text in enumerate(texts)))
-    for step in steps[:runs]:
+    # Made in every process, counted or not: in a run the reader makes them, not the step.
+    records = [[Record(id=str(number), text=text) for number, text in enumerate(texts)] for _ in steps]
+    for step, run_records in zip(steps[:runs], records, strict=False):
         if configuration in ("rules", "learned"):
-            for number, text in enumerate(texts):
-                step.process(Record(id=str(number), text=text))
+            for record in run_records:
+                step.process(record)
         else:
             run_part(step.matcher, texts, configuration)
 

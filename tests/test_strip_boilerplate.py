@@ -218,6 +218,16 @@ def test_a_stream_closed_early_still_counts_what_it_removed():
     assert held["removed_lines_rule/zh-credit-editor"] == 2
 
 
+def test_a_pickled_step_keeps_its_counts_and_counts_on():
+    step = StripBoilerplate()
+    step.process(Record(id="a", text="\n".join([*BODY, "编辑：李四"])))
+    copy = pickle.loads(pickle.dumps(step))  # the removal is still pending in the step
+    assert copy.stats["removed_lines/credit"] == 1
+    copy.process(Record(id="b", text="\n".join([*BODY, "编辑：李四"])))
+    assert copy.stats["removed_lines/credit"] == 2
+    assert step.stats["removed_lines/credit"] == 1
+
+
 def test_new_counters_drop_the_pending_counts():
     step = StripBoilerplate()
     step.process(Record(id="a", text="\n".join([*BODY, "编辑：李四"])))

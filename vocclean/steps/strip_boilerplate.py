@@ -28,7 +28,7 @@ from typing import Any
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep, Step
 from vocclean.text.boilerplate import BoilerplateMatcher, Removal
-from vocclean.text.boilerplate_notes import explain, stats_names, truncate
+from vocclean.text.boilerplate_notes import RemovalCounts, explain, truncate
 from vocclean.text.boilerplate_rules import KINDS, Rule, builtin_pack_paths, load_packs
 from vocclean.text.learned_boilerplate import (
     DEFAULT_MIN_CHARS,
@@ -82,14 +82,19 @@ class StripBoilerplate(RecordStep):
     @property
     def stats(self) -> Counter[str]:  # type: ignore[override]
         """The step's counters, with the removals counted since they were last read (``explain``
-        counts into a plain dict, ``_tally``: see ``vocclean.text.boilerplate_notes``)."""
+        counts them by rule: ``vocclean.text.boilerplate_notes.RemovalCounts``)."""
         self._flush_stats()
         return self._stats
 
     @stats.setter
     def stats(self, counters: Counter[str]) -> None:
         self._stats = counters
-        self._tally: dict[str, int] = {}
+        self._removal_counts = RemovalCounts()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (sent to workers, copied) with every removal counted in ``stats``."""
+        self._flush_stats()
+        return self.__dict__.copy()
 
     def __init__(
         self,
@@ -139,7 +144,6 @@ class StripBoilerplate(RecordStep):
         self.per_record = not self._needs_learning
         self.min_chars = min_chars
         self.dry_run = dry_run
-        self._stats_names = stats_names()
         self.report = report if report is not None else describe_to_stderr
 
     # --- learning -----------------------------------------------------------
@@ -198,10 +202,8 @@ class StripBoilerplate(RecordStep):
             yield process(record)
 
     def _flush_stats(self) -> None:
-        """Add the pending counts to the ``Counter``."""
-        if self._tally:
-            self._stats.update(self._tally)
-            self._tally.clear()
+        """Add the removals counted since to the ``Counter``."""
+        self._removal_counts.drain(self._stats)
 
     # --- cleaning -----------------------------------------------------------
 
@@ -216,7 +218,10 @@ class StripBoilerplate(RecordStep):
         if not removals:
             return record
         annotations = record.annotations
-        annotations["boilerplate"], annotations["removed_lines"] = self._explain(removals)
+        would = "would_" if self.dry_run else ""
+        annotations["boilerplate"], annotations["removed_lines"] = explain(
+            removals, self._removal_counts, would
+        )
         if self.dry_run:
             self.report(record, removals)
             return record
@@ -239,11 +244,6 @@ class StripBoilerplate(RecordStep):
     @property
     def _learned_in_use(self) -> LearnedLines | None:
         return None if "learned" in self.disabled else self.learned
-
-    def _explain(self, removals: list[Removal]) -> tuple[list[dict[str, Any]], int]:
-        """The annotations of the removals and how many whole lines they are, counted in stats
-        (``vocclean.text.boilerplate_notes.explain``)."""
-        return explain(removals, self._tally, self._stats_names, "would_" if self.dry_run else "")
 
 
 class LearnBoilerplate(Step):

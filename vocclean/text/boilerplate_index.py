@@ -104,9 +104,13 @@ class LiteralIndex:
         """Line index (in ``text.split("\\n")``, or ``lines``) -> candidate rules, in pack order."""
         if self._triggers is None:
             return {}
+        # Most documents hold no trigger: one search says so without finditer's scanner object.
+        first = self._triggers.search(text)
+        if first is None:
+            return {}
         hits: list[tuple[int, tuple[Rule, ...]]] = []
         get = self._by_trigger.get
-        for match in self._triggers.finditer(text):
+        for match in self._triggers.finditer(text, first.start()):  # look-behinds see before it
             position = match.start()
             for literal, offset, cased, rules in get(text[position].lower(), ()):
                 start = position - offset
