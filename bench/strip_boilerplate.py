@@ -43,6 +43,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import strip_boilerplate_evalset as evalset  # noqa: E402
 
 from vocclean.record import Record  # noqa: E402
+from vocclean.runner import fewer_collections  # noqa: E402
 from vocclean.steps.strip_boilerplate import StripBoilerplate  # noqa: E402
 from vocclean.text.boilerplate import BoilerplateMatcher, remove  # noqa: E402
 from vocclean.text.boilerplate_rules import builtin_pack_paths, load_packs  # noqa: E402
@@ -164,10 +165,11 @@ def timed(prepare: Callable[[], Callable[[], object]], reps: int) -> tuple[float
     walls, cpus = [], []
     for _ in range(reps):
         function = prepare()
-        wall, cpu = time.perf_counter(), time.process_time()
-        function()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
+        with fewer_collections():  # the garbage collector as a run sets it (vocclean.runner)
+            wall, cpu = time.perf_counter(), time.process_time()
+            function()
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
     return statistics.median(walls), statistics.median(cpus)
 
 
