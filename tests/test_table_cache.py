@@ -21,6 +21,9 @@ def cache(tmp_path, monkeypatch):
     return directory
 
 
+KEYS = ("values", "flags")
+
+
 def counting_build(calls: list[int]):
     def build():
         calls.append(1)
@@ -33,13 +36,35 @@ def test_built_once_then_loaded(cache, tmp_path):
     source = tmp_path / "builder.py"
     source.write_text("VERSION = 1\n")
     calls: list[int] = []
-    first = cached_arrays("demo", source, counting_build(calls))
-    second = cached_arrays("demo", source, counting_build(calls))
+    first = cached_arrays("demo", source, counting_build(calls), KEYS)
+    second = cached_arrays("demo", source, counting_build(calls), KEYS)
     assert calls == [1]
     assert [p.name for p in cache.iterdir()] == [table_path("demo", source).name]
     for key in ("values", "flags"):
         assert np.array_equal(first[key], second[key])
         assert first[key].dtype == second[key].dtype
+
+
+def test_a_file_with_other_arrays_is_built_again(cache, tmp_path):
+    source = tmp_path / "builder.py"
+    source.write_text("VERSION = 1\n")
+    path = table_path("demo", source)
+    path.parent.mkdir(parents=True)
+    np.savez(path, values=np.arange(3))  # a table of another shape under the same name
+    calls: list[int] = []
+    assert cached_arrays("demo", source, counting_build(calls), KEYS)["flags"].tolist() == [True, False]
+    assert calls == [1]
+
+
+def test_no_home_turns_the_cache_off(monkeypatch):
+    monkeypatch.delenv(table_cache.ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(table_cache.Path, "home", staticmethod(no_home))
+    assert cache_dir() is None
 
 
 def test_changed_source_gives_a_new_file(cache, tmp_path):
@@ -49,7 +74,7 @@ def test_changed_source_gives_a_new_file(cache, tmp_path):
     source.write_text("VERSION = 2\n")
     assert table_path("demo", source) != before
     calls: list[int] = []
-    cached_arrays("demo", source, counting_build(calls))
+    cached_arrays("demo", source, counting_build(calls), KEYS)
     assert calls == [1]
 
 
@@ -61,9 +86,9 @@ def test_a_broken_file_is_built_again_and_replaced(cache, tmp_path, content):
     path.parent.mkdir(parents=True)
     path.write_bytes(content)
     calls: list[int] = []
-    arrays = cached_arrays("demo", source, counting_build(calls))
+    arrays = cached_arrays("demo", source, counting_build(calls), KEYS)
     assert calls == [1] and arrays["values"].tolist() == [0, 1, 2, 3, 4]
-    cached_arrays("demo", source, counting_build(calls))
+    cached_arrays("demo", source, counting_build(calls), KEYS)
     assert calls == [1]  # the replaced file loads
 
 
@@ -75,7 +100,7 @@ def test_an_unwritable_cache_still_gives_the_table(tmp_path, monkeypatch):
     source = tmp_path / "builder.py"
     source.write_text("VERSION = 1\n")
     calls: list[int] = []
-    assert cached_arrays("demo", source, counting_build(calls))["flags"].tolist() == [True, False]
+    assert cached_arrays("demo", source, counting_build(calls), KEYS)["flags"].tolist() == [True, False]
     assert calls == [1]
 
 
@@ -86,8 +111,8 @@ def test_off_builds_every_time_and_writes_nothing(tmp_path, monkeypatch):
     source = tmp_path / "builder.py"
     source.write_text("VERSION = 1\n")
     calls: list[int] = []
-    cached_arrays("demo", source, counting_build(calls))
-    cached_arrays("demo", source, counting_build(calls))
+    cached_arrays("demo", source, counting_build(calls), KEYS)
+    cached_arrays("demo", source, counting_build(calls), KEYS)
     assert calls == [1, 1] and not (tmp_path / "xdg").exists()
 
 

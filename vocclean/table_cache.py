@@ -43,7 +43,12 @@ def cache_dir() -> Path | None:
     configured = os.environ.get(ENV)
     if configured:
         return None if configured == OFF else Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no HOME and no password entry (a container's arbitrary user)
+            return None
     return Path(base) / "vocclean"
 
 
@@ -59,8 +64,11 @@ def table_path(name: str, source: str | Path) -> Path | None:
     return directory / f"{name}-{digest.hexdigest()[:20]}.npz"
 
 
-def cached_arrays(name: str, source: str | Path, build: Callable[[], Arrays]) -> Arrays:
-    """The arrays ``build()`` returns, from the cache when they are there; saved there when not.
+def cached_arrays(
+    name: str, source: str | Path, build: Callable[[], Arrays], keys: tuple[str, ...]
+) -> Arrays:
+    """The arrays ``build()`` returns (named ``keys``), from the cache when they are there; saved
+    there when not.
 
     ``source``: the file of the module whose code ``build`` runs (its content
     is part of the file's name).
@@ -68,7 +76,7 @@ def cached_arrays(name: str, source: str | Path, build: Callable[[], Arrays]) ->
     path = table_path(name, source)
     if path is not None:
         loaded = _load(path)
-        if loaded is not None:
+        if loaded is not None and sorted(loaded) == sorted(keys):
             return loaded
     arrays = build()
     if path is not None:

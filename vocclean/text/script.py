@@ -155,7 +155,7 @@ def marker_chars() -> tuple[set[str], set[str]]:
     """(Traditional markers, Simplified markers): hanzi that opencc changes one way only and
     that the other script's national charset lacks. Kept on disk between runs
     (``vocclean.table_cache``): building them is two opencc passes over every hanzi."""
-    arrays = cached_arrays("script-markers", __file__, _build_markers)
+    arrays = cached_arrays("script-markers", __file__, _build_markers, ("traditional", "simplified"))
     return set(map(chr, arrays["traditional"].tolist())), set(map(chr, arrays["simplified"].tolist()))
 
 

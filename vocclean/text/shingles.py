@@ -131,7 +131,7 @@ def build_fold_table() -> tuple[np.ndarray, np.ndarray]:
 
 def fold_table() -> tuple[np.ndarray, np.ndarray]:
     """``build_fold_table()``, kept on disk between runs (``vocclean.table_cache``)."""
-    arrays = cached_arrays("fold-table", __file__, _fold_arrays)
+    arrays = cached_arrays("fold-table", __file__, _fold_arrays, ("folded", "classes"))
     return arrays["folded"], arrays["classes"]
 
 
