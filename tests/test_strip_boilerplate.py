@@ -11,7 +11,7 @@ import pytest
 
 from vocclean.record import Record
 from vocclean.steps.strip_boilerplate import REJECT_EMPTY, StripBoilerplate
-from vocclean.text.boilerplate import BoilerplateMatcher, remove
+from vocclean.text.boilerplate import BoilerplateMatcher, Removal, remove
 from vocclean.text.boilerplate_rules import KINDS, RulePackError, builtin_pack_paths, load_pack, load_packs
 
 CASES = Path(__file__).parent / "cases" / "strip_boilerplate"
@@ -407,3 +407,22 @@ def test_a_rule_name_used_in_two_packs_is_an_error_naming_both(tmp_path):
         RulePackError, match=r"dup\.toml: rule 'zh-qr-scan': the name is already used in .*zh\.toml"
     ):
         load_packs([*builtin_pack_paths(), pack])
+
+
+def test_removals_compare_by_value_copy_and_pickle():
+    """Removal is a plain class (a native constructor when compiled): equal by its fields, not
+    hashable (it is mutable), a repr naming them, and it survives pickling and copying."""
+    import copy
+
+    removal = Removal(3, "扫码关注", "qr-follow", "zh-qr-scan")
+    assert removal == Removal(3, "扫码关注", "qr-follow", "zh-qr-scan", prefix=False)
+    assert removal != Removal(3, "扫码关注", "qr-follow", "zh-qr-scan", prefix=True)
+    assert removal != Removal(4, "扫码关注", "qr-follow", "zh-qr-scan")
+    assert removal != ("扫码关注",)
+    assert pickle.loads(pickle.dumps(removal)) == removal
+    assert copy.copy(removal) == removal
+    assert repr(removal) == (
+        "Removal(line=3, text='扫码关注', kind='qr-follow', rule='zh-qr-scan', prefix=False)"
+    )
+    with pytest.raises(TypeError):
+        hash(removal)

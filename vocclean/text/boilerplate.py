@@ -33,7 +33,6 @@ and the tests' reference).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from vocclean.text.boilerplate_index import EveryLine, LineRules, LiteralIndex, line_starts
 from vocclean.text.boilerplate_rules import Rule
@@ -43,20 +42,42 @@ AFTER_CUT_PREFIX = "after:"
 PREFIX_LINES = 2  # lead-ins are stripped from the first two kept lines (a photo caption may come first)
 
 
-@dataclass(slots=True)
 class Removal:
     """One removal: a whole line (``prefix`` False) or a lead-in stripped from it.
 
     ``line`` is the index in ``text.split("\\n")``; ``text`` the removed line
     (stripped) or prefix; ``rule`` the rule name, ``after:<rule>`` for lines cut
     after a marker, or ``learned:<count>``.
+
+    A plain class, not a dataclass: compiled by mypyc (``vocclean.native``), a
+    dataclass is built through Python's ``__init__`` slot, some 2,000
+    instructions a removal (callgrind), a tenth of a document's matching on the
+    labelled set; this constructor is a native call.
     """
 
-    line: int
-    text: str
-    kind: str
-    rule: str
-    prefix: bool = False
+    def __init__(self, line: int, text: str, kind: str, rule: str, prefix: bool = False) -> None:
+        self.line = line
+        self.text = text
+        self.kind = kind
+        self.rule = rule
+        self.prefix = prefix
+
+    def _fields(self) -> tuple[int, str, str, str, bool]:
+        return (self.line, self.text, self.kind, self.rule, self.prefix)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Removal):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value (as the dataclass was)
+
+    def __repr__(self) -> str:
+        line, text, kind, rule, prefix = self._fields()
+        return f"Removal(line={line!r}, text={text!r}, kind={kind!r}, rule={rule!r}, prefix={prefix!r})"
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return Removal, self._fields()
 
 
 class BoilerplateMatcher:
@@ -121,15 +142,16 @@ class BoilerplateMatcher:
         prefixes: dict[int, Removal] = {}
         by_line = self._index.rules_by_line(text, lines)
         self._anywhere(lines, stripped, nonempty, by_line, removed, learned)
-        zone = (stripped, nonempty, by_line, removed, prefixes)
-        head, tail = self._scan_zone("head", *zone), self._scan_zone("tail", *zone)
+        # (Arguments spelled out, not unpacked: an unpacked call goes through the Python wrapper.)
+        head = self._scan_zone(True, stripped, nonempty, by_line, removed, prefixes)
+        tail = self._scan_zone(False, stripped, nonempty, by_line, removed, prefixes)
         # A line that one zone's rules removed may have used up the other zone's room when that zone
         # was scanned (a short document): scan it again, until neither has a removed line among its kept.
         while not removed.keys().isdisjoint(head):
-            head = self._scan_zone("head", *zone)
+            head = self._scan_zone(True, stripped, nonempty, by_line, removed, prefixes)
             if removed.keys().isdisjoint(tail):
                 break
-            tail = self._scan_zone("tail", *zone)
+            tail = self._scan_zone(False, stripped, nonempty, by_line, removed, prefixes)
         if prefixes and _lead_in_again(text, prefixes):
             _repeated_lead_ins(stripped, nonempty, removed, prefixes)
         for i, prefix in prefixes.items():
@@ -156,10 +178,10 @@ class BoilerplateMatcher:
             ]
         else:
             todo = enumerate(nonempty)
-        whole_rule_for, rank = self._whole.rule_for, self._whole_rank
+        whole, rank = self._whole, self._whole_rank
         for order, i in todo:
             line = stripped[i]
-            rule = whole_rule_for(line)
+            rule = whole.rule_for(line)  # a method called on its object: a native call
             candidates = by_line.get(i)
             if candidates:
                 indexed = _first_match(candidates, line, "cut") or _first_match(candidates, line, "anywhere")
@@ -182,33 +204,32 @@ class BoilerplateMatcher:
 
     def _scan_zone(
         self,
-        zone: str,
+        head: bool,
         stripped: list[str],
         nonempty: list[int],
         by_line: dict[int, tuple[Rule, ...]],
         removed: dict[int, Removal],
         prefixes: dict[int, Removal],
     ) -> list[int]:
-        """Weak rules (and, at the head, prefix rules) on the first or last kept lines; returns
-        the lines the zone kept.
+        """Weak rules (and, at the head, prefix rules) on the first (``head``) or last kept lines;
+        returns the lines the zone kept.
 
         A removed line does not use up the zone, so a cluster of boilerplate
         lines at an edge goes as a whole.
         """
-        head = zone == "head"
+        zone = "head" if head else "tail"
         size, rules = (self.head_lines, self._head) if head else (self.tail_lines, self._tail)
-        rule_for = rules.rule_for
         zone_kept: list[int] = []
         if size == 0:
             return zone_kept
-        first_prefix, position = self._prefix.first_prefix, self._order
+        lead_ins, position = self._prefix, self._order
         kept = 0
         for i in nonempty if head else reversed(nonempty):
             if i in removed:
                 continue
             line = stripped[i]
             if head and kept < PREFIX_LINES:
-                found = first_prefix(line)
+                found = lead_ins.first_prefix(line)
                 if found is not None:
                     rule, match = found
                     line = line[match.end() :].strip()
@@ -220,7 +241,7 @@ class BoilerplateMatcher:
                 line = line[len(prefixes[i].text) :].strip()
             candidates = by_line.get(i) if by_line else None
             hit_rule: Rule | None = _first_match(candidates, line, zone) if candidates else None
-            other = rule_for(line)
+            other = rules.rule_for(line)
             if other is not None and (hit_rule is None or position[other.name] < position[hit_rule.name]):
                 hit_rule = other
             if hit_rule is not None:
@@ -274,21 +295,24 @@ def _repeated_lead_ins(
                 break
 
 
-_APPLIES = {
-    "anywhere": lambda r: r.action == "line" and r.where == "anywhere",
-    "cut": lambda r: r.action == "cut",
-    "head": lambda r: r.action == "line" and r.where in ("head", "edge"),
-    "tail": lambda r: r.action == "line" and r.where in ("tail", "edge"),
-}
-
-
 def _first_match(rules: Iterable[Rule], line: str, role: str) -> Rule | None:
     """The first rule playing ``role`` (anywhere, cut, head, tail) that matches the line."""
-    applies = _APPLIES[role]
     for rule in rules:
-        if applies(rule) and rule.matches_line(line):
+        if _plays(rule, role) and rule.matches_line(line):
             return rule
     return None
+
+
+def _plays(rule: Rule, role: str) -> bool:
+    """Whether ``rule`` plays ``role``: anywhere (a strong line rule), cut, head or tail (a weak
+    line rule that may fire in that zone)."""
+    if role == "cut":
+        return rule.action == "cut"
+    if rule.action != "line":
+        return False
+    if role == "anywhere":
+        return rule.where == "anywhere"
+    return rule.where == role or rule.where == "edge"
 
 
 def remove(text: str, removals: Sequence[Removal]) -> str:

@@ -217,7 +217,8 @@ class LineRules:
             found = memo.get(line, _UNKNOWN)
             if found is not _UNKNOWN:
                 return found  # type: ignore[return-value]
-        limits, alternations = self._plans[line[0]]
+        first_char = line[0]  # a new string for a Chinese character: made and hashed once
+        limits, alternations = self._plans[first_char]
         found = None
         number = bisect.bisect_left(limits, size)
         if number < len(limits):
@@ -226,7 +227,7 @@ class LineRules:
             if first is not None:
                 found = alternation.rules[first]
         if size <= self._alone_reach:
-            rules = self._alone.get(line[0], self._alone_other)
+            rules = self._alone.get(first_char, self._alone_other)
             alone = self._first_of(rules, line, size) if rules else None
             if alone is not None and (found is None or self._order[alone.name] < self._order[found.name]):
                 found = alone
