@@ -147,7 +147,7 @@ def test_script_markers_loaded_equal_built(cache):
 
 
 def test_a_cold_and_a_warm_run_clean_alike(tmp_path, seeds_dir):
-    """The CLI with an empty cache and then with the tables it saved: byte-identical output."""
+    """The CLI with an empty cache and then with the tables and patterns it saved: byte-identical output."""
     env = {**os.environ, table_cache.ENV: str(tmp_path / "cache")}
     outputs = []
     for run in ("cold", "warm"):
@@ -155,5 +155,5 @@ def test_a_cold_and_a_warm_run_clean_alike(tmp_path, seeds_dir):
         command = [sys.executable, "-m", "vocclean", "-i", str(seeds_dir), "-o", str(out), "-j", "1", "clean"]
         subprocess.run(command, check=True, env=env, capture_output=True)
         outputs.append(out.read_bytes())
-    assert sorted(p.name.split("-")[0] for p in (tmp_path / "cache").iterdir()) == ["fold", "script"]
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "cache").iterdir()) == ["fold", "regex", "script"]
     assert outputs[0] == outputs[1] and outputs[0].count(b"\n") == 5

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from vocclean import regex_cache
 from vocclean.text.boilerplate_rules import Rule
 from vocclean.text.regex_starts import is_anchored
 
@@ -83,6 +84,6 @@ def _joined(rules: Sequence[Rule]) -> re.Pattern[str] | None:
         flags = "i" if rule.regex.flags & re.IGNORECASE else ""
         parts.append(f"(?{flags}:{pattern})()")
     try:
-        return re.compile("|".join(parts))
+        return regex_cache.compile("|".join(parts))
     except re.error:
         return None

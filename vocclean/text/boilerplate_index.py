@@ -30,6 +30,7 @@ import bisect
 import re
 from collections.abc import Iterable, Sequence
 
+from vocclean import regex_cache
 from vocclean.text.boilerplate_plans import shared_plans
 from vocclean.text.boilerplate_rules import Rule
 from vocclean.text.regex_starts import is_anchored
@@ -98,7 +99,7 @@ class LiteralIndex:
             entry = (literal, offset, cased, tuple(literal_rules))
             self._by_trigger.setdefault(literal[offset], []).append(entry)
             windows.append(trigger_window(literal, offset))
-        self._triggers = re.compile(trigger_pattern(windows)) if windows else None
+        self._triggers = regex_cache.compile(trigger_pattern(windows)) if windows else None
 
     def rules_by_line(self, text: str, lines: list[str] | None = None) -> dict[int, tuple[Rule, ...]]:
         """Line index (in ``text.split("\\n")``, or ``lines``) -> candidate rules, in pack order."""
@@ -194,7 +195,7 @@ class LineRules:
         self._alone = {char: rules for char, rules in self._alone.items() if rules}
         self._alone_other = tuple(r for r in self.always if r in alone)
         self._has_literal = {
-            r.name: re.compile("|".join(re.escape(literal) for literal in r.literals)).search
+            r.name: regex_cache.compile("|".join(re.escape(literal) for literal in r.literals)).search
             for r in self.rules
             if r.literals
         }

@@ -46,6 +46,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from vocclean import regex_cache
 from vocclean.text.regex_safety import exponential_backtracking
 from vocclean.text.regex_starts import first_chars, is_anchored
 
@@ -245,7 +246,7 @@ def _parse_rule(entry: dict[str, Any], origin: str, position: int) -> Rule:
     if not examples:
         raise fail("give at least one example line in 'examples'")
     try:
-        regex = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+        regex = regex_cache.compile(pattern, re.IGNORECASE if ignore_case else 0)
     except re.error as exc:
         raise fail(f"bad pattern: {exc}") from exc
     starts = rule_starts(pattern, regex.flags, action, where)
