@@ -10,14 +10,13 @@ comes back from every stage untouched, and one scan proves it.
 
 from __future__ import annotations
 
-import re
-
+from vocclean import regex_cache
 from vocclean.text.hanzi import _char_class
 from vocclean.text.junk import JUNK_GATE
 from vocclean.text.mojibake import CJK_GATE, LATIN_GATE
 
 # The first character of every damage marker, and the ``&`` an HTML entity starts with.
-_MARKERS = re.compile("[\ufffd?锟烫屯&]")
+_MARKERS = regex_cache.compile("[\ufffd?锟烫屯&]")
 
 
 def _clean_characters() -> set[str]:
@@ -29,7 +28,7 @@ def _clean_characters() -> set[str]:
 
 
 # Characters beyond the BMP are outside the class, so they always take the full path.
-SUSPECT = re.compile(f"[^{_char_class(_clean_characters())}]")
+SUSPECT = regex_cache.compile(f"[^{_char_class(_clean_characters())}]")
 
 
 def may_need_fixing(text: str) -> bool:

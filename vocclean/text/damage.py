@@ -9,20 +9,21 @@ for a character it cannot encode.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from vocclean import regex_cache
 
 _HANZI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Each kind of ghost on its own (their characters are disjoint), looked for only when its marker is there.
-_KUNJINKAO = re.compile("(?:锟斤拷)+锟?")
-_HOT = re.compile("烫{3,}")
-_TUN = re.compile("屯{3,}")
-_QUESTIONS = re.compile(f"(?<=[{_HANZI}])\\?{{2,}}|\\?{{2,}}(?=[{_HANZI}])")
-_LONE_QUESTION = re.compile(f"(?<=[{_HANZI}])\\?(?=[{_HANZI}])")
+_KUNJINKAO = regex_cache.compile("(?:锟斤拷)+锟?")
+_HOT = regex_cache.compile("烫{3,}")
+_TUN = regex_cache.compile("屯{3,}")
+_QUESTIONS = regex_cache.compile(f"(?<=[{_HANZI}])\\?{{2,}}|\\?{{2,}}(?=[{_HANZI}])")
+_LONE_QUESTION = regex_cache.compile(f"(?<=[{_HANZI}])\\?(?=[{_HANZI}])")
 # Text that uses ASCII punctuation between hanzi (an upstream NFKC pass does
 # that) may mean a real question mark by a single ``?`` there.
-_ASCII_PUNCT_IN_HANZI = re.compile(f"[{_HANZI}][,;:!][{_HANZI}]")
-_NOT_SPACE = re.compile(r"\S")
+_ASCII_PUNCT_IN_HANZI = regex_cache.compile(f"[{_HANZI}][,;:!][{_HANZI}]")
+_NOT_SPACE = regex_cache.compile(r"\S")
 
 
 @dataclass(frozen=True, slots=True)

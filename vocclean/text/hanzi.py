@@ -14,6 +14,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+from vocclean import regex_cache
+
 
 def _decode_grid(codec: str, leads: range, trails: range) -> set[str]:
     chars = set()
@@ -64,17 +66,17 @@ KANA_CLASS = "\u3040-\u30ff\u31f0-\u31ff"
 BAD_CLASS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff"
 
 _COUNTERS = {
-    "ascii": re.compile("[\t\n\r -~]"),
-    "common_shared": re.compile(f"[{_char_class(COMMON_SIMPLIFIED & COMMON_TRADITIONAL)}]"),
-    "simplified_only": re.compile(f"[{_char_class(COMMON_SIMPLIFIED - COMMON_TRADITIONAL)}]"),
-    "traditional_only": re.compile(f"[{_char_class(COMMON_TRADITIONAL - COMMON_SIMPLIFIED)}]"),
-    "hanzi": re.compile(f"[{HANZI_CLASS}]"),
-    "punct": re.compile(f"[{CJK_PUNCT_CLASS}]"),
-    "kana": re.compile(f"[{KANA_CLASS}]"),
-    "common_hangul": re.compile(f"[{COMMON_HANGUL_CLASS}]"),
-    "hangul": re.compile("[\uac00-\ud7a3\u3130-\u318f]"),
-    "bad": re.compile(f"[{BAD_CLASS}]"),
-    "latin1": re.compile("[\u00a0-\u00ff]"),
+    "ascii": regex_cache.compile("[\t\n\r -~]"),
+    "common_shared": regex_cache.compile(f"[{_char_class(COMMON_SIMPLIFIED & COMMON_TRADITIONAL)}]"),
+    "simplified_only": regex_cache.compile(f"[{_char_class(COMMON_SIMPLIFIED - COMMON_TRADITIONAL)}]"),
+    "traditional_only": regex_cache.compile(f"[{_char_class(COMMON_TRADITIONAL - COMMON_SIMPLIFIED)}]"),
+    "hanzi": regex_cache.compile(f"[{HANZI_CLASS}]"),
+    "punct": regex_cache.compile(f"[{CJK_PUNCT_CLASS}]"),
+    "kana": regex_cache.compile(f"[{KANA_CLASS}]"),
+    "common_hangul": regex_cache.compile(f"[{COMMON_HANGUL_CLASS}]"),
+    "hangul": regex_cache.compile("[\uac00-\ud7a3\u3130-\u318f]"),
+    "bad": regex_cache.compile(f"[{BAD_CLASS}]"),
+    "latin1": regex_cache.compile("[\u00a0-\u00ff]"),
 }
 
 
@@ -126,8 +128,8 @@ class CharCounts:
         return cls(total=len(text), **counts)
 
 
-_BMP_HANZI = re.compile(f"[{HANZI_CLASS.split(chr(0x20000))[0]}]")
-_BMP_BAD = re.compile(f"[{BAD_CLASS.split(chr(0xF0000))[0]}]")
+_BMP_HANZI = regex_cache.compile(f"[{HANZI_CLASS.split(chr(0x20000))[0]}]")
+_BMP_BAD = regex_cache.compile(f"[{BAD_CLASS.split(chr(0xF0000))[0]}]")
 
 
 @functools.cache

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from vocclean import regex_cache
+
 _INVISIBLE = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069"
 _CJK = (
     "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
@@ -20,14 +22,14 @@ _CJK = (
 )
 
 # One cheap test decides whether a text needs any of this.
-JUNK_GATE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff{_INVISIBLE}]")
-_LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85]")
-_ALWAYS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\uffff]+")
+JUNK_GATE = regex_cache.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff{_INVISIBLE}]")
+_LINE_BREAKS = regex_cache.compile("\r\n|[\r\u2028\u2029\x85]")
+_ALWAYS = regex_cache.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\uffff]+")
 # Marks that normalize-script may turn into CJK ones beside hanzi (`经济 ,` → `经济 ，`), and spaces:
 # invisible junk one or two of them away from CJK text is removed as if it touched it, or the
 # next run of clean would remove it (after normalize-script made the mark CJK).
 _NEAR = "[ \t,.:;!?()\\[\\]\"']"
-_IN_CJK = re.compile(
+_IN_CJK = regex_cache.compile(
     f"(?<=[{_CJK}])[{_INVISIBLE}]+|[{_INVISIBLE}]+(?=[{_CJK}])|^[{_INVISIBLE}]+|[{_INVISIBLE}]+$"
     f"|(?<=[{_CJK}]{_NEAR})[{_INVISIBLE}]+|(?<=[{_CJK}]{_NEAR}{_NEAR})[{_INVISIBLE}]+"
     f"|[{_INVISIBLE}]+(?={_NEAR}{{1,2}}[{_CJK}])",
@@ -42,7 +44,7 @@ def normalize_line_endings(text: str) -> str:
 
 # C0 controls and DEL: no multibyte encoding (UTF-8, GBK, Big5) has such a byte inside a character,
 # so they can be removed before mojibake repair, where one inside a damaged run would block it.
-_C0 = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
+_C0 = regex_cache.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
 
 
 def strip_c0_controls(text: str) -> tuple[str, int]:

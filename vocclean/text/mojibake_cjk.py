@@ -12,17 +12,17 @@ a character, the character is guessed (:mod:`vocclean.text.hanzi_lm`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from vocclean import regex_cache
 from vocclean.text.hanzi import COMMON_HANZI_CLASS, script_counts
 from vocclean.text.hanzi_lm import TextBigrams, default_model
 from vocclean.text.mojibake_fix import SAMPLE, Fix, fixes_by_line, plausible_cjk
 
 # Characters outside common writing: rare hanzi, private use, U+FFFD, kana, Hangul...
-CJK_GATE = re.compile(f"[^\x00-\u2fff\u3000-\u303f\uff00-\uffef{COMMON_HANZI_CLASS}]")
+CJK_GATE = regex_cache.compile(f"[^\x00-\u2fff\u3000-\u303f\uff00-\uffef{COMMON_HANZI_CLASS}]")
 
-_NON_ASCII_RUN = re.compile("[^\x00-\x7f]+")
+_NON_ASCII_RUN = regex_cache.compile("[^\x00-\x7f]+")
 
 _LOOKAHEAD = 200
 
@@ -188,7 +188,7 @@ def _dense_in_rare(run: str) -> bool:
 
 
 # A U+FFFD that stood for the lost last byte of a character (see _lost_last_byte).
-_HOLE = re.compile("\ufffd(?=[\x00-\x3f\x7f]|\\Z)")
+_HOLE = regex_cache.compile("\ufffd(?=[\x00-\x3f\x7f]|\\Z)")
 # Texts with fewer non-ASCII characters are left to the run-by-run path (short GBK can be valid UTF-8).
 _WHOLE_TEXT_MIN = 12
 

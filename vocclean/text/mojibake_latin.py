@@ -19,6 +19,7 @@ import re
 
 import ftfy
 
+from vocclean import regex_cache
 from vocclean.text.mojibake_fix import ASCII_OR_FFFD, CJK_CHAR, SAMPLE, Fix, fixes_by_line, plausible_cjk
 
 FTFY_CONFIG = ftfy.TextFixerConfig(
@@ -53,11 +54,11 @@ _CP1252_CLASS = "".join(_CP1252_HIGH)
 # MacRoman lands), cp1252's and MacRoman's symbols, and HTML entities. Clean
 # Chinese text has few of these: NBSP, ° ± · × and ‰ are left out (mojibake
 # always carries a lead-byte character besides them).
-LATIN_GATE = re.compile(
+LATIN_GATE = regex_cache.compile(
     "[\u0080-\u009f\u00a1-\u00af\u00b2-\u00b6\u00b8-\u00d6\u00d8-\u04ff\u2039\u203a\u20ac\u2122\u221a\u2248\u2206"
     "\u25ca\u2044\ufb00-\ufb06\u2021\u201a\u201e]"
 )
-_HTML_ENTITY = re.compile("&(?:#[0-9]{2,6}|#[xX][0-9a-fA-F]{2,6}|[a-zA-Z][a-zA-Z0-9]{1,9});")
+_HTML_ENTITY = regex_cache.compile("&(?:#[0-9]{2,6}|#[xX][0-9a-fA-F]{2,6}|[a-zA-Z][a-zA-Z0-9]{1,9});")
 
 
 def latin_suspect(text: str) -> bool:
@@ -65,11 +66,11 @@ def latin_suspect(text: str) -> bool:
     return LATIN_GATE.search(text) is not None or ("&" in text and _HTML_ENTITY.search(text) is not None)
 
 
-_LATIN_SPAN = re.compile(f"[\t -~\u0080-\u00ff{_CP1252_CLASS}]+")
-_LATIN_HIGH = re.compile(f"[\u0080-\u00ff{_CP1252_CLASS}]")
+_LATIN_SPAN = regex_cache.compile(f"[\t -~\u0080-\u00ff{_CP1252_CLASS}]+")
+_LATIN_HIGH = regex_cache.compile(f"[\u0080-\u00ff{_CP1252_CLASS}]")
 
 
-_ASCII_RUN = re.compile("([\t -~]+)")
+_ASCII_RUN = regex_cache.compile("([\t -~]+)")
 _MIN_PIECE = 8
 
 
@@ -131,7 +132,7 @@ def _replace_spans(text: str, pattern: re.Pattern[str], repair, fixes: list[Fix]
     return "".join(out)
 
 
-_LATIN_LETTER = re.compile("[A-Za-z]")
+_LATIN_LETTER = regex_cache.compile("[A-Za-z]")
 
 
 def _mostly_utf8(data: bytes) -> bool:

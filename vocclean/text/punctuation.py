@@ -33,6 +33,8 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from vocclean import regex_cache
+
 __all__ = ["RULES", "RULE_NAMES", "PunctuationRules", "Rule", "normalize_punctuation"]
 
 
@@ -68,10 +70,10 @@ _CJK_RANGES = (
 )
 _IDEOGRAPH_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _LATIN_RANGES = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
-_CJK = re.compile(f"[{_CJK_RANGES}]")
-_IDEOGRAPH = re.compile(f"[{_IDEOGRAPH_RANGES}]")
-_LATIN = re.compile(f"[{_LATIN_RANGES}]")
-_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+_CJK = regex_cache.compile(f"[{_CJK_RANGES}]")
+_IDEOGRAPH = regex_cache.compile(f"[{_IDEOGRAPH_RANGES}]")
+_LATIN = regex_cache.compile(f"[{_LATIN_RANGES}]")
+_LATIN_WORD = regex_cache.compile(r"[A-Za-z\u00c0-\u024f]+")
 
 _HAN, _LAT = "H", "L"
 _CONTEXT_REACH = 16  # characters scanned each way for a letter or hanzi
@@ -79,12 +81,12 @@ _CONTEXT_REACH = 16  # characters scanned each way for a letter or hanzi
 # not a line end; group 1 is set when it is CJK. (Searching up to ``index``
 # makes \Z match there, so the match is the last letter or hanzi before it.)
 _NEUTRAL = f"[^\n{_CJK_RANGES}{_LATIN_RANGES}]{{0,{_CONTEXT_REACH}}}"
-_SCRIPT_BEFORE = re.compile(f"(?:([{_CJK_RANGES}])|[{_LATIN_RANGES}]){_NEUTRAL}\\Z")
-_SCRIPT_AFTER = re.compile(f"{_NEUTRAL}(?:([{_CJK_RANGES}])|[{_LATIN_RANGES}])")
+_SCRIPT_BEFORE = regex_cache.compile(f"(?:([{_CJK_RANGES}])|[{_LATIN_RANGES}]){_NEUTRAL}\\Z")
+_SCRIPT_AFTER = regex_cache.compile(f"{_NEUTRAL}(?:([{_CJK_RANGES}])|[{_LATIN_RANGES}])")
 _RUN_REACH = 400  # characters scanned back for the start of a Latin run
 _MAX_PASSES = 4
 # The last line break or CJK character before a place (searched up to it).
-_RUN_BOUNDARY = re.compile(f"[\\n{_CJK_RANGES}][^\\n{_CJK_RANGES}]*\\Z")
+_RUN_BOUNDARY = regex_cache.compile(f"[\\n{_CJK_RANGES}][^\\n{_CJK_RANGES}]*\\Z")
 
 # --- protected spans -------------------------------------------------------
 
@@ -100,7 +102,7 @@ _ABBREVIATIONS = (
 # a run of token characters begin with a lookbehind so that they are tried at
 # token starts only, never inside every word.
 _TOKEN_START = r"(?<![A-Za-z0-9._%+\-])"
-_PROTECTED_TOKEN = re.compile(
+_PROTECTED_TOKEN = regex_cache.compile(
     "|".join(
         (
             rf"(?:(?:https?|ftp)[:：]//|www\.){_URL_CHARS}+",  # URL (also with a full-width colon)
@@ -120,33 +122,33 @@ _PROTECTED_TOKEN = re.compile(
 )
 # Constructs that may hold spaces or hanzi, found per line (only lines with a
 # ``(`` or a backtick); every branch starts with a literal, so scans are fast.
-_PROTECTED_WIDE = re.compile(
+_PROTECTED_WIDE = regex_cache.compile(
     r"\[[^\]\n]*\]\([^()\s]*\)"  # markdown link [label](url)
     r"|`[^`\n]+`"  # inline code
     r"|\((?<=[A-Za-z0-9_]\()[^()\n]{0,80}\)"  # arguments of a call: f(x, y)
 )
 _TOKEN_REACH = 120
 # Every token-level construct holds one of these characters.
-_TOKEN_TRIGGER = re.compile(r"[.@(_=<>:&|0-9\-/：]")
-_TOKEN_HEAD = re.compile(f"[^\\s{_IDEOGRAPH_RANGES}]{{0,{_TOKEN_REACH}}}")
+_TOKEN_TRIGGER = regex_cache.compile(r"[.@(_=<>:&|0-9\-/：]")
+_TOKEN_HEAD = regex_cache.compile(f"[^\\s{_IDEOGRAPH_RANGES}]{{0,{_TOKEN_REACH}}}")
 _URL_TRAILING = ".,;:!?)]'"
 
 # --- candidates: cheap searches that find where a rule might fire -----------
 
-_FULLWIDTH_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+_FULLWIDTH_ALNUM = regex_cache.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 _FULLWIDTH_TO_ASCII = {
     code: code - 0xFEE0
     for start, end in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
     for code in range(start, end + 1)
 }
-_IDEOGRAPHIC_INDENT = re.compile("^[ \t\u3000]*\u3000[ \t\u3000]*", re.MULTILINE)
-_IDEOGRAPHIC_BETWEEN_LATIN = re.compile("(?<=[A-Za-z0-9.,;:!?'\")\\]])\u3000+(?=[A-Za-z0-9(\"'\\[])")
+_IDEOGRAPHIC_INDENT = regex_cache.compile("^[ \t\u3000]*\u3000[ \t\u3000]*", re.MULTILINE)
+_IDEOGRAPHIC_BETWEEN_LATIN = regex_cache.compile("(?<=[A-Za-z0-9.,;:!?'\")\\]])\u3000+(?=[A-Za-z0-9(\"'\\[])")
 # ASCII marks that may sit in Chinese context. Marks right after a Latin
 # letter (English, URLs), the dot of a decimal and markdown link targets
 # ``](url)`` are passed over inside the regex engine; parentheses are always
 # kept, they are decided in pairs. Every branch starts with a literal, so the
 # engine can skip ahead to the next candidate character.
-_ASCII_MARKS = re.compile(
+_ASCII_MARKS = regex_cache.compile(
     r"\]\([^()\s]*\)|,(?<![A-Za-z],)|:(?<![A-Za-z]:)|;(?<![A-Za-z];)|!(?<![A-Za-z]!)"
     r"|\?(?<![A-Za-z]\?)|\.(?<![A-Za-z0-9]\.)|\(|\)"
 )
@@ -157,7 +159,7 @@ _ASCII_MARKS = re.compile(
 # or comma glued to the next word, a spaced hyphen.
 _LATIN_BEFORE_MARK = f"[{_LATIN_RANGES}0-9)\\]\"'’”. \\-，。：；]"  # a full-width mark: see _mark_run_start
 _CHINESE_BEFORE_MARK = f"[{_IDEOGRAPH_RANGES}][0-9)\\]\"'’”.]"
-_LATIN_CANDIDATES = re.compile(
+_LATIN_CANDIDATES = regex_cache.compile(
     "|".join(
         (
             *(

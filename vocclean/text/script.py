@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import opencc
 
+from vocclean import regex_cache
 from vocclean.table_cache import cached_arrays
 
 __all__ = [
@@ -81,7 +82,7 @@ TARGETS: dict[str, tuple[str, str | None]] = {
 # and Extensions A to F (Simplified forms such as 𫐄 live in Extension C;
 # compatibility ideographs are normalised by both directions, so never markers).
 _HANZI_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0x20000, 0x2EBEF))
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_ASTRAL = regex_cache.compile("[\U00010000-\U0010ffff]")
 
 
 def config_for(to: str = "simplified", phrases: bool = False) -> str:
@@ -117,7 +118,7 @@ def make_converter(config: str, *, tofu_risk: bool = False) -> opencc.OpenCC:
     return opencc.OpenCC(config, include_tofu_risk_dictionaries=tofu_risk)
 
 
-_LONE_SURROGATES = re.compile("[\ud800-\udfff]+")
+_LONE_SURROGATES = regex_cache.compile("[\ud800-\udfff]+")
 
 
 def convert_text(converter: opencc.OpenCC, text: str) -> str:
@@ -183,7 +184,7 @@ def _encodable(char: str, codec: str) -> bool:
 def _char_class(chars: set[str]) -> re.Pattern[str]:
     # A BMP-only class compiles to a bitmap that sre checks in O(1); astral
     # characters in the same class make sre fall back to a linear list.
-    return re.compile("[" + "".join(sorted(chars)) + "]")
+    return regex_cache.compile("[" + "".join(sorted(chars)) + "]")
 
 
 class ScriptDetector:
@@ -204,7 +205,7 @@ class ScriptDetector:
         # The same class plus every astral character, for the first scan of
         # ``detect``: a range costs little, unlike thousands of astral literals.
         astral_range = "\U00010000-\U0010ffff]"
-        self._traditional_or_astral = re.compile(self._traditional_bmp.pattern[:-1] + astral_range)
+        self._traditional_or_astral = regex_cache.compile(self._traditional_bmp.pattern[:-1] + astral_range)
         self._simplified_bmp = _char_class({c for c in simplified if ord(c) <= 0xFFFF})
         self._traditional_astral = frozenset(c for c in traditional if ord(c) > 0xFFFF)
         self._simplified_astral = frozenset(c for c in simplified if ord(c) > 0xFFFF)
