@@ -283,3 +283,26 @@ def test_clean_builds_its_steps_with_the_settings_in_vocclean_toml(tmp_path):
     )
     assert json.loads(default.stdout)["text"].startswith("这是")
     assert json.loads(configured.stdout)["text"].startswith("這是")
+
+
+BLAS_THREADS = """
+import os
+from vocclean.entry import single_threaded_blas
+single_threaded_blas()
+import numpy
+print(os.environ["OPENBLAS_NUM_THREADS"], len(os.listdir("/proc/self/task")))
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc (Linux)")
+@pytest.mark.parametrize(("chosen", "expected"), [(None, ["1", "1"]), ("2", ["2"])])
+def test_the_command_starts_no_blas_threads_unless_the_user_asks(chosen, expected):
+    """NumPy's OpenBLAS threads spin at start-up; the user's own OPENBLAS_NUM_THREADS is kept."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if chosen is not None:
+        env["OPENBLAS_NUM_THREADS"] = chosen
+    result = subprocess.run(
+        [sys.executable, "-c", BLAS_THREADS], capture_output=True, text=True, env=env, check=True
+    )
+    setting, threads = result.stdout.split()
+    assert [setting, threads][: len(expected)] == expected  # the user's choice: OpenBLAS caps it by cores

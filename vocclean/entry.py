@@ -3,12 +3,25 @@ first few tenths of a second) ends with exit 130 and one line, not a traceback."
 
 from __future__ import annotations
 
+import os
 import sys
 
 EXIT_INTERRUPTED = 130
 
 
+def single_threaded_blas() -> None:
+    """One BLAS thread unless the user chose otherwise (before NumPy is imported).
+
+    NumPy's OpenBLAS starts a thread per core at import that spins while
+    waiting for work; vocclean does no linear algebra, and on two cores the
+    spinning took 0.1 s of CPU from every start (a one-record ``clean``: CPU
+    0.36 s against 0.47 s) and from the run's own processes.
+    """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def main() -> None:
+    single_threaded_blas()
     try:
         from vocclean.cli import main as cli
     except KeyboardInterrupt:
