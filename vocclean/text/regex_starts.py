@@ -9,6 +9,7 @@ start (``^…`` without a top-level ``|``).
 
 from __future__ import annotations
 
+import functools
 import re
 from re import _constants, _parser  # type: ignore[attr-defined]
 from typing import Any
@@ -97,6 +98,7 @@ def _with_case(chars: set[str], ignore_case: bool) -> set[str]:
     )
 
 
+@functools.lru_cache(maxsize=4096)  # asked of the same rule patterns for every alternation a matcher builds
 def is_anchored(pattern: str) -> bool:
     """Whether ``pattern`` starts with ``^`` and has no ``|`` outside groups and classes."""
     if not pattern.startswith("^"):
