@@ -50,6 +50,7 @@ from vocclean.engines.local import (
 )
 from vocclean.errors import VoccleanError
 from vocclean.io.sources import InputFile, expand_inputs
+from vocclean.io.spool import pack, unpack
 from vocclean.messages import warn
 from vocclean.pipeline import StepStats
 from vocclean.record import Record
@@ -187,10 +188,11 @@ class DaskPool:
         self.segments = segments
         self._payload: Any = None
 
-    def submit(self, segment: int, records: list[Record]) -> Any:
+    def submit(self, segment: int, records: list[Record], fields: bool = True) -> Any:
         if self._payload is None:
             self._payload = scatter_payload(self.client, _pickled_steps(self.segments))
-        return self.client.submit(_chunk_on_worker, self._payload, segment, records, pure=False)
+        sent = records if fields else unpack(pack(records, fields=False))
+        return self.client.submit(_chunk_on_worker, self._payload, segment, sent, pure=False)
 
     def submit_prepare(self, segment: int, texts: list[str]) -> Any:
         """A whole-stream step's ``prepare`` (dedup-articles' hashing) on a worker."""
