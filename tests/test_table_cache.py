@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from vocclean import table_cache
-from vocclean.table_cache import cache_dir, cached_arrays, table_path
-from vocclean.text import script, shingles
+from vocclean.table_cache import cache_dir, cached_arrays, cached_strings, table_path
+from vocclean.text import clean_gate, hanzi, script, shingles
 
 
 @pytest.fixture
@@ -155,5 +155,57 @@ def test_a_cold_and_a_warm_run_clean_alike(tmp_path, seeds_dir):
         command = [sys.executable, "-m", "vocclean", "-i", str(seeds_dir), "-o", str(out), "-j", "1", "clean"]
         subprocess.run(command, check=True, env=env, capture_output=True)
         outputs.append(out.read_bytes())
-    assert sorted(p.name.split("-")[0] for p in (tmp_path / "cache").iterdir()) == ["fold", "regex", "script"]
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "cache").iterdir()) == [
+        "clean",
+        "common",
+        "fold",
+        "regex",
+        "script",
+    ]
     assert outputs[0] == outputs[1] and outputs[0].count(b"\n") == 5
+
+
+def test_strings_come_back_whole_lone_surrogates_and_astral_characters_too(cache, tmp_path):
+    source = tmp_path / "builder.py"
+    source.write_text("VERSION = 1\n")
+    texts = {"mixed": "abc\ud800中文\U00020000\x00end", "empty": ""}
+    cold = cached_strings("demo-strings", source, lambda: texts, ("mixed", "empty"))
+    warm = cached_strings("demo-strings", source, lambda: pytest.fail("built again"), ("mixed", "empty"))
+    assert cold == warm == texts
+
+
+def test_common_characters_loaded_equal_built(cache):
+    built = hanzi._common_chars()
+    assert frozenset(built["simplified"]) == hanzi.COMMON_SIMPLIFIED and len(hanzi.COMMON_SIMPLIFIED) == 3755
+    assert frozenset(built["traditional"]) == hanzi.COMMON_TRADITIONAL and len(hanzi.COMMON_HANGUL) == 2350
+    assert (
+        built["hanzi_class"] == hanzi.COMMON_HANZI_CLASS
+        and built["hangul_class"] == hanzi.COMMON_HANGUL_CLASS
+    )
+    assert cached_strings("common-chars", hanzi.__file__, hanzi._common_chars, tuple(built)) == built
+
+
+def test_signature_table_names_the_classes_of_every_bmp_character(cache):
+    hanzi._signature_table.cache_clear()
+    for attempt in ("cold", "warm"):
+        table, signatures = hanzi._signature_table()
+        hanzi._signature_table.cache_clear()
+        for code_point in range(0, 0x10000, 7):
+            char = chr(code_point)
+            expected = tuple(name for name, pattern in hanzi._COUNTERS.items() if pattern.fullmatch(char))
+            assert signatures[table[code_point]] == expected, (attempt, hex(code_point))
+    assert len(list(cache.glob("hanzi-signatures-*.npz"))) == 1
+
+
+def test_char_counts_equal_one_regex_scan_per_class():
+    text = "漢字简体 한국어 かな ABC，。\ue000\ufffd é \U00020000\U000f0001 體 们"
+    counts = hanzi.CharCounts.of(text)
+    for name, pattern in hanzi._COUNTERS.items():
+        assert getattr(counts, name) == len(pattern.findall(text)), name
+    assert counts.total == len(text)
+
+
+def test_clean_gate_loaded_equals_built(cache):
+    built = "[^" + hanzi._char_class(clean_gate._clean_characters()) + "]"
+    assert clean_gate.SUSPECT.pattern == built
+    assert clean_gate.may_need_fixing("Ã©tÃ©") and not clean_gate.may_need_fixing("会议强调，要牢记使命。")

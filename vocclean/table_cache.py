@@ -3,16 +3,20 @@
 Two tables are built from Unicode and OpenCC's dictionaries at every start:
 the fold table of dedup-articles' shingles (about 0.2 s) and the marker
 characters of normalize-script's script detector (two OpenCC passes over
-every hanzi, about 0.15 s). Both depend only on this machine's libraries, so
-the first run builds them and saves them as NumPy arrays; later runs load
-them in a few milliseconds. Start-up is serial: it is the part of a run that
+every hanzi, about 0.15 s); and three from Python's codecs and Unicode data:
+the common hanzi and hangul of ``vocclean.text.hanzi`` with their character
+classes and per-character signatures, and fix-encoding's clean-text gate
+(``vocclean.text.clean_gate``), about 0.04 s together. All depend only on
+this machine's libraries, so the first run builds them and saves them as
+NumPy arrays (strings as their code points, ``cached_strings``); later runs
+load them in a few milliseconds. Start-up is serial: it is the part of a run that
 extra cores cannot shorten.
 
 Where: ``$VOCCLEAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/vocclean``, else
 ``~/.cache/vocclean``. ``VOCCLEAN_CACHE_DIR=off`` turns the cache off
 (tables are built in every process). A file's name carries a digest of
 everything its table is made from: the source of the module that builds it,
-the Unicode database's version and the opencc and NumPy versions; any
+the Unicode database's version, Python's and the opencc and NumPy versions; any
 change gives a new name, so a stale table is never read. Files are written
 to a temporary name and renamed (processes starting together do not read
 half a file); a file that does not load is built again and replaced; a
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
 import unicodedata
 import zipfile
@@ -60,7 +65,7 @@ def table_path(name: str, source: str | Path) -> Path | None:
     digest = hashlib.sha256(Path(source).read_bytes())
     for module in (opencc, np):  # importlib.metadata would add 15 ms to every start
         digest.update(f"\0{module.__name__}={module.__version__}".encode())
-    digest.update(f"\0unicode={unicodedata.unidata_version}".encode())
+    digest.update(f"\0unicode={unicodedata.unidata_version}\0python={sys.version}".encode())
     return directory / f"{name}-{digest.hexdigest()[:20]}.npz"
 
 
@@ -82,6 +87,24 @@ def cached_arrays(
     if path is not None:
         _save(path, arrays)
     return arrays
+
+
+def cached_strings(
+    name: str, source: str | Path, build: Callable[[], dict[str, str]], keys: tuple[str, ...]
+) -> dict[str, str]:
+    """``cached_arrays`` for strings: the strings ``build()`` returns (named ``keys``), kept as
+    their code points (lone surrogates included)."""
+    arrays = cached_arrays(
+        name, source, lambda: {key: _code_points(text) for key, text in build().items()}, keys
+    )
+    return {
+        key: np.ascontiguousarray(points, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
+        for key, points in arrays.items()
+    }
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
 def _load(path: Path) -> Arrays | None:

@@ -14,7 +14,10 @@ import functools
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from vocclean import regex_cache
+from vocclean.table_cache import cached_arrays, cached_strings
 
 
 def _decode_grid(codec: str, leads: range, trails: range) -> set[str]:
@@ -44,19 +47,40 @@ def _char_class(chars: set[str] | frozenset[str]) -> str:
     return "".join(parts)
 
 
-# GB2312 level 1 (3,755 hanzi, rows 16-55) and Big5 level 1 (5,401 常用字).
-COMMON_SIMPLIFIED: frozenset[str] = frozenset(
-    c for c in _decode_grid("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF)) if c >= "\u4e00"
-)
-COMMON_TRADITIONAL: frozenset[str] = frozenset(
-    c for c in _decode_grid("big5", range(0xA4, 0xC7), range(0x40, 0xFF)) if c >= "\u4e00"
-)
-COMMON_HANZI: frozenset[str] = COMMON_SIMPLIFIED | COMMON_TRADITIONAL
-# The 2,350 precomposed syllables of KS X 1001 (EUC-KR rows 16-40).
-COMMON_HANGUL: frozenset[str] = frozenset(_decode_grid("euc_kr", range(0xB0, 0xC9), range(0xA1, 0xFF)))
+def _common_chars() -> dict[str, str]:
+    """The common characters, from the codecs, and their character classes."""
+    # GB2312 level 1 (3,755 hanzi, rows 16-55) and Big5 level 1 (5,401 常用字).
+    simplified = {c for c in _decode_grid("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF)) if c >= "\u4e00"}
+    traditional = {c for c in _decode_grid("big5", range(0xA4, 0xC7), range(0x40, 0xFF)) if c >= "\u4e00"}
+    # The 2,350 precomposed syllables of KS X 1001 (EUC-KR rows 16-40).
+    hangul = _decode_grid("euc_kr", range(0xB0, 0xC9), range(0xA1, 0xFF))
+    return {
+        "simplified": "".join(sorted(simplified)),
+        "traditional": "".join(sorted(traditional)),
+        "hangul": "".join(sorted(hangul)),
+        "hanzi_class": _char_class(simplified | traditional),
+        "hangul_class": _char_class(hangul),
+        "shared_class": _char_class(simplified & traditional),
+        "simplified_only_class": _char_class(simplified - traditional),
+        "traditional_only_class": _char_class(traditional - simplified),
+    }
 
-COMMON_HANZI_CLASS = _char_class(COMMON_HANZI)
-COMMON_HANGUL_CLASS = _char_class(COMMON_HANGUL)
+
+# Built from the codecs in about 20 ms, so kept on disk between runs (vocclean.table_cache).
+_COMMON = cached_strings(
+    "common-chars",
+    __file__,
+    _common_chars,
+    ("simplified", "traditional", "hangul", "hanzi_class", "hangul_class", "shared_class",
+     "simplified_only_class", "traditional_only_class"),
+)  # fmt: skip
+COMMON_SIMPLIFIED: frozenset[str] = frozenset(_COMMON["simplified"])
+COMMON_TRADITIONAL: frozenset[str] = frozenset(_COMMON["traditional"])
+COMMON_HANZI: frozenset[str] = COMMON_SIMPLIFIED | COMMON_TRADITIONAL
+COMMON_HANGUL: frozenset[str] = frozenset(_COMMON["hangul"])
+
+COMMON_HANZI_CLASS = _COMMON["hanzi_class"]
+COMMON_HANGUL_CLASS = _COMMON["hangul_class"]
 HANZI_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 CJK_PUNCT_CLASS = (
     "\u3000-\u303f\uff01-\uff65\u2010-\u2027\u2030-\u203b\u00b7\u00d7\u2236"
@@ -67,9 +91,9 @@ BAD_CLASS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd\U000f0000-\U
 
 _COUNTERS = {
     "ascii": regex_cache.compile("[\t\n\r -~]"),
-    "common_shared": regex_cache.compile(f"[{_char_class(COMMON_SIMPLIFIED & COMMON_TRADITIONAL)}]"),
-    "simplified_only": regex_cache.compile(f"[{_char_class(COMMON_SIMPLIFIED - COMMON_TRADITIONAL)}]"),
-    "traditional_only": regex_cache.compile(f"[{_char_class(COMMON_TRADITIONAL - COMMON_SIMPLIFIED)}]"),
+    "common_shared": regex_cache.compile(f"[{_COMMON['shared_class']}]"),
+    "simplified_only": regex_cache.compile(f"[{_COMMON['simplified_only_class']}]"),
+    "traditional_only": regex_cache.compile(f"[{_COMMON['traditional_only_class']}]"),
     "hanzi": regex_cache.compile(f"[{HANZI_CLASS}]"),
     "punct": regex_cache.compile(f"[{CJK_PUNCT_CLASS}]"),
     "kana": regex_cache.compile(f"[{KANA_CLASS}]"),
@@ -133,29 +157,35 @@ _BMP_BAD = regex_cache.compile(f"[{BAD_CLASS.split(chr(0xF0000))[0]}]")
 
 
 @functools.cache
-def _signature_table() -> tuple[dict[int, str], dict[str, tuple[str, ...]]]:
+def _signature_table() -> tuple[str, dict[str, tuple[str, ...]]]:
     """Every BMP character mapped to a mark naming the classes it belongs to.
 
     One ``str.translate`` and a ``count`` per mark replace eleven regex scans
-    (about 7x faster); built once per process (about 20 ms).
+    (about 7x faster). The table is a string of a mark per BMP code point
+    (``translate`` indexes it; a code point beyond it is left as it is), and
+    each mark's class names; built in about 20 ms, kept on disk between runs.
     """
+    arrays = cached_arrays("hanzi-signatures", __file__, _build_signatures, ("marks", "signatures"))
+    table = (arrays["marks"].astype("<u4") + 0xE000).tobytes().decode("utf-32-le")
+    names = list(_COUNTERS)
+    signatures = {
+        chr(0xE000 + mark): tuple(name for bit, name in enumerate(names) if int(signature) >> bit & 1)
+        for mark, signature in enumerate(arrays["signatures"])
+    }
+    return table, signatures
+
+
+def _build_signatures() -> dict[str, np.ndarray]:
+    """Per BMP code point the number of its mark, and per mark the bits of its classes."""
     bmp = "".join(map(chr, range(0x10000))).replace("\ud800", " ")  # any placeholder for surrogates
     member = [0] * 0x10000
-    names = list(_COUNTERS)
-    for bit, name in enumerate(names):
-        for m in _COUNTERS[name].finditer(bmp):
+    for bit, pattern in enumerate(_COUNTERS.values()):
+        for m in pattern.finditer(bmp):
             member[m.start()] |= 1 << bit
     member[0xD800] = 0  # the placeholder above is no surrogate's class
-    marks: dict[int, str] = {}
-    signatures: dict[str, tuple[str, ...]] = {}
-    table = {}
-    for code_point, signature in enumerate(member):
-        mark = marks.get(signature)
-        if mark is None:
-            mark = marks[signature] = chr(0xE000 + len(marks))
-            signatures[mark] = tuple(name for bit, name in enumerate(names) if signature >> bit & 1)
-        table[code_point] = mark
-    return table, signatures
+    marks: dict[int, int] = {}  # signature -> mark number, in order of first code point
+    numbers = np.array([marks.setdefault(signature, len(marks)) for signature in member], dtype=np.uint16)
+    return {"marks": numbers, "signatures": np.array(list(marks), dtype=np.uint32)}
 
 
 def script_counts(text: str) -> tuple[int, int]:
