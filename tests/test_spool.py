@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from vocclean.engines.local import ParallelPipeline
+from vocclean.engines.local import ParallelPipeline, _spooled_records
 from vocclean.io.readers import ReadOptions, Replay
 from vocclean.io.sources import expand_inputs
 from vocclean.io.spool import Spool, write_chunk
 from vocclean.pipeline import Pipeline
 from vocclean.record import Record
 from vocclean.runner import RunOptions, run
+from vocclean.steps.base import RecordStep
 from vocclean.steps.fix_encoding import FixEncoding
 from vocclean.steps.strip_boilerplate import StripBoilerplate
 
@@ -45,6 +46,77 @@ def test_records_come_back_in_order_with_what_json_would_not_keep(tmp_path):
     expected = [*records[:15], between, *records[15:]]
     assert [as_tuple(r) for r in spool.records()] == [as_tuple(r) for r in expected]
     assert list(tmp_path.iterdir()) == []  # every file deleted once read
+
+
+def spool_with_rejects_around_chunks(directory: Path) -> tuple[Spool, list[Record]]:
+    """Inline rejects before, between (also inside one chunk file's run) and after two chunk files."""
+    records = [
+        Record(f"r{n}", f"text {n}", fields={"n": n, "html": f"<p>{n}</p>"}, source=f"f:{n}")
+        for n in range(40)
+    ]
+    rejected = [
+        Record(f"x{n}", None, raw=b"{broken", source=f"f:x{n}").reject("read", "invalid JSON")
+        for n in range(4)
+    ]
+    spool = Spool(str(directory))
+    first, second = write_chunk(str(directory), records[:20]), write_chunk(str(directory), records[20:])
+    spool.add(rejected[0])
+    for _ in range(7):
+        spool.add_chunk(first)
+    spool.add(rejected[1])  # inside the first file's run
+    for _ in range(13):
+        spool.add_chunk(first)
+    spool.add(rejected[2])  # between the files
+    for _ in range(20):
+        spool.add_chunk(second)
+    spool.add(rejected[3])
+    spool.close()
+    expected = [
+        rejected[0],
+        *records[:7],
+        rejected[1],
+        *records[7:20],
+        rejected[2],
+        *records[20:],
+        rejected[3],
+    ]
+    return spool, expected
+
+
+def test_chunks_give_each_file_once_with_the_inline_records_at_their_positions(tmp_path):
+    spool, expected = spool_with_rejects_around_chunks(tmp_path)
+    chunks = list(spool.chunks())
+    assert [c.count for c in chunks] == [20, 20]
+    assert [[(p, r.id) for p, r in c.waiting] for c in chunks] == [
+        [(0, "x0"), (7, "x1"), (20, "x2")],
+        [(20, "x3")],
+    ]
+    assert [as_tuple(r) for r in _spooled_records(iter(chunks))] == [as_tuple(r) for r in expected]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_only_inline_records_make_one_chunk_without_a_file(tmp_path):
+    spool = Spool(str(tmp_path))
+    rejects = [Record(f"x{n}", None, raw=b"{", source="f").reject("read", "invalid JSON") for n in range(3)]
+    for record in rejects:
+        spool.add(record)
+    spool.close()
+    (chunk,) = spool.chunks()
+    assert chunk.path is None and chunk.count == 0 and [r.id for _, r in chunk.waiting] == ["x0", "x1", "x2"]
+
+
+class FieldPeek(RecordStep):
+    """Notes which input fields it sees (it reads them)."""
+
+    name = "field-peek"
+
+    def process(self, record):
+        record.annotate(seen=sorted(record.fields))
+        return record
+
+
+class BlindPeek(FieldPeek):
+    reads_fields = False
 
 
 LINE = '{{"id": "{n}", "text": "{body}。\\n本报记者 王明\\n责任编辑：李华"}}\n'
@@ -82,6 +154,31 @@ def test_a_learning_run_over_files_spools_once_and_leaves_no_file(tmp_path, monk
     result = run([FixEncoding(), StripBoilerplate(learn=True)], RunOptions(inputs=(str(source),),
                  output=str(tmp_path / "out.jsonl"), jobs=jobs, chunk_records=16))  # fmt: skip
     assert result.written == 300
+    assert list(spool_root.iterdir()) == []
+
+
+@pytest.mark.parametrize(("peek", "seen"), [(FieldPeek, ["id", "text"]), (BlindPeek, [])])
+def test_the_second_pass_on_workers_reads_fields_only_for_steps_that_read_them(
+    tmp_path, monkeypatch, peek, seen
+):
+    """Workers read the chunk files without the input fields; a step that reads fields gets them;
+    either way every field comes back and the output is the unspooled run's."""
+    source = tmp_path / "in.jsonl"
+    source.write_text(CORPUS, encoding="utf-8")
+    spool_root = tmp_path / "tmp"
+    spool_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool_root))
+    results = {}
+    for spooled in (True, False):
+        pipeline = ParallelPipeline(
+            [StripBoilerplate(learn=True, learn_min_docs=3), peek()], jobs=2, chunk_records=16
+        )
+        replay = Replay(expand_inputs((str(source),)), ReadOptions())
+        out = list(pipeline.run(iter(replay()), lambda r: None, replay, str(spool_root) if spooled else None))
+        results[spooled] = [as_tuple(r) for r in out]
+    assert results[True] == results[False]
+    assert {tuple(r[6]["seen"]) for r in results[True]} == {tuple(seen)}
+    assert all(sorted(r[2]) == ["id", "text"] for r in results[True])
     assert list(spool_root.iterdir()) == []
 
 

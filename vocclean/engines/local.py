@@ -45,7 +45,16 @@ from typing import Any
 from vocclean.duplicate_finder import PreparedBatch, concatenate
 from vocclean.errors import VoccleanError
 from vocclean.io.readers import READ, ReadOptions, parse_line
-from vocclean.io.spool import Spool, pack, unpack, write_chunk
+from vocclean.io.spool import (
+    Spool,
+    SpooledChunk,
+    load_chunk,
+    load_chunk_apart,
+    load_fields,
+    pack,
+    unpack,
+    write_chunk,
+)
 from vocclean.pipeline import CountingIterator, Meter, Pipeline, StepClock, StepStats
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep, Step
@@ -152,6 +161,9 @@ class ChunkResult:
     prepared: Any = None
     # From a worker: per record (id, text, raw, annotations, rejection, fields or None if unchanged).
     changes: list[tuple] = field(default_factory=list)
+    # From a worker that read the chunk from a spool file: the records, packed (``pack``), their
+    # input fields ``{}`` unless a step set some (the main process has them: ``load_fields``).
+    packed: list[tuple] = field(default_factory=list)
 
 
 def run_chunk(steps: list[Step], records: list[Record], fresh_counters: bool) -> ChunkResult:
@@ -210,6 +222,17 @@ def _init_worker(segments: list[list[Step]], feeds: list[Step | None]) -> None:
 def _run_in_worker(segment: int, packed: list[tuple]) -> ChunkResult:
     feed = _WORKER_FEEDS[segment] if segment < len(_WORKER_FEEDS) else None
     return run_chunk_remotely(_WORKER_SEGMENTS[segment], unpack(packed), feed)
+
+
+def _run_file_in_worker(segment: int, path: str) -> ChunkResult:
+    """A chunk the worker reads from a spool file itself (without the input fields, which its
+    steps do not read): its records come back whole."""
+    feed = _WORKER_FEEDS[segment] if segment < len(_WORKER_FEEDS) else None
+    result = run_chunk(_WORKER_SEGMENTS[segment], load_chunk_apart(path), fresh_counters=True)
+    if feed is not None:
+        result.prepared = feed.prepare(live_texts(result))
+    result.packed, result.records = pack(result.records), []
+    return result
 
 
 def _prepare_in_worker(segment: int, texts: list[str]) -> Any:
@@ -274,6 +297,9 @@ class WorkerPool:
         """``fields`` False: the records' input fields stay here (the segment's steps do not read
         them; half the bytes of xwlb)."""
         return self.executor().submit(_run_in_worker, segment, pack(records, fields))
+
+    def submit_file(self, segment: int, path: str) -> Future[ChunkResult]:
+        return self.executor().submit(_run_file_in_worker, segment, path)
 
     def submit_prepare(self, segment: int, texts: list[str]) -> Future[Any]:
         return self.executor().submit(_prepare_in_worker, segment, texts)
@@ -353,18 +379,65 @@ class Segment:
         while in_flight:
             yield from self._collect(*in_flight.popleft())
 
+    def from_spool(self, chunks: Iterable[SpooledChunk]) -> Iterator[Record]:
+        """``self(spool.records())``, but each chunk file goes to a worker by its path: the worker
+        reads it and sends back the records it cleaned, and this process reads only their input
+        fields, so it never decodes the texts only to send them on. The records spooled inline
+        (rejected before) wait at their positions. Steps that read the input fields get the
+        records sent as ``__call__`` sends them."""
+        chunks = iter(chunks)
+        if self.send_fields:
+            yield from self(_spooled_records(chunks))
+            return
+        head = list(islice(chunks, POOL_MIN_CHUNKS))
+        if self.pool.jobs <= 1 or len(head) < POOL_MIN_CHUNKS:
+            for chunk in chain(head, chunks):
+                live = load_chunk(chunk.path) if chunk.path is not None else []
+                yield from self._emit(run_chunk(self.steps, live, fresh_counters=False), chunk.waiting)
+            return
+        in_flight: deque[tuple[Any, list[dict[str, Any]], list[tuple[int, Record]]]] = deque()
+        limit = 2 * self.pool.jobs + 1
+        for chunk in chain(head, chunks):
+            # Only inline records (every record rejected in the first pass): nothing to clean.
+            if chunk.path is None:
+                in_flight.append((None, [], chunk.waiting))
+            else:
+                future = self.pool.submit_file(self.number, chunk.path)
+                in_flight.append((future, load_fields(chunk.path), chunk.waiting))
+            while len(in_flight) >= limit or (in_flight and _ready(in_flight[0][0])):
+                yield from self._collect_file(*in_flight.popleft())
+        while in_flight:
+            yield from self._collect_file(*in_flight.popleft())
+
     def _collect(
         self, future: Any, live: list[Record], waiting: list[tuple[int, Record]]
     ) -> Iterator[Record]:
+        result = self._result(future)
+        _apply_changes(live, result)
+        yield from self._emit(result, waiting, merge=True)
+
+    def _collect_file(
+        self, future: Any, fields: list[dict[str, Any]], waiting: list[tuple[int, Record]]
+    ) -> Iterator[Record]:
+        if future is None:
+            yield from self._emit(run_chunk(self.steps, [], fresh_counters=False), waiting)
+            return
+        result = self._result(future)
+        # A step that set fields replaces the input fields, as in ``_apply_changes``.
+        result.records = [
+            kind(id, text, own or input_fields, *rest)
+            for (kind, id, text, own, *rest), input_fields in zip(result.packed, fields, strict=True)
+        ]
+        yield from self._emit(result, waiting, merge=True)
+
+    def _result(self, future: Any) -> ChunkResult:
         try:
-            result = self.pool.result(future)
+            return self.pool.result(future)
         except BrokenProcessPool as exc:
             raise VoccleanError(
                 "a worker process died (killed, or out of memory?); no partial output was kept. "
                 "Run with -j 1 to see which record fails"
             ) from exc
-        _apply_changes(live, result)
-        yield from self._emit(result, waiting, merge=True)
 
     def _emit(
         self, result: ChunkResult, waiting: list[tuple[int, Record]], merge: bool = False
@@ -387,6 +460,22 @@ class Segment:
         for position, record in waiting:
             yield from records[done:position]
             done = max(done, position)
+            yield record
+        yield from records[done:]
+
+
+def _ready(future: Any) -> bool:
+    return future is None or future.done()
+
+
+def _spooled_records(chunks: Iterator[SpooledChunk]) -> Iterator[Record]:
+    """The records of the spool's chunks (fields included) with the inline ones, in order."""
+    for chunk in chunks:
+        records = load_chunk(chunk.path) if chunk.path is not None else []
+        done = 0
+        for position, record in chunk.waiting:
+            yield from records[done:position]
+            done = position
             yield record
         yield from records[done:]
 
@@ -670,16 +759,17 @@ class ParallelPipeline(Pipeline):
     ) -> Iterator[Record]:
         read = self.stats[0]
         spooled = self._spooled_fit(records_factory, spool_dir)
+        spool: Spool | None = None
         if spooled is not None:  # the steps before ``start`` ran in the first pass
             start, spool = spooled
-            source = Meter(spool.records())
+            source = Meter(iter(()))  # the first segment reads the spool's chunk files (see _fold)
         else:
             if records_factory is not None:
                 self._fit(records_factory)
             start, source = 0, Meter(_count(iter(records), read))
         steps = self.steps[start:]
         with self._pool(steps) as pool:
-            stream = self._fold(source, steps, pool, self.stats[start + 1 :])
+            stream = self._fold(source, steps, pool, self.stats[start + 1 :], spool)
             for record in stream:
                 if record.rejection is None:
                     yield record
@@ -739,9 +829,15 @@ class ParallelPipeline(Pipeline):
         return WorkerPool(self.jobs, segments_of(steps), feeds_of(steps))
 
     def _fold(
-        self, source: Meter, steps: list[Step], pool: Any, all_stats: list[StepStats]
+        self,
+        source: Meter,
+        steps: list[Step],
+        pool: Any,
+        all_stats: list[StepStats],
+        spool: Spool | None = None,
     ) -> Iterator[Record]:
-        """Chain the stages of ``steps`` over ``source`` (live and rejected records)."""
+        """Chain the stages of ``steps`` over ``source`` (live and rejected records), or over the
+        ``spool`` when given: its chunk files go to the first stage's workers by path."""
         stream: Iterator[Record] = iter(source)
         previous = source
         segment_number = 0
@@ -760,9 +856,12 @@ class ParallelPipeline(Pipeline):
                 )
                 feeding = segment.feed
                 segment_number += 1
-                out = Meter(segment(stream))
+                out = Meter(segment.from_spool(spool.chunks()) if spool is not None else segment(stream))
+                spool = None
                 stream = iter(out)
             else:
+                if spool is not None:
+                    raise RuntimeError("a spooled run starts with the two-pass step, a per-article one")
                 step, stats = steps[group[0]], all_stats[group[0]]
                 whole = _WholeStream(step)
                 if feeding is not None and feeding.step is step:

@@ -8,9 +8,16 @@ second pass reads the spool instead of the inputs, so those steps run once.
 On disk, in a directory the run owns (and deletes): an index file, a stream
 of pickled entries, each either a list of packed records or ``(path,
 count)``, the next ``count`` records of a chunk file (a pickled list of
-packed records, written by a worker process). A chunk file is deleted as
-soon as it has been read. Memory: one chunk at a time; disk: about the size
-of the input (the records' text and fields, pickled).
+packed records without their input fields, written by a worker process, and
+beside it the fields). A chunk file is deleted as soon as it has been read.
+Memory: one chunk at a time; disk: about the size of the input (the
+records' text and fields, pickled).
+
+Read back once: as records in order (``records``), or as the chunk files
+with the inline records around each (``chunks``), for the parallel engine's
+second pass: it hands each chunk file to the worker that cleans it and reads
+only the fields itself, so the main process never decodes the texts it
+would only send on.
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ import pickle
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from vocclean.record import Record
 
 INLINE_RECORDS = 512  # records per inline entry of the index
+FIELDS = ".fields"  # a chunk file's records' input fields: its path + this
 
 
 def pack(records: list[Record], fields: bool = True) -> list[tuple]:
@@ -44,11 +53,53 @@ def unpack(packed: list[tuple]) -> list[Record]:
     return [kind(*fields) for kind, *fields in packed]
 
 
+def load_chunk(path: str) -> list[Record]:
+    """The records of a chunk file with their input fields; both files are deleted."""
+    with open(path, "rb") as stream:
+        packed = pickle.load(stream)
+    os.unlink(path)
+    pairs = zip(packed, load_fields(path), strict=True)
+    return [kind(id, text, own, *rest) for (kind, id, text, _, *rest), own in pairs]
+
+
+def load_chunk_apart(path: str) -> list[Record]:
+    """The records of a chunk file without their input fields (``{}``); the file is deleted."""
+    with open(path, "rb") as stream:
+        packed = pickle.load(stream)
+    os.unlink(path)
+    return unpack(packed)
+
+
+def load_fields(path: str) -> list[dict[str, Any]]:
+    """The input fields of the records of chunk file ``path``, in order; the fields file is deleted."""
+    with open(path + FIELDS, "rb") as stream:
+        fields = pickle.load(stream)
+    os.unlink(path + FIELDS)
+    return fields
+
+
+class SpooledChunk:
+    """A chunk file of the spool (``path`` None: no file, only inline records), its ``count``
+    records, and the records spooled inline around them: ``waiting`` holds ``(position, record)``,
+    each to come before the chunk's record at ``position`` (at ``count``: after the last)."""
+
+    def __init__(self, path: str | None, count: int, waiting: list[tuple[int, Record]]) -> None:
+        self.path, self.count, self.waiting = path, count, waiting
+
+
 def write_chunk(directory: str, records: list[Record]) -> str:
-    """Write a chunk file into the spool ``directory`` (from any process); its path."""
+    """Write a chunk file into the spool ``directory`` (from any process); its path.
+
+    The records' input fields go to a file of their own beside it (``path`` +
+    ``.fields``): the process that cleans the chunk reads the chunk file, the
+    one that writes the output reads the fields, so neither reads what it
+    does not use (see ``Spool.chunks``).
+    """
     handle, path = tempfile.mkstemp(suffix=".chunk", dir=directory)
     with os.fdopen(handle, "wb") as out:
-        pickle.dump(pack(records), out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(pack(records, fields=False), out, protocol=pickle.HIGHEST_PROTOCOL)
+    with open(path + FIELDS, "wb") as out:
+        pickle.dump([r.fields for r in records], out, protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
 
@@ -83,30 +134,50 @@ class Spool:
         self._flush_chunk()
         self._index.close()
 
-    def records(self) -> Iterator[Record]:
-        """Every record spooled, in order (after ``close``)."""
-        chunk_path: str | None = None
-        chunk: list[tuple] = []
-        used = 0
+    def entries(self) -> Iterator[list[Record] | tuple[str, int]]:
+        """The index's entries in order (after ``close``): records spooled inline, or ``(path,
+        count)``, the next ``count`` records of a chunk file. The index is deleted at the end."""
         with open(self.path, "rb") as index:
             while True:
                 try:
                     entry = pickle.load(index)
                 except EOFError:
                     break
-                if isinstance(entry, list):
-                    yield from unpack(entry)
-                    continue
-                path, count = entry
-                if path != chunk_path:
-                    _remove(chunk_path)
-                    with open(path, "rb") as stream:
-                        chunk = pickle.load(stream)
-                    chunk_path, used = path, 0
-                yield from unpack(chunk[used : used + count])
-                used += count
-        _remove(chunk_path)
+                yield unpack(entry) if isinstance(entry, list) else entry
         os.unlink(self.path)
+
+    def chunks(self) -> Iterator[SpooledChunk]:
+        """Every chunk file once, in order, with the records spooled inline around its records
+        (after ``close``). The chunk files are left for the reader to load (``load_chunk``)."""
+        current = SpooledChunk(None, 0, [])
+        for entry in self.entries():
+            if isinstance(entry, list):
+                current.waiting.extend((current.count, record) for record in entry)
+                continue
+            path, count = entry
+            if path != current.path:
+                if current.path is not None:
+                    yield current
+                    current = SpooledChunk(path, 0, [])
+                current.path = path  # the inline records before the first chunk file wait at its start
+            current.count += count
+        if current.path is not None or current.waiting:
+            yield current
+
+    def records(self) -> Iterator[Record]:
+        """Every record spooled, in order (after ``close``)."""
+        chunk_path: str | None = None
+        chunk: list[Record] = []
+        used = 0
+        for entry in self.entries():
+            if isinstance(entry, list):
+                yield from entry
+                continue
+            path, count = entry
+            if path != chunk_path:
+                chunk, chunk_path, used = load_chunk(path), path, 0
+            yield from chunk[used : used + count]
+            used += count
 
     def _flush_pending(self) -> None:
         if self._pending:
@@ -117,8 +188,3 @@ class Spool:
         if self._chunk is not None:
             pickle.dump(self._chunk, self._index, protocol=pickle.HIGHEST_PROTOCOL)
             self._chunk = None
-
-
-def _remove(path: str | None) -> None:
-    if path is not None:
-        os.unlink(path)
