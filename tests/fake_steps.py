@@ -163,3 +163,19 @@ def fake_chain() -> list[Step]:
         FakeDedupParagraphs(),
         FakeDedupArticles(),
     ]
+
+
+class FieldPeek(RecordStep):
+    """Notes which input fields it can see (it reads them)."""
+
+    name = "field-peek"
+
+    def process(self, record: Record) -> Record:
+        record.annotate(seen=sorted(record.fields))
+        return record
+
+
+class BlindPeek(FieldPeek):
+    """Notes which input fields it can see, saying it does not read them."""
+
+    reads_fields = False

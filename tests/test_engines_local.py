@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from tests.fake_steps import BlindPeek, FieldPeek
 from vocclean.engines import local
 from vocclean.engines.local import ParallelPipeline, WorkerPool, stages
 from vocclean.errors import VoccleanError
@@ -305,20 +306,6 @@ def test_chunks_prepared_in_pieces_join_into_the_steps_batches():
         assert all(
             (getattr(joined, f) == getattr(whole, f)).all() for f in ("hashes", "offsets", "sig", "band_keys")
         )
-
-
-class FieldPeek(RecordStep):
-    """Notes which input fields it can see."""
-
-    name = "field-peek"
-
-    def process(self, record):
-        record.annotate(seen=sorted(record.fields))
-        return record
-
-
-class BlindPeek(FieldPeek):
-    reads_fields = False
 
 
 @pytest.mark.parametrize(("step", "seen"), [(FieldPeek, ["id", "text", "url"]), (BlindPeek, [])])

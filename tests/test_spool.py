@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fake_steps import BlindPeek, FieldPeek
 from vocclean.engines.local import ParallelPipeline, _spooled_records
 from vocclean.io.readers import ReadOptions, Replay
 from vocclean.io.sources import expand_inputs
@@ -15,7 +16,6 @@ from vocclean.io.spool import Spool, write_chunk
 from vocclean.pipeline import Pipeline
 from vocclean.record import Record
 from vocclean.runner import RunOptions, run
-from vocclean.steps.base import RecordStep
 from vocclean.steps.fix_encoding import FixEncoding
 from vocclean.steps.strip_boilerplate import StripBoilerplate
 
@@ -105,20 +105,6 @@ def test_only_inline_records_make_one_chunk_without_a_file(tmp_path):
     assert chunk.path is None and chunk.count == 0 and [r.id for _, r in chunk.waiting] == ["x0", "x1", "x2"]
 
 
-class FieldPeek(RecordStep):
-    """Notes which input fields it sees (it reads them)."""
-
-    name = "field-peek"
-
-    def process(self, record):
-        record.annotate(seen=sorted(record.fields))
-        return record
-
-
-class BlindPeek(FieldPeek):
-    reads_fields = False
-
-
 LINE = '{{"id": "{n}", "text": "{body}。\\n本报记者 王明\\n责任编辑：李华"}}\n'
 CORPUS = (
     "".join(
@@ -129,13 +115,20 @@ CORPUS = (
 )
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_a_learning_run_over_files_spools_once_and_leaves_no_file(tmp_path, monkeypatch, jobs):
+@pytest.fixture
+def corpus_and_spool_root(tmp_path, monkeypatch) -> tuple[Path, Path]:
+    """CORPUS in a file, and the directory temporary files (the spool) go to."""
     source = tmp_path / "in.jsonl"
     source.write_text(CORPUS, encoding="utf-8")
     spool_root = tmp_path / "tmp"
     spool_root.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spool_root))
+    return source, spool_root
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_learning_run_over_files_spools_once_and_leaves_no_file(tmp_path, corpus_and_spool_root, jobs):
+    source, spool_root = corpus_and_spool_root
     results = {}
     for spooled in (True, False):
         steps = [FixEncoding(), StripBoilerplate(learn=True, learn_min_docs=3)]
@@ -159,15 +152,11 @@ def test_a_learning_run_over_files_spools_once_and_leaves_no_file(tmp_path, monk
 
 @pytest.mark.parametrize(("peek", "seen"), [(FieldPeek, ["id", "text"]), (BlindPeek, [])])
 def test_the_second_pass_on_workers_reads_fields_only_for_steps_that_read_them(
-    tmp_path, monkeypatch, peek, seen
+    corpus_and_spool_root, peek, seen
 ):
     """Workers read the chunk files without the input fields; a step that reads fields gets them;
     either way every field comes back and the output is the unspooled run's."""
-    source = tmp_path / "in.jsonl"
-    source.write_text(CORPUS, encoding="utf-8")
-    spool_root = tmp_path / "tmp"
-    spool_root.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(spool_root))
+    source, spool_root = corpus_and_spool_root
     results = {}
     for spooled in (True, False):
         pipeline = ParallelPipeline(
