@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.fake_steps import BlindPeek, FieldPeek
-from vocclean.engines.local import ParallelPipeline, _spooled_records
+from vocclean.engines.local import ParallelPipeline
 from vocclean.io.readers import ReadOptions, Replay
 from vocclean.io.sources import expand_inputs
-from vocclean.io.spool import Spool, write_chunk
+from vocclean.io.spool import Spool, records_of, write_chunk
 from vocclean.pipeline import Pipeline
 from vocclean.record import Record
 from vocclean.runner import RunOptions, run
@@ -91,7 +91,7 @@ def test_chunks_give_each_file_once_with_the_inline_records_at_their_positions(t
         [(0, "x0"), (7, "x1"), (20, "x2")],
         [(20, "x3")],
     ]
-    assert [as_tuple(r) for r in _spooled_records(iter(chunks))] == [as_tuple(r) for r in expected]
+    assert [as_tuple(r) for r in records_of(chunks)] == [as_tuple(r) for r in expected]
     assert list(tmp_path.iterdir()) == []
 
 

@@ -52,7 +52,9 @@ from vocclean.io.spool import (
     load_chunk_apart,
     load_fields,
     pack,
+    records_of,
     unpack,
+    with_waiting,
     write_chunk,
 )
 from vocclean.pipeline import CountingIterator, Meter, Pipeline, StepClock, StepStats
@@ -387,7 +389,7 @@ class Segment:
         records sent as ``__call__`` sends them."""
         chunks = iter(chunks)
         if self.send_fields:
-            yield from self(_spooled_records(chunks))
+            yield from self(records_of(chunks))
             return
         head = list(islice(chunks, POOL_MIN_CHUNKS))
         if self.pool.jobs <= 1 or len(head) < POOL_MIN_CHUNKS:
@@ -452,32 +454,11 @@ class Segment:
             stats.seconds += result.seconds[index]
             if merge:
                 self.steps[index].stats.update(result.counters[index])
-        if not waiting:
-            yield from result.records
-            return
-        records = result.records
-        done = 0
-        for position, record in waiting:
-            yield from records[done:position]
-            done = max(done, position)
-            yield record
-        yield from records[done:]
+        yield from with_waiting(result.records, waiting) if waiting else result.records
 
 
 def _ready(future: Any) -> bool:
     return future is None or future.done()
-
-
-def _spooled_records(chunks: Iterator[SpooledChunk]) -> Iterator[Record]:
-    """The records of the spool's chunks (fields included) with the inline ones, in order."""
-    for chunk in chunks:
-        records = load_chunk(chunk.path) if chunk.path is not None else []
-        done = 0
-        for position, record in chunk.waiting:
-            yield from records[done:position]
-            done = position
-            yield record
-        yield from records[done:]
 
 
 def _chunks(

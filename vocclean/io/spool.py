@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,8 @@ def write_chunk(directory: str, records: list[Record]) -> str:
 
 
 class Spool:
-    """Write records in stream order (``add``, ``add_chunk``), then read them back once (``records``)."""
+    """Write records in stream order (``add``, ``add_chunk``), then read them back once (``records``
+    or ``chunks``)."""
 
     def __init__(self, directory: str) -> None:
         self.directory = directory
@@ -165,7 +166,8 @@ class Spool:
             yield current
 
     def records(self) -> Iterator[Record]:
-        """Every record spooled, in order (after ``close``)."""
+        """Every record spooled, in order (after ``close``), one entry in memory at a time (a run
+        on one process spools every record inline)."""
         chunk_path: str | None = None
         chunk: list[Record] = []
         used = 0
@@ -188,3 +190,21 @@ class Spool:
         if self._chunk is not None:
             pickle.dump(self._chunk, self._index, protocol=pickle.HIGHEST_PROTOCOL)
             self._chunk = None
+
+
+def records_of(chunks: Iterable[SpooledChunk]) -> Iterator[Record]:
+    """The records of the spool's chunks (input fields included) and the inline ones, in order
+    (``records``, from ``chunks``: the inline records between two chunk files are held)."""
+    for chunk in chunks:
+        yield from with_waiting(load_chunk(chunk.path) if chunk.path is not None else [], chunk.waiting)
+
+
+def with_waiting(records: list[Record], waiting: list[tuple[int, Record]]) -> Iterator[Record]:
+    """``records`` with each of ``waiting``'s ``(position, record)`` before the record at
+    ``position`` (at ``len(records)``: after the last), in order."""
+    done = 0
+    for position, record in waiting:
+        yield from records[done:position]
+        done = max(done, position)
+        yield record
+    yield from records[done:]
