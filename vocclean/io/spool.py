@@ -55,27 +55,25 @@ def unpack(packed: list[tuple]) -> list[Record]:
 
 def load_chunk(path: str) -> list[Record]:
     """The records of a chunk file with their input fields; both files are deleted."""
-    with open(path, "rb") as stream:
-        packed = pickle.load(stream)
-    os.unlink(path)
-    pairs = zip(packed, load_fields(path), strict=True)
+    pairs = zip(_load_once(path), load_fields(path), strict=True)
     return [kind(id, text, own, *rest) for (kind, id, text, _, *rest), own in pairs]
 
 
 def load_chunk_apart(path: str) -> list[Record]:
     """The records of a chunk file without their input fields (``{}``); the file is deleted."""
-    with open(path, "rb") as stream:
-        packed = pickle.load(stream)
-    os.unlink(path)
-    return unpack(packed)
+    return unpack(_load_once(path))
 
 
 def load_fields(path: str) -> list[dict[str, Any]]:
     """The input fields of the records of chunk file ``path``, in order; the fields file is deleted."""
-    with open(path + FIELDS, "rb") as stream:
-        fields = pickle.load(stream)
-    os.unlink(path + FIELDS)
-    return fields
+    return _load_once(path + FIELDS)
+
+
+def _load_once(path: str) -> Any:
+    with open(path, "rb") as stream:
+        value = pickle.load(stream)
+    os.unlink(path)
+    return value
 
 
 class SpooledChunk:
