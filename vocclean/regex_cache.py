@@ -28,14 +28,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import re
 import sys
-import tempfile
 from array import array
 from pathlib import Path
 
-from vocclean.table_cache import cache_dir
+from vocclean.table_cache import cache_dir, write_atomically
 
 try:  # the engine ``re.compile`` uses (CPython); without it, this module only calls ``re.compile``
     import _sre
@@ -56,12 +54,21 @@ def compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return compiled
 
 
+# The interpreter's build and its regex engine's version name the directory: another Python never reads it.
+_ENGINE = (
+    None
+    if _sre is None
+    else hashlib.sha256(
+        f"{sys.version}\0{sys.implementation.cache_tag}\0{_sre.MAGIC}\0{_sre.CODESIZE}".encode()
+    ).hexdigest()[:16]
+)
+
+
 def _directory() -> Path | None:
     base = cache_dir()
-    if base is None or _sre is None:
+    if base is None or _ENGINE is None:
         return None
-    engine = f"{sys.version}\0{sys.implementation.cache_tag}\0{_sre.MAGIC}\0{_sre.CODESIZE}"
-    return base / f"regex-{hashlib.sha256(engine.encode()).hexdigest()[:16]}"
+    return base / f"regex-{_ENGINE}"
 
 
 def _entry_path(pattern: str, flags: int) -> Path | None:
@@ -109,14 +116,6 @@ def _store(path: Path, pattern: str, flags: int, compiled: re.Pattern[str]) -> N
         final_flags, code, groups, groupindex, indexgroup = parts
         meta = {"flags": final_flags, "groups": groups, "groupindex": groupindex, "indexgroup": indexgroup}
         data = json.dumps(meta).encode() + b"\n" + array("I", code).tobytes()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".sre")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        write_atomically(path, lambda stream: stream.write(data))
     except (OSError, ValueError, TypeError, RuntimeError, AttributeError, OverflowError):
         return  # a read-only disk, or an re without these internals: the pattern was compiled anyway

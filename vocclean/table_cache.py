@@ -34,6 +34,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import opencc
@@ -117,14 +118,20 @@ def _load(path: Path) -> Arrays | None:
 
 def _save(path: Path, arrays: Arrays) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".npz")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                np.savez(stream, **arrays)
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        write_atomically(path, lambda stream: np.savez(stream, **arrays))
     except OSError:
         return  # a read-only or full disk: the table was built, the run goes on
+
+
+def write_atomically(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """``write`` a file of the cache under a temporary name, then rename it to ``path``: processes
+    starting together never read half a file. OSError when the directory cannot be written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            write(stream)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)

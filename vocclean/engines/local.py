@@ -230,15 +230,21 @@ def _run_file_in_worker(segment: int, path: str) -> ChunkResult:
     """A chunk the worker reads from a spool file itself (without the input fields, which its
     steps do not read): its records come back whole."""
     feed = _WORKER_FEEDS[segment] if segment < len(_WORKER_FEEDS) else None
-    result = run_chunk(_WORKER_SEGMENTS[segment], load_chunk_apart(path), fresh_counters=True)
-    if feed is not None:
-        result.prepared = feed.prepare(live_texts(result))
+    result = _run_and_prepare(_WORKER_SEGMENTS[segment], load_chunk_apart(path), feed)
     result.packed, result.records = pack(result.records), []
     return result
 
 
 def _prepare_in_worker(segment: int, texts: list[str]) -> Any:
     return _WORKER_SEGMENTS[segment][0].prepare(texts)
+
+
+def _run_and_prepare(steps: list[Step], records: list[Record], feed: Step | None) -> ChunkResult:
+    """A chunk run in a worker (its counters fresh), with ``feed``'s ``prepare`` of what survived."""
+    result = run_chunk(steps, records, fresh_counters=True)
+    if feed is not None:
+        result.prepared = feed.prepare(live_texts(result))
+    return result
 
 
 def run_chunk_remotely(steps: list[Step], records: list[Record], feed: Step | None = None) -> ChunkResult:
@@ -248,9 +254,7 @@ def run_chunk_remotely(steps: list[Step], records: list[Record], feed: Step | No
     surviving texts comes back with the chunk.
     """
     before = [r.fields.copy() for r in records]  # shallow: steps replace values, they do not edit them
-    result = run_chunk(steps, records, fresh_counters=True)
-    if feed is not None:
-        result.prepared = feed.prepare(live_texts(result))
+    result = _run_and_prepare(steps, records, feed)
     result.changes = [
         (r.id, r.text, r.raw, r.annotations, r.rejection, None if r.fields == fields else r.fields)
         for r, fields in zip(result.records, before, strict=True)
