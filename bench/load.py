@@ -16,7 +16,6 @@ Prints a markdown table.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import random
 import resource
@@ -27,7 +26,8 @@ import threading
 import time
 from pathlib import Path
 
-import psutil
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import measure
 
 REPO = Path(__file__).resolve().parent.parent
 COMMON = (
@@ -89,7 +89,7 @@ class TreeMemory:
     """Samples the resident memory of a process and all its descendants; keeps the peak sum."""
 
     def __init__(self, pid: int, every: float = 0.2) -> None:
-        self.process = psutil.Process(pid)
+        self.pid = pid
         self.every = every
         self.peak = 0
         self._stop = threading.Event()
@@ -98,15 +98,10 @@ class TreeMemory:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
-                processes = [self.process, *self.process.children(recursive=True)]
-                total = 0
-                for process in processes:
-                    with contextlib.suppress(psutil.Error):
-                        total += process.memory_info().rss
-                self.peak = max(self.peak, total)
-            except psutil.Error:
+            samples = measure.tree_sample(self.pid)
+            if not samples:
                 return
+            self.peak = max(self.peak, sum(rss for _, _, rss in samples))
             self._stop.wait(self.every)
 
     def stop(self) -> int:

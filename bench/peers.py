@@ -11,7 +11,7 @@ files, through each pipeline in a fresh process with two workers:
 MinHash dedup with the ``zh`` word tokenizer; see that module). Printed: the
 records written, the median wall time and CPU time (user + system of the
 process and every worker it waited for) of ``--reps`` runs, the largest peak
-RSS of the process tree (psutil, sampled every 20 ms) and MB/s.
+RSS of the process tree (from /proc, sampled every 20 ms: bench/measure.py) and MB/s.
 
 Quality: the labelled sets the project already has, built by their own
 modules, each through the component of each tool that does that job:

@@ -8,7 +8,8 @@ Every figure is the median of ``--reps`` runs of the real command line
 (``python -m vocclean ... clean``, interpreter start included), each in a
 fresh process; peak memory is the largest sum of the resident memory of the
 run's process tree (the CLI, its worker processes, the Dask cluster),
-sampled every 20 ms.
+sampled every 20 ms from /proc (``measure.py``; the sampler's own CPU is
+printed: it shares the 2 cores with ``-j 2``).
 
 Parts (``--parts``, comma separated):
 
@@ -155,6 +156,8 @@ def speedup(work: Path, args) -> None:
     print(f"\nspeed-up -j 2 / -j 1: **{seconds['1'] / seconds['2']:.2f}x** (bar: 1.7x)")
     print(f"this machine's ceiling, two pure-Python loops in 2 processes: {parallel_ceiling(args.reps):.2f}x")
     print(f"identical output: {'yes' if rows[0][-1] == rows[1][-1] else 'NO'}")
+    sampler = statistics.median(r.sampler_cpu for done in runs.values() for r in done)
+    print(f"the memory and CPU sampler's own CPU per run (median): {sampler:.2f} s")
     print(f"load average before / after: {LOAD_BEFORE} / {os.getloadavg()[0]:.1f}")
 
 
