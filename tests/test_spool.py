@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO
 from tests.fake_steps import BlindPeek, FieldPeek
 from vocclean.engines.local import ParallelPipeline
 from vocclean.io.readers import ReadOptions, Replay
 from vocclean.io.sources import expand_inputs
-from vocclean.io.spool import Spool, records_of, write_chunk
+from vocclean.io.spool import Spool, load_fields, records_of, spooled_fields, write_chunk
+from vocclean.io.writers import record_fields, reject_fields
 from vocclean.pipeline import Pipeline
 from vocclean.record import Record
 from vocclean.runner import RunOptions, run
+from vocclean.steps.dedup_articles import DedupArticles
 from vocclean.steps.fix_encoding import FixEncoding
 from vocclean.steps.strip_boilerplate import StripBoilerplate
 
@@ -23,6 +29,14 @@ from vocclean.steps.strip_boilerplate import StripBoilerplate
 def as_tuple(record: Record) -> tuple:
     return (record.id, record.text, record.fields, record.raw, record.source, record.file,
             record.annotations, record.rejection)  # fmt: skip
+
+
+def as_written(record: Record) -> tuple:
+    """What the writers make of a record (the spool may leave the input's copy of the text out:
+    the writers replace it), and where it came from."""
+    if record.rejection is None:
+        return record_fields(record, "text", "id", annotate=True), record.source, record.file
+    return reject_fields(record, "text", "id"), record.file
 
 
 def test_records_come_back_in_order_with_what_json_would_not_keep(tmp_path):
@@ -137,12 +151,12 @@ def test_a_learning_run_over_files_spools_once_and_leaves_no_file(tmp_path, corp
         replay = Replay(expand_inputs((str(source),)), ReadOptions())
         out = pipeline.run(iter(replay()), rejects.append, replay, str(spool_root) if spooled else None)
         results[spooled] = (
-            [as_tuple(r) for r in out],
-            [as_tuple(r) for r in rejects],
+            [as_written(r) for r in out],
+            [as_written(r) for r in rejects],
             [(s.name, s.records_in, s.records_out, s.rejected, dict(s.counters)) for s in pipeline.stats],
         )
     assert results[True] == results[False]
-    assert [r[-1].step for r in results[True][1]] == ["read"]  # the broken line
+    assert [r[0]["vocclean"]["rejected_by"] for r in results[True][1]] == ["read"]  # the broken line
     assert list(spool_root.iterdir()) == []
     result = run([FixEncoding(), StripBoilerplate(learn=True)], RunOptions(inputs=(str(source),),
                  output=str(tmp_path / "out.jsonl"), jobs=jobs, chunk_records=16))  # fmt: skip
@@ -154,8 +168,9 @@ def test_a_learning_run_over_files_spools_once_and_leaves_no_file(tmp_path, corp
 def test_the_second_pass_on_workers_reads_fields_only_for_steps_that_read_them(
     corpus_and_spool_root, peek, seen
 ):
-    """Workers read the chunk files without the input fields; a step that reads fields gets them;
-    either way every field comes back and the output is the unspooled run's."""
+    """Workers read the chunk files without the input fields; a step that reads fields gets them
+    all, the input's text included; either way every field comes back and the output is the
+    unspooled run's."""
     source, spool_root = corpus_and_spool_root
     results = {}
     for spooled in (True, False):
@@ -165,9 +180,13 @@ def test_the_second_pass_on_workers_reads_fields_only_for_steps_that_read_them(
         replay = Replay(expand_inputs((str(source),)), ReadOptions())
         out = list(pipeline.run(iter(replay()), lambda r: None, replay, str(spool_root) if spooled else None))
         results[spooled] = [as_tuple(r) for r in out]
-    assert results[True] == results[False]
+    written = {spooled: [as_written(Record(*r)) for r in results[spooled]] for spooled in results}
+    assert written[True] == written[False]
     assert {tuple(r[6]["seen"]) for r in results[True]} == {tuple(seen)}
     assert all(sorted(r[2]) == ["id", "text"] for r in results[True])
+    # The input's text reaches a step that reads fields; otherwise the spool left it out.
+    assert {r[2]["text"] is None for r in results[True]} == {peek is BlindPeek}
+    assert all(r[2]["text"] is not None for r in results[False])
     assert list(spool_root.iterdir()) == []
 
 
@@ -186,3 +205,68 @@ def test_a_failed_run_leaves_no_spool(tmp_path, monkeypatch):
         run([Boom(), StripBoilerplate(learn=True)], RunOptions(inputs=(str(source),),
             output=str(tmp_path / "out.jsonl"), jobs=1))  # fmt: skip
     assert [p.name for p in Path(tmp_path).iterdir()] == ["in.jsonl"]
+
+
+def test_spooled_fields_leave_out_only_the_input_text_and_keep_its_place():
+    record = Record("a", "cleaned", fields={"id": "a", "body": "raw text", "date": "2024"})
+    assert list(spooled_fields(record, "body").items()) == [("id", "a"), ("body", None), ("date", "2024")]
+    assert record.fields["body"] == "raw text"  # a copy: the record's own fields are untouched
+    assert spooled_fields(record, None) is record.fields
+    assert spooled_fields(record, "text") is record.fields  # no such field
+    unread = Record("b", None, fields={"body": "x"}, raw=b"x")
+    assert spooled_fields(unread, "body") is unread.fields  # no text yet: the field is all there is
+
+
+def test_a_chunk_file_keeps_the_input_text_only_when_asked(tmp_path):
+    records = [Record(str(n), f"clean {n}", fields={"id": str(n), "text": f"dirty {n}"}) for n in range(3)]
+    kept, left_out = write_chunk(str(tmp_path), records), write_chunk(str(tmp_path), records, "text")
+    assert [f["text"] for f in load_fields(kept)] == ["dirty 0", "dirty 1", "dirty 2"]
+    assert [f["text"] for f in load_fields(left_out)] == [None, None, None]
+
+
+@pytest.mark.parametrize(
+    ("keep", "options", "expected"),
+    [
+        ("first", ReadOptions(text_field="body"), "body"),
+        ("longest", ReadOptions(), "text"),
+        ("field:date", ReadOptions(), None),  # dedup-articles reads the fields after the spool
+        ("first", None, None),  # a replay that does not say which field holds the text
+    ],
+)
+def test_the_spool_leaves_out_the_input_text_only_when_no_later_step_reads_fields(keep, options, expected):
+    pipeline = Pipeline([FixEncoding(), StripBoilerplate(learn=True), DedupArticles(keep=keep)])
+    replay = Replay([], options) if options is not None else (lambda: iter(()))
+    assert pipeline.spool_text_field(pipeline.spooled_step(), replay) == expected
+    with_peek = Pipeline([StripBoilerplate(learn=True), FieldPeek()])
+    assert with_peek.spool_text_field(0, Replay([], ReadOptions())) is None
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_clean_over_a_file_writes_what_it_writes_from_stdin(tmp_path, jobs):
+    """From a file the run spools (leaving the input's text out); from stdin it cannot: the
+    same bytes out, the text field in its place among the others."""
+
+    def body(n: int) -> str:
+        return "".join(chr(0x4E00 + (n * 37 + i * 11) % 5000) for i in range(40)) + "。\n责任编辑：李华"
+
+    lines = [
+        json.dumps({"id": str(n), "body": body(n), "date": n % 7}, ensure_ascii=False) for n in range(400)
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    common = ["--text-field", "body", "-j", jobs]
+    from_file = vocclean("-i", str(source), *common, "clean")
+    from_stdin = vocclean(*common, "clean", stdin=source.read_bytes())
+    assert from_file == from_stdin
+    first = json.loads(from_file.splitlines()[0])
+    assert list(first) == ["id", "body", "date"]
+    assert first["body"] == body(0).split("\n")[0]
+    assert len(from_file.splitlines()) == 400
+
+
+def vocclean(*args: str, stdin: bytes = b"") -> bytes:
+    run = subprocess.run(
+        [sys.executable, "-m", "vocclean", *args], input=stdin, capture_output=True, cwd=REPO
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    return run.stdout

@@ -176,6 +176,14 @@ class Pipeline:
         mapped = hasattr(step, "fit_map") and hasattr(step, "fit_reduce")
         return fitted[0] if mapped and getattr(step, "needs_fit", False) else None
 
+    def spool_text_field(self, index: int, records_factory: object) -> str | None:
+        """The text field whose input value the spool may leave out (``spooled_fields``): the
+        replay's (``records_factory.options``), when no step from ``index`` on reads the fields."""
+        options = getattr(records_factory, "options", None)
+        if options is None or any(step.reads_fields for step in self.steps[index:]):
+            return None
+        return options.text_field
+
     def _spooled_fit(
         self, records_factory: Callable[[], Iterator[Record]] | None, spool_dir: str | None
     ) -> tuple[int, Spool] | None:
@@ -184,7 +192,7 @@ class Pipeline:
         if index is None:
             return None
         step = self.steps[index]
-        spool = Spool(spool_dir)
+        spool = Spool(spool_dir, self.spool_text_field(index, records_factory))
         read = self.stats[0]
         meter = Meter(self._live(records_factory(), read, spool.add))
         live = self._chain(meter, 0, index, spool.add)

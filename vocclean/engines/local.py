@@ -676,15 +676,16 @@ class SpoolFitMap(FitMap):
     from the file.
     """
 
-    def __init__(self, step: Step, directory: str) -> None:
+    def __init__(self, step: Step, directory: str, text_field: str | None = None) -> None:
         super().__init__(step)
         self.directory = directory
+        self.text_field = text_field  # see spool.spooled_fields
 
     def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
         chunk = list(records)
         if not chunk:
             return
-        path = write_chunk(self.directory, chunk)
+        path = write_chunk(self.directory, chunk, self.text_field)
         for record in chunk:  # not RecordStep's guard: a record must not be both spooled and rejected
             self.process(record)
             record.annotations[self.key] = (record.annotations[self.key], path)
@@ -778,7 +779,8 @@ class ParallelPipeline(Pipeline):
         if index is None:
             return None
         step = self.steps[index]
-        chain: list[Step] = [*self.steps[:index], SpoolFitMap(step, spool_dir)]
+        text_field = self.spool_text_field(index, records_factory)
+        chain: list[Step] = [*self.steps[:index], SpoolFitMap(step, spool_dir, text_field)]
         parse = StepStats(READ)
         stats = [*self.stats[1 : index + 1], StepStats(FitMap.name)]
         chain, records_factory, parsed = _parsed_on_workers(chain, records_factory)
@@ -786,7 +788,7 @@ class ParallelPipeline(Pipeline):
             stats = [parse, *stats]
         read = self.stats[0]
         source = Meter(_count(records_factory(), read))
-        spool = Spool(spool_dir)
+        spool = Spool(spool_dir, text_field)
 
         def digests(stream: Iterator[Record]) -> Iterator[Any]:
             for record in stream:

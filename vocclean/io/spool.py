@@ -13,6 +13,12 @@ beside it the fields). A chunk file is deleted as soon as it has been read.
 Memory: one chunk at a time; disk: about the size of the input (the
 records' text and fields, pickled).
 
+The input's copy of the text (the value of the text field) is not spooled
+when the run says so (``text_field``): the writer puts ``record.text`` in its
+place, and no step after the spool reads the input fields. It is kept as
+``None``, so the field keeps its place among the others. On xwlb that is
+half the bytes of the fields, which the second pass's main process reads.
+
 Read back once: as records in order (``records``), or as the chunk files
 with the inline records around each (``chunks``), for the parallel engine's
 second pass: it hands each chunk file to the worker that cleans it and reads
@@ -53,6 +59,17 @@ def unpack(packed: list[tuple]) -> list[Record]:
     return [kind(*fields) for kind, *fields in packed]
 
 
+def spooled_fields(record: Record, text_field: str | None) -> dict[str, Any]:
+    """The input fields to spool: without the text field's value when ``text_field`` is given
+    and the record has its text (the writer replaces that value by ``record.text``)."""
+    fields = record.fields
+    if text_field is None or record.text is None or text_field not in fields:
+        return fields
+    fields = fields.copy()
+    fields[text_field] = None
+    return fields
+
+
 def load_chunk(path: str) -> list[Record]:
     """The records of a chunk file with their input fields; both files are deleted."""
     pairs = zip(_load_once(path), load_fields(path), strict=True)
@@ -85,19 +102,19 @@ class SpooledChunk:
         self.path, self.count, self.waiting = path, count, waiting
 
 
-def write_chunk(directory: str, records: list[Record]) -> str:
+def write_chunk(directory: str, records: list[Record], text_field: str | None = None) -> str:
     """Write a chunk file into the spool ``directory`` (from any process); its path.
 
     The records' input fields go to a file of their own beside it (``path`` +
     ``.fields``): the process that cleans the chunk reads the chunk file, the
     one that writes the output reads the fields, so neither reads what it
-    does not use (see ``Spool.chunks``).
+    does not use (see ``Spool.chunks``). ``text_field``: see ``spooled_fields``.
     """
     handle, path = tempfile.mkstemp(suffix=".chunk", dir=directory)
     with os.fdopen(handle, "wb") as out:
         pickle.dump(pack(records, fields=False), out, protocol=pickle.HIGHEST_PROTOCOL)
     with open(path + FIELDS, "wb") as out:
-        pickle.dump([r.fields for r in records], out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump([spooled_fields(r, text_field) for r in records], out, protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
 
@@ -105,8 +122,9 @@ class Spool:
     """Write records in stream order (``add``, ``add_chunk``), then read them back once (``records``
     or ``chunks``)."""
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, text_field: str | None = None) -> None:
         self.directory = directory
+        self.text_field = text_field  # see ``spooled_fields``
         self.path = Path(directory) / "index"
         self._index = open(self.path, "wb")  # closed by ``close``
         self._pending: list[Record] = []
@@ -181,6 +199,9 @@ class Spool:
 
     def _flush_pending(self) -> None:
         if self._pending:
+            if self.text_field is not None:  # the records added are the spool's: the run reads them back
+                for record in self._pending:
+                    record.fields = spooled_fields(record, self.text_field)
             pickle.dump(pack(self._pending), self._index, protocol=pickle.HIGHEST_PROTOCOL)
             self._pending = []
 

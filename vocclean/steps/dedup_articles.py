@@ -102,6 +102,7 @@ class DedupArticles(Step):
     ) -> None:
         super().__init__()
         self.policy, self.keep_field = parse_keep(keep)
+        self.reads_fields = self.policy == "field"  # keep=field:NAME reads that field
         self.params = FinderParams(
             threshold=threshold,
             num_perm=num_perm,
