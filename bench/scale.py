@@ -17,9 +17,11 @@ Parts (``--parts``, comma separated):
   the xwlb stories in ``../shared/data`` (the 19,876 stories repeated with
   new ids until the size is reached, so later copies are exact duplicates
   that dedup-articles rejects), with ``-j 1`` and ``-j 2`` alternated run by
-  run, the ratio, CPU seconds (process tree, main process), and the
-  machine's own ceiling in the same run: two pure-Python loops in two
-  processes against one after another.
+  run, the ratio, CPU seconds (process tree, main process), and two
+  ceilings measured in the same run: the machine's (two pure-Python loops
+  in two processes against one after another) and this work's (two ``-j
+  1`` runs started together against one alone: what two cores give two
+  independent cleanings, with no cost of parallelism).
 - ``rate``: ``clean`` end to end over the xwlb stories (JSONL, 66 MB with
   their html field) with the default ``-j`` (all cores), in MB/s of input.
 - ``dedup`` (not in the default): ``dedup-articles`` alone over the xwlb
@@ -132,6 +134,23 @@ def parallel_ceiling(reps: int, count: int = 20_000_000) -> float:
     return statistics.median(ratios)
 
 
+def side_by_side(work: Path, corpus: Path, reps: int) -> tuple[float, float]:
+    """Median wall seconds of two ``-j 1`` runs started together, and of one alone (alternated)."""
+    import concurrent.futures
+
+    pairs, alone = [], []
+    for _ in range(reps):
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            started = time.perf_counter()
+            commands = [clean_command(corpus, work / f"out-pair{n}.jsonl", "-j", "1") for n in (0, 1)]
+            list(pool.map(lambda command: measure.timed(command, REPO, ok=(0, 1)), commands))
+            pairs.append(time.perf_counter() - started)
+        alone.append(
+            measure.timed(clean_command(corpus, work / "out-alone.jsonl", "-j", "1"), REPO, ok=(0, 1)).seconds
+        )
+    return statistics.median(pairs), statistics.median(alone)
+
+
 def speedup(work: Path, args) -> None:
     """-j 1 and -j 2 alternated run by run, so that a change of load hits both alike."""
     corpus = work / "corpus.jsonl"
@@ -155,6 +174,9 @@ def speedup(work: Path, args) -> None:
     print(table(["run", "seconds", "MB/s", "CPU s", "CPU s main process", "peak MB", "output sha256"], rows))
     print(f"\nspeed-up -j 2 / -j 1: **{seconds['1'] / seconds['2']:.2f}x** (bar: 1.7x)")
     print(f"this machine's ceiling, two pure-Python loops in 2 processes: {parallel_ceiling(args.reps):.2f}x")
+    pair, alone = side_by_side(work, corpus, args.reps)
+    print(f"this work's ceiling, two `-j 1` runs side by side: {pair:.2f} s for both, {alone:.2f} s alone: "
+          f"{2 * alone / pair:.2f}x")  # fmt: skip
     print(f"identical output: {'yes' if rows[0][-1] == rows[1][-1] else 'NO'}")
     sampler = statistics.median(r.sampler_cpu for done in runs.values() for r in done)
     print(f"the memory and CPU sampler's own CPU per run (median): {sampler:.2f} s")

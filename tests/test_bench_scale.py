@@ -12,6 +12,8 @@ def test_scale_bench_prints_the_speedup_rate_and_dask_tables(shared_data):
     out = bench("bench/scale.py", "--size-mb", "0.3", "--stories", "120", "--reps", "1", "--jobs", "2")
     assert "speed-up -j 2 / -j 1" in out
     assert "ceiling, two pure-Python loops" in out
+    ceiling = next(line for line in out.splitlines() if "two `-j 1` runs side by side" in line)
+    assert 0.5 < float(ceiling.rsplit(" ", 1)[1].rstrip("x")) < 2.5, ceiling
     assert "| -j 1 |" in out and "| -j 2 |" in out
     assert "MB/s" in out
     assert "identical output: yes" in out
