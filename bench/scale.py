@@ -25,8 +25,9 @@ Parts (``--parts``, comma separated):
 - ``rate``: ``clean`` end to end over the xwlb stories (JSONL, 66 MB with
   their html field) with the default ``-j`` (all cores), in MB/s of input.
 - ``dedup`` (not in the default): ``dedup-articles`` alone over the xwlb
-  stories with ``-j 1`` and ``-j 2`` (with ``-j 2`` its hashing runs on the
-  worker processes), the ratio, and whether the outputs are identical.
+  stories with ``-j 1`` and ``-j 2`` (with two workers its hashing stays in
+  the main process; from ``-j 3`` on it runs on the worker processes), the
+  ratio, and whether the outputs are identical.
 - ``dask``: ``clean``, and the two dedups alone, over the xwlb stories
   split in ``--dask-files`` files (the Dask partitions) with ``--engine
   dask`` (a LocalCluster of ``-j`` workers, started by the command and

@@ -12,7 +12,7 @@ from tests.fake_steps import BlindPeek, FieldPeek
 from vocclean.engines import local
 from vocclean.engines.local import ParallelPipeline, WorkerPool, stages
 from vocclean.errors import VoccleanError
-from vocclean.pipeline import Pipeline
+from vocclean.pipeline import DecodeUtf8, Pipeline
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep, Step
 from vocclean.steps.dedup_articles import DedupArticles
@@ -291,6 +291,26 @@ def test_dedup_articles_after_a_segment_is_hashed_by_the_workers_with_the_same_o
     assert parallel == serial
     assert any(step == "dedup-articles" for _, step, _ in serial[1])
     assert CountedDedup.prepared_here == 0  # every chunk was hashed in a worker
+
+
+def test_a_segment_of_inline_steps_runs_here_and_feeds_nothing(monkeypatch):
+    """dedup-articles alone: the pipeline's UTF-8 decode is its only per-article step; with -j 2
+    the records must not travel to workers for it (nor for the hashing: two workers keep it here)."""
+
+    def no_pool(self):
+        raise AssertionError("a pool was started for a segment of inline steps")
+
+    chain = lambda: [CountedDedup(batch_size=70)]  # noqa: E731
+    serial = run(Pipeline(chain()), stories())
+    monkeypatch.setattr(WorkerPool, "executor", no_pool)
+    CountedDedup.prepared_here = 0
+    pipeline = ParallelPipeline(chain(), jobs=2, chunk_records=40)
+    assert [type(step).__name__ for step in pipeline.steps] == ["DecodeUtf8", "CountedDedup"]
+    assert run(pipeline, stories()) == serial
+    assert CountedDedup.prepared_here == -(-len(stories()) // 70)  # every batch hashed here
+    assert local.feeds_of([DecodeUtf8(), CountedDedup()]) == [None]
+    fed = local.feeds_of([DecodeUtf8(), Tag(), CountedDedup()])
+    assert isinstance(fed[0], CountedDedup)  # a segment with real work still feeds the hashing
 
 
 def test_chunks_prepared_in_pieces_join_into_the_steps_batches():

@@ -107,8 +107,15 @@ def feeds_of(steps: list[Step]) -> list[Step | None]:
         if is_per_record(steps[group[0]]):
             after = steps[groups[position + 1][0]] if position + 1 < len(groups) else None
             fed = after is not None and has_prepare(after) and getattr(after, "prepare_per_text", False)
+            fed = fed and not is_inline([steps[i] for i in group])
             feeds.append(after if fed else None)
     return feeds
+
+
+def is_inline(segment: list[Step]) -> bool:
+    """A segment whose steps all cost less than a trip to a worker (``Step.inline``): it runs in
+    the main process whatever ``-j`` (a lone UTF-8 decode before dedup-articles)."""
+    return all(getattr(step, "inline", False) for step in segment)
 
 
 def segments_of(steps: list[Step]) -> list[list[Step]]:
@@ -368,11 +375,12 @@ class Segment:
         self.chunk_records, self.chunk_chars = chunk_records, chunk_chars
         self.feed = PreparedFeed(feeds) if feeds is not None else None
         self.send_fields = any(step.reads_fields for step in steps)
+        self.here = is_inline(steps)  # never sent to workers
 
     def __call__(self, stream: Iterable[Record]) -> Iterator[Record]:
         chunks = _chunks(iter(stream), self.chunk_records, self.chunk_chars)
         head = list(islice(chunks, POOL_MIN_CHUNKS))
-        if self.pool.jobs <= 1 or len(head) < POOL_MIN_CHUNKS:
+        if self.pool.jobs <= 1 or self.here or len(head) < POOL_MIN_CHUNKS:
             for live, waiting in chain(head, chunks):
                 yield from self._emit(run_chunk(self.steps, live, fresh_counters=False), waiting)
             return
@@ -396,7 +404,7 @@ class Segment:
             yield from self(records_of(chunks))
             return
         head = list(islice(chunks, POOL_MIN_CHUNKS))
-        if self.pool.jobs <= 1 or len(head) < POOL_MIN_CHUNKS:
+        if self.pool.jobs <= 1 or self.here or len(head) < POOL_MIN_CHUNKS:
             for chunk in chain(head, chunks):
                 live = load_chunk(chunk.path) if chunk.path is not None else []
                 yield from self._emit(run_chunk(self.steps, live, fresh_counters=False), chunk.waiting)

@@ -22,7 +22,9 @@ class Step:
     themselves; before any other step the pipeline decodes raw bytes as strict
     UTF-8. ``reads_fields`` False says the step neither reads nor changes
     ``record.fields`` (the input's other fields), so an engine may send records
-    to its workers without them. ``stats`` counts what the step did (by kind, by rule...), for
+    to its workers without them. ``inline`` True says the step costs less than
+    sending a record to a worker process and back: engines run a segment made
+    only of such steps in the main process. ``stats`` counts what the step did (by kind, by rule...), for
     reports. Subclasses override ``__call__`` (whole-stream steps such as
     dedup) or ``process`` (per-article steps).
     """
@@ -31,6 +33,7 @@ class Step:
     accepts_bytes: bool = False
     per_record: bool = False
     reads_fields: bool = True
+    inline: bool = False
 
     def __init__(self) -> None:
         self.stats: Counter[str] = Counter()
