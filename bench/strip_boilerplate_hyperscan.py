@@ -4,7 +4,7 @@
     .venv/bin/python bench/strip_boilerplate_hyperscan.py --throughput-stories 500 --reps 3
 
 The matcher spends most of a document outside ``re``: Python steps around
-many small regex calls (see README, strip-boilerplate, Throughput). One scan
+many small regex calls (see bench/LOG.md, strip-boilerplate). One scan
 of the whole document that tells which rules may match which lines would
 remove them. Hyperscan (``hyperscan`` on PyPI, installed only in the
 benchmark environment) scans many patterns in one pass, so this measures,
