@@ -102,3 +102,40 @@ def test_an_article_a_step_would_drop_for_mixed_script_is_a_mixed_script_finding
     data = json.loads(result.stdout)
     assert {f["kind"] for f in data["findings"]} == {"mixed-script"}
     assert any("normalize-script: mixed" in f["message"] for f in data["findings"])
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_check_of_files_runs_the_steps_before_learning_once_and_finds_the_same(tmp_path, monkeypatch, jobs):
+    """Over files, check spools (as clean does) instead of running fix-encoding and
+    normalize-script twice; an earlier --annotate run's annotations count in neither way."""
+    import vocclean.check.checker as checker
+    from vocclean.io.spool import Spool
+
+    earlier = {"mojibake": 3, "script": "mixed"}
+    lines = [
+        json.dumps(
+            {"id": f"d{n}", "text": f"{OTHER}第{n}期。\n本报记者 王明\n责任编辑：李华", "vocclean": earlier},
+            ensure_ascii=False,
+        )
+        for n in range(40)
+    ]
+    lines.insert(7, "{broken")
+    path = tmp_path / "corpus.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    spools = []
+    close = Spool.close
+    monkeypatch.setattr(Spool, "close", lambda self: (spools.append(self), close(self)))
+
+    def report() -> dict:
+        data = json.loads(vocclean("-i", str(path), "-j", jobs, "check", "--format", "json").stdout)
+        return {key: data[key] for key in ("records", "kinds", "findings", "rates", "bytes_read")}
+
+    spooled = report()
+    assert len(spools) == 1
+    monkeypatch.setattr(checker, "will_spool", lambda steps: False)
+    assert report() == spooled
+    assert len(spools) == 1  # the second check read the file twice instead
+    kinds = {kind for kind, count in spooled["kinds"].items() if count["findings"]}
+    assert {"boilerplate", "invalid-record"} <= kinds
+    assert not kinds & {"mojibake", "mixed-script"}  # the input's "vocclean" object is not read
+    assert spooled["records"] == 41 and spooled["bytes_read"] == path.stat().st_size

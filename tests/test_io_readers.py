@@ -204,3 +204,11 @@ def test_parquet_rows_become_records(tmp_path):
     pq.write_table(table, tmp_path / "a.parquet")
     records = read_all(str(tmp_path / "a.parquet"))
     assert [(r.id, r.text, r.fields["n"]) for r in records] == [("p1", "一", 1), ("p2", "二", 2)]
+
+
+@pytest.mark.parametrize(("annotations", "expected"), [(True, {"script": "mixed"}), (False, {})])
+def test_an_earlier_runs_vocclean_object_is_read_as_annotations_unless_told_not_to(annotations, expected):
+    line = json.dumps({"id": "a", "text": "正文", "vocclean": {"script": "mixed"}}).encode()
+    record = readers.parse_json_record(line, "in.jsonl:1", "in.jsonl", ReadOptions(annotations=annotations))
+    assert record.annotations == expected
+    assert record.fields["vocclean"] == {"script": "mixed"}  # the field itself is the input's, kept

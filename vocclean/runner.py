@@ -133,7 +133,7 @@ def run_streaming(
     spooling = files and observer is None and pipeline.spooled_step() is not None
     factory = Replay(inputs, read_options, counter if spooling else None) if files else None
     progress = Progress(options.progress, counter)
-    with all_or_nothing(writers), fewer_collections(), _spool_dir(spooling) as spool_dir:
+    with all_or_nothing(writers), fewer_collections(), spool_directory(spooling) as spool_dir:
         records = read_inputs(inputs, read_options, counter)
         if observer is not None:
             records = observer.watch(records)
@@ -153,7 +153,7 @@ def run_streaming(
 
 
 @contextlib.contextmanager
-def _spool_dir(spooling: bool) -> Iterator[str | None]:
+def spool_directory(spooling: bool) -> Iterator[str | None]:
     """A temporary directory for the spool of a run over files (deleted however the run ends)."""
     if not spooling:
         yield None

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 from vocclean.check.detectors import DEFAULT_MIN_CHARS, Finding, FindingCollector, KindCount, detector_chain
 from vocclean.check.kinds import DEFAULT_FAIL_ON, DEFAULT_MAX_RATES, KINDS, RATE_GROUPS
-from vocclean.io.readers import ByteCounter, ReadOptions, read_inputs
+from vocclean.io.readers import ByteCounter, ReadOptions, Replay, read_inputs
 from vocclean.io.sources import expand_inputs
-from vocclean.pipeline import StepStats
+from vocclean.pipeline import Pipeline, StepStats
 from vocclean.record import Record
-from vocclean.runner import RunOptions, inputs_are_files, make_pipeline
+from vocclean.runner import RunOptions, fewer_collections, inputs_are_files, make_pipeline, spool_directory
 from vocclean.steps.base import Step
 
 
@@ -63,18 +63,26 @@ def check_records(
     records_factory: Callable[[], Iterator[Record]] | None = None,
     byte_counter: ByteCounter | None = None,
     jobs: int | None = 1,
+    spool: bool = False,
 ) -> CheckResult:
     """Run ``steps`` as detectors over ``records`` (which are consumed and changed: pass copies).
 
     ``jobs`` > 1 runs per-article steps on worker processes (None: all cores), as ``-j`` does.
+    ``records_factory`` (optional) reads the input again, for two-pass steps (strip-boilerplate's
+    learning). ``spool``: the steps before such a step run once, their output spooled, as
+    ``clean`` does over files (``will_spool``); ``records`` is then not read, and the factory's
+    records must carry no annotations of an earlier run (``ReadOptions``).
     """
     thresholds = thresholds or Thresholds()
     collector = FindingCollector(max_findings, min_chars)
     pipeline = make_pipeline(detector_chain(steps), RunOptions(jobs=jobs))
+    spooling = spool and records_factory is not None and pipeline.spooled_step() is not None
 
     started = time.perf_counter()
-    for record in pipeline.run(_without_old_annotations(records), collector.finish, records_factory):
-        collector.finish(record)
+    with fewer_collections(), spool_directory(spooling) as spool_dir:
+        records = _without_old_annotations(records)
+        for record in pipeline.run(records, collector.finish, records_factory, spool_dir):
+            collector.finish(record)
     seconds = time.perf_counter() - started
     rates = {
         group: collector.group_records[group] / collector.records if collector.records else 0.0
@@ -105,22 +113,28 @@ def check_corpus(
 ) -> CheckResult:
     """Read the inputs of ``options`` and check them; nothing is written."""
     inputs = expand_inputs(options.inputs)
-    read_options = ReadOptions(options.text_field, options.id_field, options.max_record_bytes)
+    read_options = ReadOptions(
+        options.text_field, options.id_field, options.max_record_bytes, annotations=False
+    )
     counter = ByteCounter()
-
-    def replay() -> Iterator[Record]:
-        return read_inputs(inputs, read_options)
-
+    files = inputs_are_files(options)
+    spooling = files and will_spool(steps)  # then the replay is what is read, and counts the bytes
     return check_records(
-        read_inputs(inputs, read_options, counter),
+        read_inputs(inputs, read_options, None if spooling else counter),
         steps,
         thresholds,
         min_chars=min_chars,
         max_findings=max_findings,
-        records_factory=replay if inputs_are_files(options) else None,
+        records_factory=Replay(inputs, read_options, counter if spooling else None) if files else None,
         byte_counter=counter,
         jobs=options.jobs,
+        spool=spooling,
     )
+
+
+def will_spool(steps: list[Step]) -> bool:
+    """Whether a check of files with ``steps`` runs the steps before a two-pass step once, spooled."""
+    return Pipeline(detector_chain(steps)).spooled_step() is not None
 
 
 def _without_old_annotations(records: Iterable[Record]) -> Iterator[Record]:

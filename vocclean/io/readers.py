@@ -43,6 +43,9 @@ class ReadOptions:
     text_field: str = "text"
     id_field: str = "id"
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    # The input's "vocclean" object (an earlier --annotate run's) becomes the record's annotations;
+    # check reads without it, so that earlier findings are not counted again.
+    annotations: bool = True
 
 
 class ByteCounter:
@@ -251,7 +254,7 @@ def parse_json_record(line: bytes, where: str, file: str, options: ReadOptions) 
     raw_id = value.get(options.id_field)
     record_id = where if raw_id is None else raw_id if isinstance(raw_id, str) else _id_string(raw_id)
     own = value.get("vocclean")
-    annotations = dict(own) if isinstance(own, dict) else {}
+    annotations = dict(own) if options.annotations and isinstance(own, dict) else {}
     return Record(id=record_id, text=text, fields=value, source=where, file=file, annotations=annotations)
 
 
