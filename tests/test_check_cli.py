@@ -9,7 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from tests.test_check import BASE, OTHER
+from vocclean.check import checker
 from vocclean.cli import main
+from vocclean.io.spool import Spool
 
 REPEATED = "会议强调要牢记使命担当。"
 
@@ -108,9 +110,6 @@ def test_an_article_a_step_would_drop_for_mixed_script_is_a_mixed_script_finding
 def test_a_check_of_files_runs_the_steps_before_learning_once_and_finds_the_same(tmp_path, monkeypatch, jobs):
     """Over files, check spools (as clean does) instead of running fix-encoding and
     normalize-script twice; an earlier --annotate run's annotations count in neither way."""
-    import vocclean.check.checker as checker
-    from vocclean.io.spool import Spool
-
     earlier = {"mojibake": 3, "script": "mixed"}
     lines = [
         json.dumps(
