@@ -162,3 +162,17 @@ def test_check_learns_boilerplate_as_clean_does_unless_a_setting_says_otherwise(
     assert boilerplate_findings() == 30
     (workdir / "vocclean.toml").write_text("[strip-boilerplate]\nlearn = false\n")
     assert boilerplate_findings() == 0
+
+
+@pytest.mark.parametrize(
+    ("setting", "env"),
+    [('rejects = "rejects.jsonl"\nreport = "run.json"\n', None), ("", {"VOCCLEAN_REJECTS": "rejects.jsonl"})],
+)
+def test_check_leaves_alone_the_rejects_and_report_settings_pinned_for_cleaning_runs(workdir, setting, env):
+    (workdir / "vocclean.toml").write_text(setting + "\n[check]\nmin-chars = 1\n")
+    assert check_exit(env=env) == 0
+    assert not (workdir / "rejects.jsonl").exists() and not (workdir / "run.json").exists()
+    typed = vocclean("-i", "short.jsonl", "--rejects", "r.jsonl", "check", env=env)
+    assert typed.exit_code == 2 and "--rejects does not apply" in typed.output
+    typed = vocclean("-i", "short.jsonl", "--report", "r.json", "check", env=env)
+    assert typed.exit_code == 2 and "--report is for cleaning runs" in typed.output

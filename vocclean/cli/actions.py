@@ -36,6 +36,15 @@ def find_action(items: list[object]) -> ChainAction | None:
     return actions[0] if actions else None
 
 
+def on_command_line(ctx: click.Context, name: str) -> bool:
+    """Whether the group option ``name`` was typed, not read from vocclean.toml or VOCCLEAN_*.
+
+    Actions refuse a cleaning run's option typed with them (``check --rejects``) but leave it
+    alone when it comes from settings a corpus repository pins for its cleaning runs.
+    """
+    return ctx.find_root().get_parameter_source(name) == ParameterSource.COMMANDLINE
+
+
 def default_steps(ctx: click.Context, inputs: tuple[str, ...], learn: bool | None = None) -> list[Step]:
     """Every step in clean's order, built by its command with no arguments (settings apply).
 
@@ -66,7 +75,7 @@ def run_action(
     action: ChainAction, items: list[object], options: RunOptions, ctx: click.Context, report: str | None
 ) -> int:
     """Run ``action`` over the chain's other steps; its exit code."""
-    if report:
+    if report and on_command_line(ctx, "report"):
         raise click.UsageError(f"--report is for cleaning runs; {action.name} prints its own output")
     steps = [item for item in items if item is not action]
     return action.execute(steps, options, ctx)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ import click
 from vocclean.check import DEFAULT_FAIL_ON, DEFAULT_MAX_RATES, KINDS, Thresholds, check_corpus, parse_kinds
 from vocclean.check.detectors import DEFAULT_MIN_CHARS
 from vocclean.check.formats import FORMATS, render, summary_line
-from vocclean.cli.actions import ChainAction, default_steps
+from vocclean.cli.actions import ChainAction, default_steps, on_command_line
 from vocclean.report.files import write_text_atomically
 from vocclean.runner import RunOptions
 from vocclean.steps.base import Step
@@ -42,7 +42,7 @@ class CheckAction(ChainAction):
         self.max_findings = max_findings
 
     def execute(self, steps: list[Step], options: RunOptions, ctx: click.Context) -> int:
-        if options.rejects:
+        if options.rejects and on_command_line(ctx, "rejects"):
             raise click.UsageError("check writes no records: --rejects does not apply to it")
         result = check_corpus(
             steps or default_steps(ctx, options.inputs),
