@@ -98,6 +98,19 @@ def test_directory_is_walked_recursively_in_sorted_order(tmp_path):
     assert records[0].raw == b"a" and records[0].text is None
 
 
+def test_a_walk_skips_hidden_folders_and_reports_a_broken_link(tmp_path):
+    for folder in ("a", ".state", "b/.git"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "x.txt").write_bytes(b"x")
+    (tmp_path / ".hidden.txt").write_bytes(b"h")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "a" / "x.txt")
+    (tmp_path / "broken.txt").symlink_to(tmp_path / "gone.txt")
+    records = read_all(str(tmp_path))
+    assert [r.id for r in records] == ["a/x.txt", "broken.txt", "link.txt"]
+    assert records[1].rejection is not None and "cannot read file" in records[1].rejection.reason
+    assert records[2].raw == b"x"
+
+
 def test_glob_matches_files_sorted(tmp_path):
     for name in ("b.txt", "a.txt", "c.md"):
         (tmp_path / name).write_bytes(b"x")

@@ -52,8 +52,7 @@ def expand_inputs(arguments: list[str] | tuple[str, ...]) -> list[InputFile]:
             continue
         path = Path(argument)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-            inputs.extend(InputFile(str(p), p.relative_to(path).as_posix()) for p in found)
+            inputs.extend(InputFile(str(path / name), name) for name in walk(path))
         elif path.exists():
             inputs.append(InputFile(str(path), path.name))
         elif glob.has_magic(argument):
@@ -66,6 +65,24 @@ def expand_inputs(arguments: list[str] | tuple[str, ...]) -> list[InputFile]:
         else:
             raise VoccleanError(f"{argument}: no such file or directory")
     return inputs
+
+
+def walk(root: Path) -> list[str]:
+    """The files under ``root``, relative, sorted by path component; hidden files and folders skipped.
+
+    Hidden folders hold tools' state (``.git``, an output's ``.vocclean/`` rejects parts), never
+    input. Symbolic links to files are files; a broken link is listed, so that reading it
+    reports it. Links to folders are not followed.
+    """
+    found: list[tuple[str, ...]] = []
+    for folder, folders, files in os.walk(root):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        base = Path(folder).relative_to(root).parts
+        for name in files:
+            full = os.path.join(folder, name)
+            if not name.startswith(".") and (os.path.isfile(full) or not os.path.exists(full)):
+                found.append((*base, name))
+    return ["/".join(parts) for parts in sorted(found)]
 
 
 def _glob_root(pattern: str) -> str:
