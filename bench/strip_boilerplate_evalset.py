@@ -5,7 +5,8 @@ Built from real articles in ``../shared/data``:
 - xwlb (CCTV 新闻联播 transcripts): the page template is labelled by its
   known shape, not by vocclean's rules: a line that is only the lead-in
   ``央视网消息（新闻联播）：``, the ``[查看原文](…)`` link, ``---`` and the
-  ``(更新时间戳: …)`` line are boilerplate; a lead-in before text is a prefix
+  ``(更新时间戳: …)`` line are boilerplate, and so is a line that is only
+  ``undefined`` (a page script's empty value, in a few stories); a lead-in before text is a prefix
   to strip; every other line is body.
 - tw_news (UDN, LTN, China Times; one row per URL): LTN's fixed lines
   (``請繼續往下閱讀...``, the app promotion, the topic-page link, ``新聞來源：…``)
@@ -90,7 +91,7 @@ def xwlb_documents(shared: Path, count: int, rng: random.Random) -> list[Documen
             elif stripped.startswith("央视网消息"):
                 end = text.index("：") + 1 if "：" in text[:20] else len("央视网消息")
                 line.prefix = text[:end]
-            elif stripped.startswith("[查看原文](") or stripped == "---":
+            elif stripped.startswith("[查看原文](") or stripped in ("---", "undefined"):
                 line.label = "navigation"
             elif stripped.startswith("(更新时间戳"):
                 line.label = "metadata"
