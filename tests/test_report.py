@@ -207,3 +207,37 @@ def test_empty_sections_say_so_instead_of_drawing_nothing(tmp_path):
     html = render_html(build_report(run(fake_chain(), options, observer), options, observer))
     assert "No record was changed." in html and "No record was rejected." in html
     assert figures(html)["Lines removed by kind"] == {}
+
+
+def test_a_batch_run_reports_the_samples_and_reasons_of_a_streaming_run(tmp_path):
+    """Directory to directory with -j 2 runs file by file on workers (batch mode, with a manifest);
+    its report keeps what watching the files one after another keeps, under the same caps."""
+    from click.testing import CliRunner
+
+    from vocclean.cli import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    mojibake = {"id": "mojibake", "text": BASE.encode("utf-8").decode("gb18030", errors="replace")}
+    for copy in range(3):  # more changed records than the report keeps
+        for number, record in enumerate([*CORPUS, mojibake]):
+            line = json.dumps({**record, "id": f"{record['id']}-{copy}"}, ensure_ascii=False)
+            (corpus / f"{copy}-{number}.jsonl").write_text(line + "\n{not json\n", encoding="utf-8")
+    chain = ["fix-encoding", "normalize-script", "strip-boilerplate", "dedup-paragraphs"]
+
+    def report(*args: str) -> dict:
+        result = CliRunner().invoke(main, ["-i", str(corpus), *args, *chain])
+        assert result.exit_code == 1, result.output  # the bad lines
+        return json.loads((tmp_path / args[-1]).read_text(encoding="utf-8"))
+
+    streamed = report("-j", "1", "-o", str(tmp_path / "one.jsonl"), "--report", str(tmp_path / "s.json"))
+    batch = report("-j", "2", "-o", str(tmp_path / "out") + "/", "--report", str(tmp_path / "b.json"))
+    assert (tmp_path / "out" / ".vocclean-manifest.jsonl").exists()
+    by_category = Counter(sample["category"] for sample in streamed["samples"])
+    assert len(by_category) == 5 and len(streamed["samples"]) == 12  # both caps cut
+    assert batch["samples"] == streamed["samples"]
+    assert batch["rejections"] == streamed["rejections"] and streamed["rejections"]
+    resumed = report(
+        "-j", "2", "-o", str(tmp_path / "out") + "/", "--resume", "--report", str(tmp_path / "r.json")
+    )
+    assert resumed["samples"] == [] and resumed["rejections"] == streamed["rejections"]

@@ -80,10 +80,10 @@ def run(steps: list[Step], options: RunOptions, observer: RunObserver | None = N
     if options.engine != "local":
         raise VoccleanError(f"unknown engine {options.engine!r}: use local or dask")
     inputs = expand_inputs(options.inputs)
-    if _batch_mode(steps, options, inputs, observer):
+    if _batch_mode(steps, options, inputs):
         from vocclean.engines.batch import run_batch
 
-        return run_batch(steps, options, inputs)
+        return run_batch(steps, options, inputs, observer)
     return run_streaming(steps, options, observer)
 
 
@@ -182,7 +182,7 @@ def fewer_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _batch_mode(steps: list[Step], options: RunOptions, inputs: list[InputFile], observer) -> bool:
+def _batch_mode(steps: list[Step], options: RunOptions, inputs: list[InputFile]) -> bool:
     """Directory to directory with per-article steps: files in parallel, resumable (engines/batch.py)."""
     from vocclean.engines.batch import why_not_batch
 
@@ -192,7 +192,7 @@ def _batch_mode(steps: list[Step], options: RunOptions, inputs: list[InputFile],
             raise VoccleanError(f"--resume needs a batch run, but {reason}")
         return True
     jobs = options.jobs or default_jobs()
-    return not reason and jobs > 1 and len(inputs) > 1 and observer is None
+    return not reason and jobs > 1 and len(inputs) > 1
 
 
 def make_pipeline(steps: list[Step], options: RunOptions) -> Pipeline:

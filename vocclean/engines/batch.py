@@ -54,6 +54,7 @@ from vocclean.messages import warn
 from vocclean.pipeline import BAD_INPUT_STEPS, Pipeline, StepStats
 from vocclean.progress import Progress
 from vocclean.record import Record
+from vocclean.report.observer import RunObserver, Sample
 from vocclean.steps.base import Step
 
 MANIFEST = ".vocclean-manifest.jsonl"
@@ -99,12 +100,22 @@ class FileResult:
     bad_input: int = 0
     messages: list[str] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
+    rejections: list[list[Any]] = field(default_factory=list)  # [step, reason, count], for --report
+    samples: list[Sample] = field(default_factory=list)  # this run's, for --report (not in the manifest)
 
 
 def run_file_task(
-    steps: list[Step], task: FileTask, options: Any, strict_error: type[Exception]
+    steps: list[Step],
+    task: FileTask,
+    options: Any,
+    strict_error: type[Exception],
+    observer: RunObserver | None = None,
 ) -> FileResult:
-    """Run the chain over one task's inputs and commit its output (and rejects part)."""
+    """Run the chain over one task's inputs and commit its output (and rejects part).
+
+    ``observer`` (for ``--report``): a fresh one for this task (``RunObserver.part``), whose
+    samples and rejection counts come back in the result.
+    """
     for step in steps:
         step.stats.clear()
     pipeline = Pipeline(steps)
@@ -133,15 +144,24 @@ def run_file_task(
                 result.messages.append(message)
         if rejects is not None:
             rejects.write_reject(record)
+        if observer is not None:
+            observer.rejected(record)
 
     with all_or_nothing(writers):
         records = (r for source in task.inputs for r in read_input(source, read_options, counter))
+        if observer is not None:
+            records = observer.watch(records)
         for record in pipeline.run(records, on_reject):
             output.write(record)
+            if observer is not None:
+                observer.written(record)
             result.written += 1
     result.read_bytes = counter.bytes
     result.records_in = pipeline.stats[0].records_out + pipeline.stats[0].rejected
     result.steps = [_stats_dict(stats) for stats in pipeline.stats]
+    if observer is not None:
+        result.rejections = [[step, reason, count] for (step, reason), count in observer.rejections.items()]
+        result.samples = observer.samples
     return result
 
 
@@ -175,10 +195,12 @@ def _stats_dict(stats: StepStats) -> dict[str, Any]:
 
 
 # Worker side: the steps arrive once, pickled, through the pool initializer (see local.WorkerPool).
-def _run_in_worker(task: FileTask, options: Any, strict_error: type[Exception]) -> FileResult:
+def _run_in_worker(
+    task: FileTask, options: Any, strict_error: type[Exception], observer: RunObserver | None
+) -> FileResult:
     from vocclean.engines import local
 
-    return run_file_task(local._WORKER_SEGMENTS[0], task, options, strict_error)
+    return run_file_task(local._WORKER_SEGMENTS[0], task, options, strict_error, observer)
 
 
 class Manifest:
@@ -218,7 +240,7 @@ class Manifest:
         for index, source in enumerate(task.inputs):
             entry = {"input": source.relative, "identity": _identity(source), "output": task.output}
             if index == 0:  # a task's counts are recorded once, on its first input
-                entry["result"] = {k: v for k, v in vars(result).items() if k != "number"}
+                entry["result"] = {k: v for k, v in vars(result).items() if k not in ("number", "samples")}
             entries.append(entry)
         with open(self.path, "a", encoding="utf-8") as stream:
             stream.write("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
@@ -255,8 +277,15 @@ def _options_of(step: Step) -> dict[str, Any]:
     }
 
 
-def run_batch(steps: list[Step], options: Any, inputs: list[InputFile]) -> Any:
-    """Run a per-article chain file by file on ``-j`` workers; return the runner's RunResult."""
+def run_batch(
+    steps: list[Step], options: Any, inputs: list[InputFile], observer: RunObserver | None = None
+) -> Any:
+    """Run a per-article chain file by file on ``-j`` workers; return the runner's RunResult.
+
+    ``observer`` (``--report``) gets each file's samples and rejection counts, in input order,
+    as if it had watched the files one after another (files finished by an earlier run: their
+    rejection counts, from the manifest, but no samples).
+    """
     from vocclean.runner import MAX_BAD_INPUT_MESSAGES, RunResult, StrictStop
 
     jobs = options.jobs or default_jobs()
@@ -278,14 +307,15 @@ def run_batch(steps: list[Step], options: Any, inputs: list[InputFile]) -> Any:
     totals = [StepStats(stats.name) for stats in pipeline.stats]
     for task in tasks:
         if task not in todo:
-            _add(result, totals, FileResult(task.number, **manifest.finished(task.inputs[0])["result"]))
+            earlier = manifest.finished(task.inputs[0])["result"]
+            _add(result, totals, FileResult(task.number, **earlier), observer)
     progress = Progress(options.progress, ByteCounter())
     messages = 0
     try:
-        with closing(_execute(steps, todo, options, jobs, StrictStop)) as results:
+        with closing(_execute(steps, todo, options, jobs, StrictStop, observer)) as results:
             for task, done in results:
                 manifest.add(task, done)
-                _add(result, totals, done)
+                _add(result, totals, done, observer)
                 for message in done.messages:
                     messages += 1
                     if messages <= MAX_BAD_INPUT_MESSAGES:
@@ -327,13 +357,19 @@ def _rejects_part(directory: Path, source: InputFile) -> Path:
 
 
 def _execute(
-    steps: list[Step], tasks: list[FileTask], options: Any, jobs: int, strict_error: type[Exception]
+    steps: list[Step],
+    tasks: list[FileTask],
+    options: Any,
+    jobs: int,
+    strict_error: type[Exception],
+    observer: RunObserver | None = None,
 ) -> Iterator[tuple[FileTask, FileResult]]:
     """Results in task order; tasks run on ``jobs`` workers (here when there is one task or one job)."""
+    part = observer.part if observer is not None else lambda: None
     if jobs <= 1 or len(tasks) <= 1:
         own = pickle.loads(pickle.dumps(steps))  # the run's step objects stay as they were
         for task in tasks:
-            yield task, run_file_task(own, task, options, strict_error)
+            yield task, run_file_task(own, task, options, strict_error, part())
         return
     with WorkerPool(jobs, [steps]) as pool:
         executor = pool.executor()
@@ -344,7 +380,7 @@ def _execute(
         expected = next(order, None)
         while expected is not None:
             while len(running) < 2 * jobs and (task := next(queue, None)) is not None:
-                running[executor.submit(_run_in_worker, task, options, strict_error)] = task
+                running[executor.submit(_run_in_worker, task, options, strict_error, part())] = task
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 task = running.pop(future)
@@ -354,7 +390,9 @@ def _execute(
                 expected = next(order, None)
 
 
-def _add(result: Any, totals: list[StepStats], done: FileResult) -> None:
+def _add(result: Any, totals: list[StepStats], done: FileResult, observer: RunObserver | None = None) -> None:
+    if observer is not None:
+        observer.merge(done.samples, done.rejections)
     result.written += done.written
     result.rejected += done.rejected
     result.bad_input += done.bad_input

@@ -9,6 +9,7 @@ copies.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -64,6 +65,24 @@ class RunObserver:
         self.rejections: Counter[tuple[str, str]] = Counter()
         self._before: dict[str, str] = {}
         self._per_category: Counter[str] = Counter()
+
+    def part(self) -> RunObserver:
+        """A fresh observer for one part of the run (a batch run's file, on a worker).
+
+        It keeps every category's first samples with no overall cap, so that
+        ``merge`` of the parts in input order keeps what this observer would
+        have kept watching them one after another.
+        """
+        return RunObserver(sys.maxsize, self.per_category, self.max_pending, self.max_chars)
+
+    def merge(self, samples: list[Sample], rejections: Iterable[tuple[str, str, int]]) -> None:
+        """Add a part's samples (under this observer's caps) and rejection counts, in input order."""
+        for sample in samples:
+            if self._wanted() and self._per_category[sample.category] < self.per_category:
+                self._per_category[sample.category] += 1
+                self.samples.append(sample)
+        for step, reason, count in rejections:
+            self.rejections[(step, reason)] += count
 
     def watch(self, records: Iterable[Record]) -> Iterator[Record]:
         for record in records:
