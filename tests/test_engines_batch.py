@@ -185,6 +185,57 @@ def test_two_inputs_with_the_same_output_name_end_up_in_one_file_in_input_order(
     ]
 
 
+def test_rejects_of_inputs_sharing_an_output_name_keep_the_order_of_one_worker(tmp_path):
+    """Two -i roots with the same relative name share one output file (one task); each input keeps
+    its own rejects part, so no reject is written twice and the order is -j 1's."""
+    for root, bad in (("x", "一"), ("y", "三")):
+        (tmp_path / root).mkdir()
+        (tmp_path / root / "a.jsonl").write_text(f'{{"id": "{bad}", "text": 5}}\n', encoding="utf-8")
+    (tmp_path / "x" / "b.jsonl").write_text('{"id": "二", "text": 6}\n', encoding="utf-8")
+    rejects = {}
+    for jobs in ("1", "2"):
+        rejects[jobs] = tmp_path / f"rejects{jobs}.jsonl"
+        inputs = ["-i", str(tmp_path / "x"), "-i", str(tmp_path / "y")]
+        cli(*inputs, "-o", f"{tmp_path / jobs}/", "--rejects", str(rejects[jobs]), "-j", jobs, "fix-encoding")
+    assert (tmp_path / "2" / MANIFEST).exists()
+    ids = [json.loads(line)["id"] for line in rejects["2"].read_text(encoding="utf-8").splitlines()]
+    assert [i.rsplit("/", 2)[-2:] for i in ids] == [
+        ["x", "a.jsonl:1"],
+        ["x", "b.jsonl:1"],
+        ["y", "a.jsonl:1"],
+    ]
+    assert rejects["2"].read_bytes() == rejects["1"].read_bytes()
+
+
+def test_a_broken_link_in_a_batch_run_is_a_reject_and_the_run_goes_on(tmp_path, corpus):
+    (corpus / "zz-broken.jsonl").symlink_to(tmp_path / "gone.jsonl")
+    out = {}
+    for jobs in ("1", "2"):
+        out[jobs] = tmp_path / f"rejects{jobs}.jsonl"
+        result = CliRunner().invoke(
+            main,
+            [
+                "-i",
+                str(corpus),
+                "-o",
+                f"{tmp_path / jobs}/",
+                "--rejects",
+                str(out[jobs]),
+                "-j",
+                jobs,
+                "fix-encoding",
+            ],
+        )
+        assert result.exit_code == 1, result.output
+        assert "zz-broken.jsonl: cannot read file" in result.output
+    assert (tmp_path / "2" / MANIFEST).exists() and outputs(tmp_path / "1") == outputs(tmp_path / "2")
+    assert out["1"].read_bytes() == out["2"].read_bytes()
+    result = CliRunner().invoke(
+        main, ["-i", str(corpus), "-o", f"{tmp_path / '2'}/", "--resume", "fix-encoding"]
+    )
+    assert result.exit_code == 1, result.output  # the finished files and the link's reject are kept
+
+
 def test_a_failed_batch_run_leaves_no_temporary_files(tmp_path, corpus, monkeypatch):
     from vocclean.engines import batch
 

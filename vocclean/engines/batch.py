@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import pickle
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import closing
@@ -87,7 +88,7 @@ class FileTask:
     number: int
     inputs: list[InputFile]
     output: str
-    rejects_parts: dict[str, str] | None  # input relative name -> its rejects part
+    rejects_parts: dict[str, str] | None  # input path -> its rejects part
 
 
 @dataclass
@@ -172,7 +173,18 @@ class _PartsSink:
         self.files = {name: AtomicFile(path) for name, path in parts.items()}
 
     def write(self, record: Record, data: bytes) -> None:
-        self.files[record.file].stream.write(data)
+        self.files[self._input_of(record)].stream.write(data)
+
+    def _input_of(self, record: Record) -> str:
+        """The input path a record came from: its ``source`` is the path, or ``PATH:LINE``.
+
+        A task has more than one input only when inputs share an output name
+        (``-i a/ -i b/`` with the same relative name in both).
+        """
+        if len(self.files) == 1:
+            return next(iter(self.files))
+        source = record.source
+        return max((p for p in self.files if source == p or source.startswith(p + ":")), key=len)
 
     def commit(self) -> None:
         for handle in self.files.values():
@@ -251,7 +263,11 @@ class Manifest:
 
 
 def _identity(source: InputFile) -> list[int]:
-    stat = os.stat(source.path)
+    """Size and modification time; a broken link's own (its reject is this run's result for it)."""
+    try:
+        stat = os.stat(source.path)
+    except OSError:
+        stat = os.lstat(source.path)
     return [stat.st_size, stat.st_mtime_ns]
 
 
@@ -340,6 +356,7 @@ def _tasks(inputs: list[InputFile], directory: Path, with_rejects: bool) -> list
     """One task per output file, its inputs in input order (two inputs may share an output name)."""
     naming = DirectorySink(directory)
     by_output: dict[str, FileTask] = {}
+    seen: Counter[str] = Counter()  # inputs so far of each relative name
     for number, source in enumerate(inputs):
         name = naming.output_name(Record(id="", text=None, file=source.relative))
         task = by_output.get(name)
@@ -347,12 +364,16 @@ def _tasks(inputs: list[InputFile], directory: Path, with_rejects: bool) -> list
             task = by_output[name] = FileTask(number, [], name, {} if with_rejects else None)
         task.inputs.append(source)
         if task.rejects_parts is not None:
-            task.rejects_parts[source.relative] = str(_rejects_part(directory, source))
+            task.rejects_parts[source.path] = str(_rejects_part(directory, source, seen[source.relative]))
+        seen[source.relative] += 1
     return list(by_output.values())
 
 
-def _rejects_part(directory: Path, source: InputFile) -> Path:
-    digest = hashlib.sha1(source.relative.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+def _rejects_part(directory: Path, source: InputFile, twin: int) -> Path:
+    """The part of one input, named by its relative name (and which input of that name it is, after
+    the first), so that a resumed run finds it again."""
+    name = source.relative if not twin else f"{source.relative}\0{twin}"
+    digest = hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:20]
     return directory / REJECTS_PARTS / f"{digest}.jsonl"
 
 
@@ -407,7 +428,7 @@ def _add(result: Any, totals: list[StepStats], done: FileResult, observer: RunOb
 def _join_rejects(target: str, tasks: list[FileTask], inputs: list[InputFile]) -> None:
     """Every input's rejects part, in input order, into the --rejects file (atomically)."""
     parts = {name: path for task in tasks for name, path in (task.rejects_parts or {}).items()}
-    paths = (parts.get(source.relative) for source in inputs)
+    paths = (parts.get(source.path) for source in inputs)
     join_files([path for path in paths if path is not None and os.path.exists(path)], target)
 
 
