@@ -232,6 +232,58 @@ sys.meta_path.insert(0, Interrupting())"""
     assert list(tmp_path.iterdir()) == []
 
 
+SIGNAL_AT = """
+import os, signal, sys
+{patch}
+from vocclean.entry import main
+sys.argv = ["vocclean", "-j", "2", "--chunk-records", "5", "-i", sys.argv[1], "-o", sys.argv[2], "normalize-script"]
+main()
+"""
+
+
+def run_signalled(tmp_path, patch: str) -> subprocess.CompletedProcess:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"".join(jsonl({"id": str(i), "text": "今天,天气很好。"}) for i in range(40)))
+    code = SIGNAL_AT.format(patch=patch)
+    return subprocess.run(
+        [sys.executable, "-c", code, str(source), str(tmp_path / "out.jsonl")],
+        capture_output=True,
+        cwd=REPO,
+        timeout=120,
+    )
+
+
+def test_a_ctrl_c_while_python_imports_the_steps_is_raised_when_the_run_starts(tmp_path):
+    """SIGINT is held during the imports (a KeyboardInterrupt inside one can half-load a C extension
+    or be swallowed by it) and raised at the run's start: the run's own exit, 130."""
+    patch = """class Interrupting:
+    def find_spec(self, name, path=None, target=None):
+        if name == "vocclean.text.shingles":
+            os.kill(os.getpid(), signal.SIGINT)
+
+sys.meta_path.insert(0, Interrupting())"""
+    result = run_signalled(tmp_path, patch)
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == b"vocclean: interrupted; no partial output was kept\n"
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_workers_are_forked_with_sigint_held_so_a_ctrl_c_cannot_kill_one_before_it_ignores_it(tmp_path):
+    """Ctrl-C goes to every process of the terminal's group: a worker forked a moment before its
+    initializer ignores SIGINT died of it, and the pool with it. Forked with SIGINT held, a Ctrl-C
+    waits, and the initializer's SIG_IGN discards it."""
+    log = tmp_path / "forks.txt"
+    patch = f"""def forked():
+    held = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    with open({str(log)!r}, "a") as stream:
+        stream.write(f"{{held}}\\n")
+
+os.register_at_fork(after_in_child=forked)"""
+    result = run_signalled(tmp_path, patch)
+    assert result.returncode == 0, result.stderr
+    assert log.read_text().split() == ["True", "True"]  # both workers
+
+
 def test_progress_is_off_in_a_pipe_and_forced_with_progress():
     data = jsonl({"text": "a"})
     assert vocclean("normalize-script", stdin=data).stderr == b""

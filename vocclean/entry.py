@@ -1,5 +1,6 @@
-"""The ``vocclean`` command's entry point: Ctrl-C while Python is still importing vocclean (the
-first few tenths of a second) ends with exit 130 and one line, not a traceback."""
+"""The ``vocclean`` command's entry point: SIGINT is held back while Python imports vocclean and
+parses the command line (the first few tenths of a second), so that a Ctrl-C then ends as one
+during the run does, exit 130 and one line (``vocclean.interrupts``)."""
 
 from __future__ import annotations
 
@@ -21,10 +22,13 @@ def single_threaded_blas() -> None:
 
 
 def main() -> None:
+    from vocclean import interrupts
+
+    interrupts.hold()  # released when the run starts (cli.main.VoccleanGroup.invoke)
     single_threaded_blas()
     try:
         from vocclean.cli import main as cli
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # where SIGINT cannot be held (no pthread_sigmask)
         sys.stderr.write("vocclean: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
     cli(prog_name="vocclean")

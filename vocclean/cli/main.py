@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from vocclean import __version__, native
+from vocclean import __version__, interrupts, native
 from vocclean.cli.actions import find_action, run_action
 from vocclean.cli.group_options import before_chain, report_option, show_config_option
 from vocclean.config import ConfiguredGroup, command_line
@@ -30,10 +30,12 @@ INTERRUPTED = "vocclean: interrupted; no partial output was kept"
 
 class VoccleanGroup(ConfiguredGroup):
     """The group: Ctrl-C while the steps are being built (before the run) ends like one during it,
-    exit 130, instead of click's "Aborted!" and exit 1."""
+    exit 130, instead of click's "Aborted!" and exit 1; one pressed earlier, while SIGINT was held
+    (imports, parsing), is raised here."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            interrupts.release()  # held since the command's first line (vocclean.entry)
             return super().invoke(ctx)
         except KeyboardInterrupt:
             click.echo(INTERRUPTED, err=True)

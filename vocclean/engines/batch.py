@@ -393,7 +393,6 @@ def _execute(
             yield task, run_file_task(own, task, options, strict_error, part())
         return
     with WorkerPool(jobs, [steps]) as pool:
-        executor = pool.executor()
         waiting: dict[int, FileResult] = {}
         running: dict[Future[FileResult], FileTask] = {}
         queue = iter(tasks)
@@ -401,7 +400,7 @@ def _execute(
         expected = next(order, None)
         while expected is not None:
             while len(running) < 2 * jobs and (task := next(queue, None)) is not None:
-                running[executor.submit(_run_in_worker, task, options, strict_error, part())] = task
+                running[pool.call(_run_in_worker, task, options, strict_error, part())] = task
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 task = running.pop(future)

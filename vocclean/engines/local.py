@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Any
 
+from vocclean import interrupts
 from vocclean.duplicate_finder import PreparedBatch, concatenate
 from vocclean.errors import VoccleanError
 from vocclean.io.readers import READ, ReadOptions, parse_line
@@ -224,6 +225,7 @@ _WORKER_FEEDS: list[Step | None] = []
 
 def _init_worker(segments: list[list[Step]], feeds: list[Step | None]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    interrupts.release()  # forked with SIGINT held (WorkerPool.call); ignored from now on
     _WORKER_SEGMENTS[:] = segments
     _WORKER_FEEDS[:] = feeds
 
@@ -309,13 +311,20 @@ class WorkerPool:
     def submit(self, segment: int, records: list[Record], fields: bool = True) -> Future[ChunkResult]:
         """``fields`` False: the records' input fields stay here (the segment's steps do not read
         them; half the bytes of xwlb)."""
-        return self.executor().submit(_run_in_worker, segment, pack(records, fields))
+        return self.call(_run_in_worker, segment, pack(records, fields))
 
     def submit_file(self, segment: int, path: str) -> Future[ChunkResult]:
-        return self.executor().submit(_run_file_in_worker, segment, path)
+        return self.call(_run_file_in_worker, segment, path)
 
     def submit_prepare(self, segment: int, texts: list[str]) -> Future[Any]:
-        return self.executor().submit(_prepare_in_worker, segment, texts)
+        return self.call(_prepare_in_worker, segment, texts)
+
+    def call(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
+        """``function(*args)`` on a worker (a module-level function: it is pickled by name)."""
+        if self._executor is not None:
+            return self._executor.submit(function, *args)
+        with interrupts.held():  # the first submit forks the workers; each sets SIGINT aside
+            return self.executor().submit(function, *args)
 
     def result(self, future: Future[ChunkResult]) -> ChunkResult:
         return future.result()

@@ -1,0 +1,39 @@
+"""Ctrl-C at a moment of our choosing: SIGINT held back while Python imports and forks.
+
+A KeyboardInterrupt raised inside an import can leave a C extension half
+loaded (opencc's then reports an ImportError), be swallowed by the module
+being imported (NumPy's random: the run then finished as if nothing had
+happened), or end in click's "Aborted!" while it parses the command line; a
+worker forked a moment before it set SIGINT aside dies of it, and the pool
+with it. So the command holds SIGINT back (``hold``) from its first line
+until the run starts (``release``: a Ctrl-C pressed meanwhile is raised
+there, where it ends as every interrupt does, exit 130), and a pool forks its
+workers with SIGINT held (``held``), which each worker then ignores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Iterator
+
+_SIGINT = {signal.SIGINT}
+
+
+def hold() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, _SIGINT)
+
+
+def release() -> None:
+    """Let SIGINT in again; one that arrived while held is raised now (KeyboardInterrupt)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGINT)
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """SIGINT held for the time of the block (then as it was before: a held one stays held)."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGINT)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
