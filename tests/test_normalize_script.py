@@ -176,6 +176,20 @@ def test_punctuation_runs_after_conversion():
     assert record.text == "经济发展很快，记者说。"
 
 
+def test_traditional_names_in_an_english_article_keep_its_marks():
+    # tw_news (Taipei Times in English): the hanzi are converted, the comma after the bracket stays
+    # English, and a full stop after an English name in brackets inside Chinese stays Chinese.
+    text = (
+        "Minister of Health and Welfare Chen Shih-chung (陳時中), who heads the center, said so.\n"
+        "中鋒武切維奇(Nikola Vucevic)。武切維奇上個月確診"
+    )
+    record = _run(NormalizeScript(), text)
+    assert record.text == (
+        "Minister of Health and Welfare Chen Shih-chung (陈时中), who heads the center, said so.\n"
+        "中锋武切维奇（Nikola Vucevic）。武切维奇上个月确诊"
+    )
+
+
 # --- seeds: golden outputs for this step alone ---------------------------------------
 
 

@@ -125,8 +125,11 @@ _PIECES = st.sampled_from(
         "http://a.cn/x?y=1",
         "a@b.com",
         *list(",:;!?().，。：；“”‘’ -\n\u3000"),
+        *list("（）．－：％"),
         "Ｃ",
         "２",
+        "He met Biden",
+        "上写道",
     ]
 )
 
@@ -151,3 +154,12 @@ def test_a_run_of_full_width_marks_after_latin_text_settles_in_one_pass():
     assert out == "U.S.. . . . . . ,"
     assert normalize_punctuation(out) == out
     assert normalize_punctuation("他说。。。，好") == "他说。。。，好"
+
+
+def test_a_run_of_full_width_marks_is_judged_by_what_follows_the_whole_run():
+    # Found by the property test: each mark of the run saw the next one as Chinese context, so the
+    # text cycled between three forms (U.S.，，： -> U.S.，，: -> U.S.，, ： -> U.S.，，：).
+    out = normalize_punctuation("U.S.，，：")
+    assert out == "U.S., , :"
+    assert normalize_punctuation(out) == out
+    assert normalize_punctuation("He stresses，，要") == "He stresses，，要"

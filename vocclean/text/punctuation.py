@@ -45,7 +45,7 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("fullwidth-alnum", "full-width letters and digits to ASCII: ２０１２年 -> 2012年"),
+    Rule("fullwidth-alnum", "full-width letters, digits and their ．－：／％ to ASCII: ９．３０ -> 9.30"),
     Rule("ideographic-indent", "ideographic spaces (U+3000) indenting a line are removed"),
     Rule("ideographic-latin-space", "an ideographic space between Latin words becomes one ASCII space"),
     Rule("zh-punctuation", "ASCII , : ; ! ? after hanzi become ，：；！？ (spaces after them dropped)"),
@@ -122,10 +122,12 @@ _PROTECTED_TOKEN = regex_cache.compile(
 )
 # Constructs that may hold spaces or hanzi, found per line (only lines with a
 # ``(`` or a backtick); every branch starts with a literal, so scans are fast.
+# Hanzi alone in parentheses are a gloss, not a call's arguments:
+# ``COVID-19(新冠肺炎)``, ``AI(人工智能)``, ``案17592(长外孙女)``.
 _PROTECTED_WIDE = regex_cache.compile(
     r"\[[^\]\n]*\]\([^()\s]*\)"  # markdown link [label](url)
     r"|`[^`\n]+`"  # inline code
-    r"|\((?<=[A-Za-z0-9_]\()[^()\n]{0,80}\)"  # arguments of a call: f(x, y)
+    rf"|\((?<=[A-Za-z0-9_]\()(?![{_CJK_RANGES}]+\))[^()\n]{{0,80}}\)"  # arguments of a call: f(x, y)
 )
 _TOKEN_REACH = 120
 # Every token-level construct holds one of these characters.
@@ -135,12 +137,35 @@ _URL_TRAILING = ".,;:!?)]'"
 
 # --- candidates: cheap searches that find where a rule might fire -----------
 
-_FULLWIDTH_ALNUM = regex_cache.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+_FULLWIDTH_ALNUM_RANGES = "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
+_FULLWIDTH_ALNUM = regex_cache.compile(f"[{_FULLWIDTH_ALNUM_RANGES}]")
 _FULLWIDTH_TO_ASCII = {
     code: code - 0xFEE0
     for start, end in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
     for code in range(start, end + 1)
 }
+# Full-width marks inside a full-width token convert with its letters and
+# digits (９．３０ -> 9.30, ４Ａ－１０９ -> 4A-109, ｗｗｗ．ａｂｃ．ｃｏｍ). Other
+# marks next to hanzi (时间：９：３０, １．加强) are Chinese punctuation and stay.
+# A match starts with one character of a class, so the engine skips ahead
+# fast, and the branches then check what that character was.
+_FULLWIDTH_TOKEN_MARKS = regex_cache.compile(
+    f"[{_FULLWIDTH_ALNUM_RANGES}－＋](?:"
+    "(?<=[－＋])(?=[０-９])"  # a sign or range dash before a digit: 为－０．８％, ９％－１０％
+    f"|(?<=[{_FULLWIDTH_ALNUM_RANGES}])[．－：／＿＠]{{1,3}}(?=[{_FULLWIDTH_ALNUM_RANGES}])"  # ４Ａ－１０９
+    "|(?<=[０-９])(?:％|，(?=[０-９]{3}(?![０-９])))"  # per cent after a digit, thousands: １，０００
+    ")"
+)
+_FULLWIDTH_TOKEN_TO_ASCII = {
+    **_FULLWIDTH_TO_ASCII,
+    **{ord(mark): ord(mark) - 0xFEE0 for mark in "．－＋：／＿＠，％"},
+}
+
+
+def _token_to_ascii(token: re.Match[str]) -> str:
+    return token[0].translate(_FULLWIDTH_TOKEN_TO_ASCII)
+
+
 _IDEOGRAPHIC_INDENT = regex_cache.compile("^[ \t\u3000]*\u3000[ \t\u3000]*", re.MULTILINE)
 _IDEOGRAPHIC_BETWEEN_LATIN = regex_cache.compile("(?<=[A-Za-z0-9.,;:!?'\")\\]])\u3000+(?=[A-Za-z0-9(\"'\\[])")
 # ASCII marks that may sit in Chinese context. Marks right after a Latin
@@ -203,6 +228,40 @@ def _script_after(text: str, index: int) -> str | None:
     return None if match is None else _HAN if match.group(1) else _LAT
 
 
+def _bracket_opener(text: str, close: int) -> int | None:
+    """Where the bracket group that ``)`` or ``）`` at ``close`` closes opens, on its line."""
+    depth = 0
+    for j in range(close, max(-1, close - _RUN_REACH), -1):
+        char = text[j]
+        if char in ")）":
+            depth += 1
+        elif char in "(（":
+            depth -= 1
+            if depth == 0:
+                return j
+        elif char == "\n":
+            return None
+    return None
+
+
+def _script_before_mark(text: str, index: int) -> str | None:
+    """The script a mark at ``index`` follows, looking past a bracket group right before it.
+
+    A parenthesis does not change the sentence it sits in: ``拜登(Joe Biden)。``
+    closes a Chinese sentence and ``Center （CECC）, the`` goes on with an
+    English one. The text before the opening bracket decides when it is Chinese
+    or an English sentence; a Latin term embedded in Chinese
+    (``因COVID-19(新冠肺炎),``) or nothing at all leaves it to the group.
+    """
+    if index and text[index - 1] in ")）":
+        opener = _bracket_opener(text, index - 1)
+        if opener is not None:
+            script = _script_before(text, opener)
+            if script == _HAN or (script == _LAT and _in_english_sentence(text, opener)):
+                return script
+    return _script_before(text, index)
+
+
 def _in_english_sentence(text: str, index: int) -> bool:
     """Is the mark at ``index`` closing an English sentence (not a word inside Chinese)?
 
@@ -223,7 +282,11 @@ def _in_english_sentence(text: str, index: int) -> bool:
 
 
 def _short_hanzi_in_english(text: str, index: int) -> bool:
-    """Is the hanzi run before ``index`` a short term inside English (``in 北京, Shanghai``)?"""
+    """Is the hanzi run before ``index`` a short term inside English (``in 北京, Shanghai``)?
+
+    The Latin text before it must be an English sentence, not a term embedded
+    in Chinese (``他在Facebook上写道:``).
+    """
     j = index - 1
     while j >= 0 and text[j] in _CLOSERS:
         j -= 1
@@ -233,9 +296,10 @@ def _short_hanzi_in_english(text: str, index: int) -> bool:
         j -= 1
     if count == 0 or count > 4:
         return False
+    term_start = j + 1
     while j >= 0 and text[j] == " ":
         j -= 1
-    return j >= 0 and _LATIN.match(text[j]) is not None
+    return j >= 0 and _LATIN.match(text[j]) is not None and _in_english_sentence(text, term_start)
 
 
 class _Protected:
@@ -335,7 +399,9 @@ class PunctuationRules:
     @staticmethod
     def _normalize_width(text: str, fired: dict[str, int], active: frozenset[str]) -> str:
         if "fullwidth-alnum" in active and _FULLWIDTH_ALNUM.search(text):
-            fired["fullwidth-alnum"] = fired.get("fullwidth-alnum", 0) + len(_FULLWIDTH_ALNUM.findall(text))
+            edits = len(_FULLWIDTH_ALNUM.findall(text))
+            text, marks = _FULLWIDTH_TOKEN_MARKS.subn(_token_to_ascii, text)
+            fired["fullwidth-alnum"] = fired.get("fullwidth-alnum", 0) + edits + marks
             text = text.translate(_FULLWIDTH_TO_ASCII)
         if "\u3000" in text:
             if "ideographic-indent" in active:
@@ -399,9 +465,9 @@ def _latin_mark_edit(text: str, i: int, protected: _Protected, active: frozenset
     char = text[i]
     rule = _LATIN_MARK_RULES.get(char, "latin-period")
     start = _mark_run_start(text, i)
-    if rule not in active or _script_before(text, start) != _LAT:
+    if rule not in active or _script_before_mark(text, start) != _LAT:
         return None
-    if rule == "latin-punctuation" and _script_after(text, i) == _HAN:
+    if rule == "latin-punctuation" and _script_after(text, _mark_run_end(text, i)) == _HAN:
         return None  # ``He stresses，要…``: the clause that follows is Chinese
     if not _in_english_sentence(text, start) or protected.covers(i):
         return None
@@ -419,6 +485,17 @@ def _mark_run_start(text: str, index: int) -> int:
     """
     while index > 0 and (text[index - 1] in _TO_ASCII or text[index - 1] == " "):
         index -= 1
+    return index
+
+
+def _mark_run_end(text: str, index: int) -> int:
+    """The last mark of the run that ``index`` is in: the run is decided by what follows it as a whole.
+
+    Judged one by one, each mark of ``U.S.，，：`` saw the next one as Chinese
+    context and the run never settled.
+    """
+    while index + 1 < len(text) and (text[index + 1] in _TO_ASCII or text[index + 1] == " "):
+        index += 1
     return index
 
 
@@ -476,14 +553,20 @@ def _hyphen_edit(text: str, space: int, protected: _Protected) -> tuple | None:
 
 def _is_chinese_mark(text: str, i: int) -> bool:
     char = text[i]
-    if _script_before(text, i) != _HAN:
+    if _script_before_mark(text, i) != _HAN:
         return False
     following = text[i + 1 : i + 3]
     if char == ":" and following == "//":
         return False
+    if char == ":" and text[i - 1].isdigit() and _is_ascii_letter(following[:1]):
+        return False  # a code glued to its digits: 0157:H7
     if char in "!?" and following[:1] == "=":
         return False
     return not (_script_after(text, i) == _LAT and _short_hanzi_in_english(text, i))
+
+
+def _is_ascii_letter(char: str) -> bool:
+    return char.isascii() and char.isalpha()
 
 
 def _closes_chinese_sentence(text: str, i: int) -> bool:
@@ -499,7 +582,7 @@ def _closes_chinese_sentence(text: str, i: int) -> bool:
         following.isspace() or following in _OPENERS or following in _CLOSERS or _CJK.match(following)
     ):
         return False
-    return not _short_hanzi_in_english(text, i)
+    return _script_before_mark(text, i) == _HAN and not _short_hanzi_in_english(text, i)
 
 
 def _chinese_parentheses(text: str, positions: list[int], protected: _Protected, edits: list) -> None:
