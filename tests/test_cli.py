@@ -236,7 +236,8 @@ SIGNAL_AT = """
 import os, signal, sys
 {patch}
 from vocclean.entry import main
-sys.argv = ["vocclean", "-j", "2", "--chunk-records", "5", "-i", sys.argv[1], "-o", sys.argv[2], "normalize-script"]
+source, out = sys.argv[1:]
+sys.argv = ["vocclean", "-j", "2", "--chunk-records", "5", "-i", source, "-o", out, "normalize-script"]
 main()
 """
 
