@@ -119,7 +119,7 @@ class VoccleanGroup(ConfiguredGroup):
     "--chunk-records",
     type=click.IntRange(min=1),
     default=512,
-    hidden=True,
+    show_default=True,
     help="Records per chunk sent to a worker process (memory per chunk vs overhead).",
 )
 @report_option

@@ -18,7 +18,7 @@ def report_renderer(path: str):
     """The renderer for ``path``'s suffix; ValueError for any other suffix."""
     suffix = Path(path).suffix.lower()
     if suffix not in RENDERERS:
-        raise ValueError(f"{path}: a report is .json or .html")
+        raise ValueError(f"{path}: a report is .json or .html (or .htm); rename it")
     return RENDERERS[suffix]
 
 
