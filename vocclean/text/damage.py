@@ -32,6 +32,19 @@ class Damage:
     ratio: float
 
 
+def has_question_ghosts(text: str) -> bool:
+    """Whether ``?`` in ``text`` stand for lost characters, as ``find_unrecoverable`` counts them.
+
+    Then no ``?`` of the text is taken for a question mark (normalize-script
+    leaves them ASCII): made ``？``, the damage would look like punctuation.
+    """
+    if "?" not in text:
+        return False
+    if "??" in text and _QUESTIONS.search(text):
+        return True
+    return _LONE_QUESTION.search(text) is not None and not _ASCII_PUNCT_IN_HANZI.search(text)
+
+
 def find_unrecoverable(text: str) -> Damage:
     """How many characters of ``text`` are ghosts of lost bytes, and their share of non-space ones."""
     if (

@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vocclean import regex_cache
+from vocclean.text.damage import has_question_ghosts
 
 __all__ = ["RULES", "RULE_NAMES", "PunctuationRules", "Rule", "normalize_punctuation"]
 
@@ -420,6 +421,7 @@ class PunctuationRules:
         want_marks = "zh-punctuation" in active
         want_parens = "zh-parentheses" in active
         want_period = "zh-period" in active
+        ghosts = "?" in text and has_question_ghosts(text)  # lost characters, not questions
         parens: list[int] = []
         for match in _ASCII_MARKS.finditer(text):
             i = match.start()
@@ -432,7 +434,12 @@ class PunctuationRules:
             elif char == ".":
                 if want_period and _closes_chinese_sentence(text, i) and not protected.covers(i):
                     edits.append((i, i + 1, "。", "zh-period"))
-            elif want_marks and _is_chinese_mark(text, i) and not protected.covers(i):
+            elif (
+                want_marks
+                and not (ghosts and char == "?")
+                and _is_chinese_mark(text, i)
+                and not protected.covers(i)
+            ):
                 end = i + 1
                 while end < len(text) and text[end] == " ":
                     end += 1
