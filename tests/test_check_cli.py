@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import REPO
 from tests.test_check import BASE, OTHER
+from tests.test_io_writers import is_null_device, null_device
 from vocclean.check import checker
 from vocclean.cli import main
 from vocclean.io.spool import Spool
@@ -67,6 +73,39 @@ def test_the_report_goes_to_the_global_output_file_and_a_summary_to_stderr(tmp_p
     suite = ET.parse(target).getroot().find("testsuite")
     failed = [case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None]
     assert failed == ["invalid-record"]
+
+
+def test_the_report_to_a_device_or_through_a_symbolic_link_leaves_them_in_place(tmp_path, corpus):
+    device = null_device(tmp_path / "null")
+    link = tmp_path / "check.json"
+    link.symlink_to("reports/check.json")
+    (tmp_path / "reports").mkdir()
+    assert vocclean("-i", str(corpus), "-o", str(device), "check").exit_code == 1
+    assert vocclean("-i", str(corpus), "-o", str(link), "check", "--format", "json").exit_code == 1
+    assert is_null_device(device) and os.readlink(link) == "reports/check.json"
+    assert json.loads((tmp_path / "reports" / "check.json").read_text(encoding="utf-8"))["records"] == 3
+    assert not list(tmp_path.rglob(".*.tmp"))
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["PYTHONUNBUFFERED", "buffered"])
+def test_a_report_cut_short_by_head_ends_quietly_with_exit_141(tmp_path, unbuffered):
+    """CI must not take ``check | head`` for a pass. The report (1.2 MB: every record is tiny
+    and boilerplate) is far longer than a pipe holds, so head leaves before it is written.
+    PYTHONUNBUFFERED made the rest of an interrupted write vanish without an error."""
+    path = tmp_path / "tiny.jsonl"
+    path.write_text("".join(f'{{"id": "d{n}", "text": "第{n}条"}}\n' for n in range(5000)), encoding="utf-8")
+    vocclean_check = shlex.join([sys.executable, "-m", "vocclean", "-i", str(path), "check"])
+    command = f"{vocclean_check} --max-findings 0 --fail-on none | head -1"
+    result = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {command}"],
+        capture_output=True,
+        cwd=REPO,
+        timeout=120,
+        env={**os.environ, "PYTHONUNBUFFERED": unbuffered},
+    )
+    assert result.stdout.decode().startswith(f"{path}:1: ") and len(result.stdout.splitlines()) == 1
+    assert result.stderr == b""
+    assert result.returncode == 141
 
 
 def test_steps_in_the_chain_are_the_only_detectors(corpus):
@@ -138,3 +177,21 @@ def test_a_check_of_files_runs_the_steps_before_learning_once_and_finds_the_same
     assert {"boilerplate", "invalid-record"} <= kinds
     assert not kinds & {"mojibake", "mixed-script"}  # the input's "vocclean" object is not read
     assert spooled["records"] == 41 and spooled["bytes_read"] == path.stat().st_size
+
+
+@pytest.mark.parametrize("report_format", ["text", "json", "github", "junit"])
+def test_an_id_with_a_lone_surrogate_is_reported_as_its_escape(tmp_path, report_format):
+    source = tmp_path / "s.jsonl"
+    source.write_text('{"id": "\\udc00", "text": "x"}\n', encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "vocclean", "-i", str(source), "check", "--format", report_format],
+        capture_output=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    report = result.stdout.decode("utf-8")  # valid UTF-8
+    if report_format == "json":
+        assert json.loads(report)["findings"][0]["id"] == "\udc00"  # the escape reads back
+    else:
+        assert "dc00: only 1 non-blank characters" in report  # the finding names the id by its escape

@@ -83,6 +83,13 @@ def test_stats_count_duplicates_by_kind_and_clusters_by_size():
     assert "cluster_size/1" not in step.stats
 
 
+def test_a_clusters_file_written_through_a_link_leaves_the_link(tmp_path):
+    (tmp_path / "link.jsonl").symlink_to(tmp_path / "real.jsonl")
+    list(DedupArticles(clusters=tmp_path / "link.jsonl")(iter(records(STORY, OTHER, STORY))))
+    assert (tmp_path / "link.jsonl").is_symlink()
+    assert [c["size"] for c in map(json.loads, (tmp_path / "real.jsonl").read_text().splitlines())] == [2]
+
+
 def test_clusters_file_lists_every_cluster_of_two_or_more(tmp_path):
     path = tmp_path / "clusters.jsonl"
     list(DedupArticles(clusters=path)(iter(records(STORY, OTHER, STORY, THIRD))))
@@ -139,6 +146,14 @@ def test_field_values_compare_numbers_before_strings_and_missing_last():
     given.append(Record(id="c", text=STORY))
     out = list(DedupArticles(keep="field:rank")(iter(given)))
     assert [outcome(r) for r in out] == [{"duplicate_of": "b", "kind": "exact"}, "kept", outcome(out[0])]
+
+
+def test_field_values_holding_integers_wider_than_64_bits_compare_as_json():
+    wide = {"n": 10**30}  # the reader keeps such integers exact; orjson cannot write them
+    given = [Record(id="a", text=STORY, fields={"v": {"n": 1}})]
+    given.append(Record(id="b", text=STORY, fields={"v": wide}))
+    out = list(DedupArticles(keep="field:v")(iter(given)))
+    assert [outcome(r) for r in out] == [{"duplicate_of": "b", "kind": "exact"}, "kept"]
 
 
 def test_invalid_options_are_refused():

@@ -13,8 +13,10 @@ import lzma
 import subprocess
 import sys
 import textwrap
+import zlib
 from pathlib import Path
 
+import orjson
 import pytest
 import zstandard
 
@@ -234,9 +236,11 @@ def test_a_corrupt_gzip_member_in_the_middle_is_reported_and_the_next_file_read(
     (tmp_path / "1.jsonl.gz").write_bytes(good + bytes(bad) + good)
     (tmp_path / "2.jsonl").write_text('{"text": "next"}\n')
     records = read_all(str(tmp_path))
-    bad_records = [r for r in records if r.rejected]
-    assert len(bad_records) == 1 and bad_records[0].id == "1.jsonl.gz"
-    assert records[-1].text == "next"
+    # The lines decompressed before the damage is found (at the member's CRC) are read: here
+    # garbage, rejected as invalid JSON; reading stops at the line the CRC check fails in.
+    (cut,) = [r for r in records if r.rejected and r.rejection.reason.startswith("cannot read file")]
+    assert cut.file == "1.jsonl.gz" and "CRC check failed" in cut.rejection.reason
+    assert [r.text for r in records if not r.rejected] == ["a"] * 100 + ["next"]
 
 
 # Catastrophic regular expressions in a user's rule pack
@@ -345,3 +349,61 @@ def test_fix_encoding_survives_lone_surrogates():
     records = [Record(id="1", text="é\udcfe"), Record(id="2", text="ÖÐ¹ú\udc82Õþ¸®")]
     list(Pipeline([FixEncoding()]).run(records, on_reject=rejected.append))
     assert [r.rejection.reason for r in rejected] == []
+
+
+# Numbers JSON readers disagree on
+
+
+def test_wide_integers_nan_and_overflowing_numbers_give_the_same_valid_output_with_any_workers(tmp_path):
+    lines = [
+        b'{"id":12345678901234567890123,"text":"a"}',
+        b'{"id":12345678901234567890124,"text":"b"}',
+        b'{"id":"c","text":"c","n":NaN,"m":1e999}',
+        b'{"id":"d","text":"\xe7\xac\xac\xe5\x9b\x9b\xe7\xaf\x87","n":1e999,"big":123456789012345678901234567890}',
+        b'{"id":"e","text":"\xe7\xac\xac\xe4\xba\x94\xe7\xaf\x87","big":123456789012345678901234567890}',
+    ]
+    path = tmp_path / "numbers.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    outputs = []
+    for workers in ("1", "2"):
+        rejects = tmp_path / f"rejects{workers}.jsonl"
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "vocclean",
+                "-j",
+                workers,
+                "-i",
+                str(path),
+                "--rejects",
+                str(rejects),
+                "fix-encoding",
+            ],
+            capture_output=True,
+            cwd=REPO,
+            timeout=120,
+        )
+        assert result.returncode == 1, result.stderr
+        outputs.append((result.stdout, rejects.read_bytes()))
+    assert outputs[0] == outputs[1]
+    stdout, rejected = outputs[0]
+    assert stdout.splitlines() == [lines[0], lines[1], lines[4]]  # exact digits, UTF-8 text
+    raws = [orjson.loads(line)["raw"].encode() for line in rejected.splitlines()]  # strict JSON
+    assert raws == [lines[2], lines[3]]
+
+
+def test_a_truncated_gzip_on_stdin_keeps_its_complete_lines_and_names_stdin(tmp_path):
+    data = b"".join(b'{"id": "r%d", "text": "%s"}\n' % (i, "第%d条".encode() % i * 20) for i in range(2000))
+    packed = gzip.compress(data)
+    cut = tmp_path / "cut.gz"
+    cut.write_bytes(packed[: int(len(packed) * 0.9)])
+    *complete, _ = zlib.decompressobj(wbits=31).decompress(cut.read_bytes()).split(b"\n")
+    with open(cut, "rb") as stdin:
+        result = subprocess.run(
+            [sys.executable, "-m", "vocclean", "fix-encoding"], stdin=stdin, capture_output=True, cwd=REPO
+        )
+    assert result.returncode == 1
+    assert len(result.stdout.splitlines()) == len(complete) > 1000
+    err = result.stderr.decode()
+    assert f"vocclean: <stdin>:{len(complete) + 1}: cannot read file: corrupt or truncated data" in err, err

@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import lzma
+import zlib
 
 import pytest
 import zstandard
@@ -17,8 +18,10 @@ from vocclean.errors import VoccleanError
 from vocclean.io import readers
 from vocclean.io.readers import ByteCounter, ReadOptions, read_inputs
 from vocclean.io.sources import expand_inputs
+from vocclean.io.writers import dumps, record_fields, reject_fields
 
 CASES = json.loads((REPO / "tests/cases/io/bad_input.json").read_text())
+NUMBER_CASES = json.loads((REPO / "tests/cases/io/numbers.json").read_text())
 
 
 def read_all(*arguments: str, **options) -> list:
@@ -73,15 +76,22 @@ def test_text_and_id_field_names_are_options(tmp_path):
     assert (record.id, record.text) == ("u1", "body")
 
 
-@pytest.mark.parametrize(
-    "suffix,compress",
-    [
-        (".gz", gzip.compress),
-        (".bz2", bz2.compress),
-        (".xz", lzma.compress),
-        (".zst", lambda data: zstandard.ZstdCompressor().compress(data)),
-    ],
-)
+COMPRESSORS = [
+    (".gz", gzip.compress),
+    (".bz2", bz2.compress),
+    (".xz", lzma.compress),
+    (".zst", lambda data: zstandard.ZstdCompressor().compress(data)),
+]
+# What can be decompressed of a cut file: all the output its decompressor gives before the data ends.
+RECOVERABLE = {
+    ".gz": lambda data: zlib.decompressobj(wbits=31).decompress(data),
+    ".bz2": lambda data: bz2.BZ2Decompressor().decompress(data),
+    ".xz": lambda data: lzma.LZMADecompressor().decompress(data),
+    ".zst": lambda data: zstandard.ZstdDecompressor().decompressobj().decompress(data),
+}
+
+
+@pytest.mark.parametrize("suffix,compress", COMPRESSORS)
 def test_compressed_jsonl_is_read_transparently(tmp_path, suffix, compress):
     path = tmp_path / f"a.jsonl{suffix}"
     path.write_bytes(compress(b'{"text": "\xe4\xb8\xad\xe6\x96\x87"}\n{"text": "b"}\n'))
@@ -189,6 +199,35 @@ def test_corrupt_gzip_is_reported_and_the_next_file_still_read(tmp_path):
     assert records[-1].text == "next"
 
 
+@pytest.mark.parametrize("suffix,compress", COMPRESSORS)
+@pytest.mark.parametrize("kept", [0.5, 0.9])
+def test_a_truncated_compressed_file_keeps_every_complete_line_and_rejects_the_cut_one(
+    tmp_path, suffix, compress, kept
+):
+    # Regression: the lines decompressed in the read that hit the end (285 of 1,798 in a
+    # .gz cut at 90%) were in neither the output nor the rejects.
+    data = b"".join(
+        json.dumps({"id": f"r{i}", "text": f"第{i}条" * 20}, ensure_ascii=False).encode() + b"\n"
+        for i in range(20000)
+    )
+    packed = compress(data)
+    path = tmp_path / f"cut.jsonl{suffix}"
+    path.write_bytes(packed[: int(len(packed) * kept)])
+    *complete, partial = RECOVERABLE[suffix](path.read_bytes()).split(b"\n")
+    assert complete, "the test needs complete lines before the cut"
+    records = read_all(str(path))
+    assert [r.id for r in records if not r.rejected] == [f"r{i}" for i in range(len(complete))]
+    (cut,) = [r for r in records if r.rejected]
+    assert "corrupt or truncated data" in cut.rejection.reason
+    if partial:
+        assert (cut.source, cut.raw) == (f"{path}:{len(complete) + 1}", partial)
+        assert "inside this line, cut short" in cut.rejection.reason
+    else:
+        assert (
+            cut.source == str(path) and f"after line {len(complete)}, which was read" in cut.rejection.reason
+        )
+
+
 def test_unreadable_file_becomes_a_rejected_record(tmp_path, monkeypatch):
     (tmp_path / "a.jsonl").write_text('{"text": "a"}\n')
     (tmp_path / "b.jsonl").write_text('{"text": "b"}\n')
@@ -225,3 +264,49 @@ def test_an_earlier_runs_vocclean_object_is_read_as_annotations_unless_told_not_
     record = readers.parse_json_record(line, "in.jsonl:1", "in.jsonl", ReadOptions(annotations=annotations))
     assert record.annotations == expected
     assert record.fields["vocclean"] == {"script": "mixed"}  # the field itself is the input's, kept
+
+
+@pytest.mark.parametrize("case", NUMBER_CASES, ids=[c["label"] for c in NUMBER_CASES])
+def test_numbers_are_written_back_as_read_or_the_line_is_rejected_whole(case):
+    # Regression: integers wider than 64 bits became floats (two ids collided), NaN and 1e999
+    # became null, and a record holding a wide integer was written with Infinity and \u escapes.
+    line = case["line"].encode()
+    record = readers.parse_json_record(line, "in.jsonl:1", "in.jsonl", ReadOptions())
+    if "reason" in case:
+        assert record.rejected and case["reason"] in record.rejection.reason
+        assert reject_fields(record, "text", "id")["raw"] == case["line"]
+        return
+    assert not record.rejected, record.rejection
+    assert (
+        dumps(record_fields(record, "text", "id", annotate=False)).decode()
+        == case.get("output", case["line"]) + "\n"
+    )
+    assert record.id == case.get("id", record.id)
+
+
+# '上' (U+4E0A) and '഍' (U+0D0D) hold the bytes of a newline and a carriage return in UTF-16 and UTF-32.
+WIDE_RECORDS = [{"id": "a", "text": "上海\n第一篇 news"}, {"id": "b", "text": "第二篇 ഍ 上"}]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be", "utf-8-sig"])
+def test_a_utf16_or_utf32_jsonl_file_is_decoded_by_its_bom_or_its_nul_bytes(tmp_path, encoding):
+    # Regression: a UTF-16 file of 2 records gave 9 rejects, "str is not valid UTF-8: surrogates not allowed".
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in WIDE_RECORDS)
+    path = tmp_path / "wide.jsonl"
+    path.write_bytes(text.encode(encoding))
+    records = read_all(str(path))
+    expected = [(r["id"], r["text"], None) for r in WIDE_RECORDS]
+    assert [(r.id, r.text, r.rejection) for r in records] == expected
+
+
+def test_a_compressed_utf16_file_is_decoded_and_a_cut_one_keeps_its_complete_lines(tmp_path):
+    records = [{"id": f"r{i}", "text": "上海" * i} for i in range(50)]
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    path = tmp_path / "wide.jsonl.gz"
+    path.write_bytes(gzip.compress(text.encode("utf-16")))
+    assert [r.id for r in read_all(str(path))] == [f"r{i}" for i in range(50)]
+    path.write_bytes(gzip.compress(text.encode("utf-16") + b"\x00"))  # half a character at the end
+    *complete, cut = read_all(str(path))
+    assert [r.id for r in complete] == [f"r{i}" for i in range(50)]
+    assert cut.rejected and "after line 50, which was read" in cut.rejection.reason
+    assert "utf-16" in cut.rejection.reason

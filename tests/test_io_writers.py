@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO
 from vocclean.errors import VoccleanError
-from vocclean.io.writers import join_files
+from vocclean.io.writers import join_files, write_all
 from vocclean.record import Record
 from vocclean.runner import RunOptions, run
 from vocclean.steps.base import RecordStep
@@ -180,3 +188,170 @@ def test_join_files_writes_the_parts_in_order_or_nothing(tmp_path):
         join_files([parts[1], tmp_path / "missing"], str(target))
     assert target.read_bytes() == b"1\n2\n3\n"  # the failed join left the earlier file whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "out.jsonl"]
+
+
+ONE_GOOD_ONE_BAD = '{"id": "a", "text": "第一条"}\nnot json\n'
+
+
+def null_device(path: Path) -> Path:
+    """A character device like /dev/null at ``path``: never the real one, which a writer that
+    renames over its target would replace with a regular file."""
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("creating a device node needs root (CAP_MKNOD)")
+    return path
+
+
+def is_null_device(path: Path) -> bool:
+    info = os.lstat(path)
+    return stat.S_ISCHR(info.st_mode) and info.st_rdev == os.makedev(1, 3)
+
+
+class FifoReader(threading.Thread):
+    """Reads a FIFO to its end, as the other side of a shell pipe would. A daemon: when the
+    writer never opens the FIFO, the test fails on ``finish`` instead of hanging."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(daemon=True)
+        self.path = path
+        self.data = b""
+        self.start()
+
+    def run(self) -> None:
+        with open(self.path, "rb") as stream:
+            self.data = stream.read()
+
+    def finish(self) -> bytes:
+        self.join(timeout=30)
+        assert not self.is_alive(), f"{self.path} was never written and closed"
+        return self.data
+
+
+def expected_output_and_rejects(tmp_path: Path, source: Path) -> tuple[bytes, bytes]:
+    """What a run writes to regular files, to compare the other kinds of target with."""
+    out, rejects = tmp_path / "expected.jsonl", tmp_path / "expected-rejects.jsonl"
+    run([], RunOptions(inputs=(str(source),), output=str(out), rejects=str(rejects)))
+    data = out.read_bytes(), rejects.read_bytes()
+    out.unlink()
+    rejects.unlink()
+    return data
+
+
+def test_output_and_rejects_to_a_device_are_written_into_it_and_the_device_stays(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(ONE_GOOD_ONE_BAD, encoding="utf-8")
+    out, rejects = null_device(tmp_path / "null"), null_device(tmp_path / "rejects.jsonl")
+    result = run([], RunOptions(inputs=(str(source),), output=str(out), rejects=str(rejects)))
+    assert (result.written, result.bad_input) == (1, 1)
+    assert is_null_device(out) and is_null_device(rejects)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "null", "rejects.jsonl"]
+
+
+def test_an_interrupted_run_into_a_device_leaves_the_device_in_place(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "a"}\n{"text": "b"}\n', encoding="utf-8")
+    out = null_device(tmp_path / "null")
+    with pytest.raises(KeyboardInterrupt):
+        run([Fails()], RunOptions(inputs=(str(source),), output=str(out)))
+    assert is_null_device(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "null"]
+
+
+def test_output_and_rejects_to_fifos_stream_to_their_readers(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(ONE_GOOD_ONE_BAD, encoding="utf-8")
+    expected = expected_output_and_rejects(tmp_path, source)
+    out, rejects = tmp_path / "out.fifo", tmp_path / "rejects.fifo"
+    os.mkfifo(out)
+    os.mkfifo(rejects)
+    readers = FifoReader(out), FifoReader(rejects)
+    run([], RunOptions(inputs=(str(source),), output=str(out), rejects=str(rejects)))
+    assert (readers[0].finish(), readers[1].finish()) == expected
+    assert stat.S_ISFIFO(os.lstat(out).st_mode) and stat.S_ISFIFO(os.lstat(rejects).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.fifo", "rejects.fifo"]
+
+
+def test_output_to_a_shells_process_substitution_reaches_its_pipe(tmp_path):
+    """``-o >(gzip > out.gz)``: the shell passes /dev/fd/63, a link that only open() follows to the pipe."""
+    source = tmp_path / "in.jsonl"
+    source.write_text(ONE_GOOD_ONE_BAD, encoding="utf-8")
+    expected, _ = expected_output_and_rejects(tmp_path, source)
+    read_end, write_end = os.pipe()
+    try:
+        run([], RunOptions(inputs=(str(source),), output=f"/dev/fd/{write_end}"))
+    finally:
+        os.close(write_end)
+    with open(read_end, "rb") as stream:
+        assert stream.read() == expected
+
+
+def test_output_and_rejects_through_symbolic_links_replace_their_targets_and_the_links_stay(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(ONE_GOOD_ONE_BAD, encoding="utf-8")
+    expected = expected_output_and_rejects(tmp_path, source)
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "out.jsonl").write_text("an older run\n", encoding="utf-8")
+    out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
+    out.symlink_to("store/out.jsonl")  # relative, to an existing file
+    rejects.symlink_to(store / "rejects.jsonl")  # absolute, to a file not written yet
+    run([], RunOptions(inputs=(str(source),), output=str(out), rejects=str(rejects)))
+    assert os.readlink(out) == "store/out.jsonl" and os.readlink(rejects) == str(store / "rejects.jsonl")
+    assert ((store / "out.jsonl").read_bytes(), (store / "rejects.jsonl").read_bytes()) == expected
+    assert not list(tmp_path.rglob(".*.tmp"))
+
+
+def test_directory_output_writes_into_a_device_inside_it_and_leaves_it_there(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.jsonl").write_text('{"text": "a"}\n', encoding="utf-8")
+    (src / "b.jsonl").write_text('{"text": "b"}\n', encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    null_device(out / "a.jsonl")
+    run([], RunOptions(inputs=(str(src),), output=f"{out}/", jobs=1))
+    assert is_null_device(out / "a.jsonl")
+    assert lines(out / "b.jsonl")[0]["text"] == "b"
+    assert sorted(p.name for p in out.iterdir()) == ["a.jsonl", "b.jsonl"]
+
+
+def test_the_command_line_leaves_a_device_output_and_report_and_a_linked_rejects_file_in_place(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(ONE_GOOD_ONE_BAD, encoding="utf-8")
+    out, report = null_device(tmp_path / "null"), null_device(tmp_path / "report.json")
+    rejects = tmp_path / "rejects.jsonl"
+    rejects.symlink_to("kept-rejects.jsonl")
+    args = ["-i", str(source), "-o", str(out), "--rejects", str(rejects), "--report", str(report)]
+    result = subprocess.run(
+        [sys.executable, "-m", "vocclean", *args, "normalize-script"],
+        capture_output=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr  # one bad input record
+    assert is_null_device(out) and is_null_device(report)
+    assert rejects.is_symlink() and lines(tmp_path / "kept-rejects.jsonl")[0]["raw"] == "not json"
+    names = ["in.jsonl", "kept-rejects.jsonl", "null", "rejects.jsonl", "report.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+
+
+class Trickle(io.RawIOBase):
+    """A raw stream that takes at most 3 bytes a write, as stdout under PYTHONUNBUFFERED may."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.data += bytes(data[:3])
+        return min(len(data), 3)
+
+
+def test_write_all_writes_what_a_partial_write_left():
+    stream = Trickle()
+    write_all(stream, "第一条\n".encode())
+    assert stream.data.decode() == "第一条\n"

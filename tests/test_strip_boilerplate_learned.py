@@ -177,6 +177,16 @@ def test_model_round_trip(tmp_path):
     assert LearnedLines.load(tmp_path / "m.json") == model
 
 
+def test_a_model_saved_through_a_link_or_compressed_reads_back_and_the_link_stays(tmp_path):
+    model = LearnedLines({"abc": 12}, documents=100, min_docs=5, min_share=0.02, max_chars=40)
+    (tmp_path / "link.json").symlink_to(tmp_path / "real.json")
+    model.save(tmp_path / "link.json")
+    assert (tmp_path / "link.json").is_symlink() and LearnedLines.load(tmp_path / "real.json") == model
+    model.save(tmp_path / "m.json.gz")
+    assert (tmp_path / "m.json.gz").read_bytes()[:2] == b"\x1f\x8b"
+    assert LearnedLines.load(tmp_path / "m.json.gz") == model
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

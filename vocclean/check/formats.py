@@ -15,9 +15,13 @@ FORMATS = ("text", "json", "junit", "github")
 
 
 def render(result: CheckResult, format: str) -> str:
-    return {"text": render_text, "json": render_json, "junit": render_junit, "github": render_github}[format](
-        result
-    )
+    """The report in ``format``; a lone surrogate (an id or a line's ``\\udc00`` in the input) is
+    written as that escape, which JSON reads back as the same string and UTF-8 can encode."""
+    renderers = {"text": render_text, "json": render_json, "junit": render_junit, "github": render_github}
+    text = renderers[format](result)
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def summary_line(result: CheckResult) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -11,6 +10,7 @@ from vocclean.check import DEFAULT_FAIL_ON, DEFAULT_MAX_RATES, KINDS, Thresholds
 from vocclean.check.detectors import DEFAULT_MIN_CHARS
 from vocclean.check.formats import FORMATS, render, summary_line
 from vocclean.cli.actions import ChainAction, default_steps, on_command_line
+from vocclean.io.writers import write_stdout
 from vocclean.report.files import write_text_atomically
 from vocclean.runner import RunOptions
 from vocclean.steps.base import Step
@@ -53,8 +53,7 @@ class CheckAction(ChainAction):
         )
         text = render(result, self.report_format)
         if options.output == "-":
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            write_stdout(text)
         else:
             write_text_atomically(options.output, text)
             click.echo(summary_line(result), err=True)

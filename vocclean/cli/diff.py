@@ -15,6 +15,7 @@ from dataclasses import replace
 import click
 
 from vocclean.cli.actions import ChainAction, default_steps
+from vocclean.io.writers import write_stdout
 from vocclean.report.record_diff import DiffLine, diff_lines, diff_summary, label_for, removal_labels
 from vocclean.report.record_trace import Trace, trace_record
 from vocclean.runner import RunOptions
@@ -38,7 +39,7 @@ class DiffAction(ChainAction):
         trace = trace_record(steps, replace(options, jobs=1), self.record_id)
         color = sys.stdout.isatty() if self.color is None else self.color
         text = render_trace(trace, color)
-        click.echo(text, nl=False, color=color)
+        write_stdout(text)
         changed = trace.record.rejected or trace.record.text != trace.before
         return EXIT_CHANGED if changed else EXIT_SAME
 

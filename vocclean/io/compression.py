@@ -165,7 +165,7 @@ class _ExpansionGuard(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        count = self._stream.readinto(buffer)
+        count = self._read_once(buffer)
         self._out += count
         if self._out > EXPANSION_ALLOWANCE and self._out > MAX_EXPANSION * max(self._consumed(), 1):
             raise DecompressionBomb(
@@ -173,6 +173,13 @@ class _ExpansionGuard(io.RawIOBase):
                 f"{self._out}): a decompression bomb? Decompress it yourself if it is real data"
             )
         return count
+
+    def _read_once(self, buffer) -> int:
+        """One read of the decompressor, never a loop of them: a read that loops (GzipFile.readinto)
+        drops what it decompressed when the data ends inside it, and the error comes only at the
+        next read, after every byte that could be decompressed."""
+        read = getattr(self._stream, "readinto1", self._stream.readinto)  # _ZstdFrames reads once
+        return read(buffer)
 
     def close(self) -> None:
         if not self.closed:

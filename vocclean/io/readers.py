@@ -3,14 +3,25 @@
 Every input line or file becomes a Record. Bad input never raises: it becomes
 a rejected Record (rejected_by "read") with a reason naming what is wrong, so
 that records in = records out + records rejected holds from the first step.
+
+Numbers are written back as they were read: integers of any width exactly
+(orjson reads those wider than 64 bits as floats, so such lines are parsed
+again by the stdlib parser); other numbers are doubles, as in every JSON
+reader (1E2 comes back as 100.0). A line holding a number no double holds
+(NaN and Infinity, which are not JSON, or 1e999) is rejected naming its field.
+JSONL must be UTF-8, or UTF-16 or UTF-32 known by its start (see
+``_WIDE_STARTS``), which is decoded. A compressed file cut short or corrupt
+gives every line decompressed before the damage; the line it cuts is rejected.
 """
 
 from __future__ import annotations
 
 import base64
+import codecs
 import io
 import json
 import lzma
+import math
 import sys
 import zlib
 from collections.abc import Iterator
@@ -31,11 +42,27 @@ from vocclean.io.sources import InputFile
 from vocclean.record import Record
 
 READ = "read"
+# What reading a file can raise: the file is then rejected (the lines read before are kept).
+_READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError, zstandard.ZstdError)
 DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
 # Deeper JSON is refused at read time: orjson writes at most 254 levels, and deeper values
 # would need recursion (json's fallback writer, pickle for -j workers) that can overflow.
 MAX_JSON_DEPTH = 200
 _CHUNK = 1 << 20
+# orjson reads an integer wider than 64 bits as a float, of this size at least.
+_WIDE = float(2**63)
+# A JSONL input in UTF-16 or UTF-32 is known by its start: its BOM and "{", or '{"' without a BOM
+# (four bytes or more that random bytes or another encoding's text hardly ever begin with).
+_WIDE_STARTS = (
+    ("\ufeff{".encode("utf-32-le"), "utf-32"),  # before UTF-16's: the same first bytes
+    ("\ufeff{".encode("utf-32-be"), "utf-32"),
+    ('{"'.encode("utf-32-le"), "utf-32-le"),
+    ('{"'.encode("utf-32-be"), "utf-32-be"),
+    ("\ufeff{".encode("utf-16-le"), "utf-16"),
+    ("\ufeff{".encode("utf-16-be"), "utf-16"),
+    ('{"'.encode("utf-16-le"), "utf-16-le"),
+    ('{"'.encode("utf-16-be"), "utf-16-be"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +146,7 @@ def read_input(
         else:
             with open_read(source.path) as stream:
                 yield from _read_jsonl(stream, source, options, counter, lines)
-    except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError, zstandard.ZstdError) as exc:
+    except _READ_ERRORS as exc:
         # Unreadable or corrupt file (permission, truncated gzip, bad zstd frame...):
         # say so, keep a trace of it in the rejects and go on with the next file.
         yield _unreadable(source, exc)
@@ -161,41 +188,103 @@ def _sniff_format(path: str) -> str:
     return "jsonl" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else "text"
 
 
-def _unreadable(source: InputFile, exc: BaseException) -> Record:
+def _unreadable(source: InputFile, exc: BaseException, lines_read: int = 0) -> Record:
+    where = f" after line {lines_read}, which was read" if lines_read else ""
+    record = Record(id=source.relative, text=None, source=_name(source), file=source.relative)
+    return record.reject(READ, f"cannot read file: {_failure(exc)}{where}")
+
+
+def _failure(exc: BaseException) -> str:
     if isinstance(exc, OSError):
-        reason = f"cannot read file: {exc.strerror or exc}"
-    elif isinstance(exc, DecompressionBomb):
-        reason = f"cannot read file: {exc}"
-    else:
-        reason = f"cannot read file: corrupt or truncated data ({exc})"
-    record = Record(id=source.relative, text=None, source=source.path, file=source.relative)
-    return record.reject(READ, reason)
+        return exc.strerror or str(exc)
+    if isinstance(exc, DecompressionBomb):
+        return str(exc)
+    return f"corrupt or truncated data ({exc})"
+
+
+def _name(source: InputFile) -> str:
+    """The input's name in messages and record sources."""
+    return "<stdin>" if source.is_stdin else source.path
+
+
+class _CutShort(Exception):
+    """Reading failed inside a line: ``head`` is what was read of it (its first ``limit + 1``
+    bytes at most) and ``size`` its length so far."""
+
+    def __init__(self, error: BaseException, head: bytes, size: int) -> None:
+        super().__init__(str(error))
+        self.error, self.head, self.size = error, head, size
 
 
 def _read_jsonl(
     stream: IO[bytes], source: InputFile, options: ReadOptions, counter: ByteCounter, lines: bool = False
 ) -> Iterator[Record]:
-    name = source.path if not source.is_stdin else "<stdin>"
+    name = _name(source)
     limit = options.max_record_bytes
     number = 0
-    for line, size in _lines(stream, limit):
-        number += 1
-        counter.bytes += size
-        where = f"{name}:{number}"
-        if size > len(line):
-            record = Record(id=where, text=None, source=where, file=source.relative, raw=line[:1024])
-            yield record.reject(
-                READ,
-                f"line is longer than the maximum record size of {limit} bytes "
-                f"({size} bytes); raise --max-record-bytes to accept it",
-            )
-            continue
-        if not line.strip():
-            continue
-        if lines:
-            yield JsonLine(where, None, raw=line, source=where, file=source.relative)
+    stream = _as_utf8(stream)
+    try:
+        for line, size in _lines(stream, limit):
+            number += 1
+            counter.bytes += size
+            where = f"{name}:{number}"
+            if size > len(line):
+                record = Record(id=where, text=None, source=where, file=source.relative, raw=line[:1024])
+                yield record.reject(
+                    READ,
+                    f"line is longer than the maximum record size of {limit} bytes "
+                    f"({size} bytes); raise --max-record-bytes to accept it",
+                )
+                continue
+            if not line.strip():
+                continue
+            if lines:
+                yield JsonLine(where, None, raw=line, source=where, file=source.relative)
+            else:
+                yield parse_json_record(line, where, source.relative, options)
+    except _CutShort as cut:
+        counter.bytes += cut.size
+        if cut.head.strip():
+            yield _cut_line(cut, f"{name}:{number + 1}", source)
         else:
-            yield parse_json_record(line, where, source.relative, options)
+            yield _unreadable(source, cut.error, number)
+
+
+def _as_utf8(stream: IO[bytes]) -> IO[bytes]:
+    """``stream``, or a reader of it as UTF-8 when it is UTF-16 or UTF-32."""
+    head = stream.peek(8)[:8] if hasattr(stream, "peek") else b""
+    for start, encoding in _WIDE_STARTS:
+        if head.startswith(start):
+            return _Utf8Reader(stream, encoding)  # type: ignore[return-value]
+    return stream
+
+
+class _Utf8Reader:
+    """A UTF-16 or UTF-32 stream as UTF-8, a block at a time (``read1``, what _lines reads).
+
+    Bytes that are not of its encoding (half a character at the end, a lone
+    surrogate) raise UnicodeDecodeError: the reader keeps the lines before them.
+    """
+
+    def __init__(self, stream: IO[bytes], encoding: str) -> None:
+        self._read = stream.read1 if hasattr(stream, "read1") else stream.read
+        self._decoder = codecs.getincrementaldecoder(encoding)()
+
+    def read1(self, size: int) -> bytes:
+        while block := self._read(size):
+            if text := self._decoder.decode(block):
+                return text.encode()
+        return self._decoder.decode(b"", final=True).encode()
+
+
+def _cut_line(cut: _CutShort, where: str, source: InputFile) -> Record:
+    """The line a read error cut short, rejected whole (its first 1 KiB when over the limit)."""
+    raw = cut.head if len(cut.head) == cut.size else cut.head[:1024]
+    record = Record(id=where, text=None, source=where, file=source.relative, raw=raw)
+    reason = (
+        f"cannot read file: {_failure(cut.error)} inside this line, cut short (the lines before it were read)"
+    )
+    return record.reject(READ, reason)
 
 
 def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[bytes, int]]:
@@ -203,29 +292,35 @@ def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[bytes, int]]:
 
     A line of more than ``limit`` bytes (its newline not counted) comes as
     its first ``limit + 1`` bytes with its whole size: the rest is read past,
-    never held, whatever its length.
+    never held, whatever its length. A read that fails (a truncated or corrupt
+    compressed file) raises _CutShort with the line it cut, a decompression bomb aside.
     """
-    read = getattr(stream, "read1", stream.read)  # read1: what a pipe has, without waiting for a block
+    read = stream.read1 if hasattr(stream, "read1") else stream.read  # read1: what a pipe has, now
     data = b""  # the start of a line not ended yet
     long: bytes | None = None  # the head of a line too long, being read past
     size = 0  # that line's size so far
-    while block := read(_CHUNK):
-        start = 0
-        if long is not None:
-            end = block.find(b"\n")
-            if end < 0:
-                size += len(block)
-                continue
-            yield long, size + end + 1
-            long, start = None, end + 1
-        elif data:
-            block = data + block
-        while (end := block.find(b"\n", start)) >= 0:
-            yield block[start : min(end + 1, start + limit + 1)], end + 1 - start
-            start = end + 1
-        data = block[start:]
-        if len(data) > limit:
-            long, size, data = data[: limit + 1], len(data), b""
+    try:
+        while block := read(_CHUNK):
+            start = 0
+            if long is not None:
+                end = block.find(b"\n")
+                if end < 0:
+                    size += len(block)
+                    continue
+                yield long, size + end + 1
+                long, start = None, end + 1
+            elif data:
+                block = data + block
+            while (end := block.find(b"\n", start)) >= 0:
+                yield block[start : min(end + 1, start + limit + 1)], end + 1 - start
+                start = end + 1
+            data = block[start:]
+            if len(data) > limit:
+                long, size, data = data[: limit + 1], len(data), b""
+    except DecompressionBomb:
+        raise
+    except _READ_ERRORS as error:
+        raise _CutShort(error, data, len(data)) if long is None else _CutShort(error, long, size) from error
     if long is not None:
         yield long, size
     elif data:
@@ -234,12 +329,9 @@ def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[bytes, int]]:
 
 def parse_json_record(line: bytes, where: str, file: str, options: ReadOptions) -> Record:
     """One JSONL line as a Record, or a rejected Record saying what is wrong with it."""
-    try:
-        value = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        value = _lenient_json(line, exc)
+    value = _parse(line)
     if isinstance(value, _Invalid):
-        return _bad_line(line, where, file, f"invalid JSON: {value.message}")
+        return _bad_line(line, where, file, value.reason)
     if not isinstance(value, dict):
         return _bad_line(line, where, file, f"not a JSON object (a JSON {_json_type(value)})")
     if not _flat(value) and line.count(b"[") + line.count(b"{") > MAX_JSON_DEPTH and _too_deep(value):
@@ -256,6 +348,39 @@ def parse_json_record(line: bytes, where: str, file: str, options: ReadOptions) 
     own = value.get("vocclean")
     annotations = dict(own) if options.annotations and isinstance(own, dict) else {}
     return Record(id=record_id, text=text, fields=value, source=where, file=file, annotations=annotations)
+
+
+def _parse(line: bytes) -> Any:
+    """The line's JSON value: orjson for speed, the stdlib parser for the rare lines orjson
+    refuses or may have read inexactly (integers wider than 64 bits, which it makes floats)."""
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        return _exact_json(line, f"invalid JSON: {error}")
+    if isinstance(value, dict) and _wide_float(value):
+        # The stdlib parser refuses only what is nested far deeper than the limit (RecursionError).
+        return _exact_json(line, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def _wide_float(value: dict[str, Any]) -> bool:
+    """Whether a float of 2**63 or more is in ``value``: orjson's reading of an integer wider than 64 bits."""
+    for item in value.values():
+        if type(item) is not str:
+            break
+    else:
+        return False  # the common record, strings only, is not walked (0.1 us, 2% of its parsing)
+    pending = [value.values()]
+    while pending:
+        for item in pending.pop():
+            if type(item) is float:
+                if not -_WIDE < item < _WIDE:
+                    return True
+            elif type(item) is dict:
+                pending.append(item.values())
+            elif type(item) is list:
+                pending.append(item)
+    return False
 
 
 def _flat(value: dict[str, Any]) -> bool:
@@ -276,16 +401,68 @@ def _too_deep(value: Any) -> bool:
 
 
 class _Invalid:
-    def __init__(self, message: str) -> None:
-        self.message = message
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
 
 
-def _lenient_json(line: bytes, error: orjson.JSONDecodeError) -> Any:
-    """The stdlib parser accepts a little more (NaN, lone surrogate escapes); try it before rejecting."""
+class _NoDouble:
+    """A number token no double holds (NaN, Infinity, 1e999), kept to name it and its field."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+
+def _double(token: str) -> float | _NoDouble:
+    value = float(token)
+    return value if math.isfinite(value) else _NoDouble(token)
+
+
+def _exact_json(line: bytes, reason: str) -> Any:
+    """The stdlib parser: integers of any width, exact; it also takes what orjson refuses but
+    can be written back (lone surrogate escapes, a UTF-8 BOM). Numbers no double holds reject the
+    line: NaN and Infinity are not JSON, and 1e999 would come back as something else."""
     try:
-        return json.loads(line)
+        text = line.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return _Invalid(_not_utf8(line, error.start))
+    try:
+        value = json.loads(text, parse_float=_double, parse_constant=_NoDouble)
     except (ValueError, RecursionError):
-        return _Invalid(str(error))
+        return _Invalid(reason)
+    found = _find_no_double(value)
+    if found is None:
+        return value
+    where, token = found
+    if token.lstrip("-") in ("NaN", "Infinity"):
+        return _Invalid(
+            f"invalid JSON: {where} is {token}, which is not JSON; write null or a string instead"
+        )
+    return _Invalid(
+        f"number out of range: {where} is {token}, beyond the range of a double "
+        "(JSON readers make it infinity); write it as a string to keep it"
+    )
+
+
+def _not_utf8(line: bytes, offset: int) -> str:
+    return (
+        f"invalid JSON: the line is not UTF-8 text (byte 0x{line[offset]:02x} at offset {offset}); "
+        "convert the file to UTF-8 (iconv -f GB18030 -t UTF-8, say), or give the articles to "
+        "fix-encoding as plain-text files, which it decodes in any encoding"
+    )
+
+
+def _find_no_double(value: Any) -> tuple[str, str] | None:
+    """The first number no double holds in ``value``: 'the field "a.b[2]"' (or "the line") and its token."""
+    pending = [(value, "")]
+    while pending:
+        item, path = pending.pop()
+        if isinstance(item, _NoDouble):
+            return (f'the field "{path}"' if path else "the line"), item.token
+        if isinstance(item, dict):
+            pending.extend((child, f"{path}.{key}" if path else key) for key, child in reversed(item.items()))
+        elif isinstance(item, list):
+            pending.extend((item[index], f"{path}[{index}]") for index in range(len(item) - 1, -1, -1))
+    return None
 
 
 def _bad_line(line: bytes, where: str, file: str, reason: str) -> Record:

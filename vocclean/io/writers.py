@@ -1,8 +1,10 @@
-"""Writers: JSONL or plain text to stdout, a file or a directory, always atomically.
+"""Writers: JSONL or plain text to stdout, a file or a directory, atomically.
 
 Files are written under a temporary name beside the final one and renamed when
 the run completes, so a crash or Ctrl-C never leaves a half-written file under
-the final name. ``abort()`` removes the temporary files.
+the final name. ``abort()`` removes the temporary files. A symbolic link is
+followed (the file it points to is replaced, the link stays); a device, FIFO or
+socket is written directly (see ``AtomicFile``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import json
 import os
 import re
+import stat
 import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -64,38 +67,108 @@ def dumps(value: dict[str, Any]) -> bytes:
     try:
         return orjson.dumps(value) + b"\n"
     except TypeError:
+        return _dumps_refused(value)
+
+
+def _dumps_refused(value: dict[str, Any]) -> bytes:
+    """A line orjson refused: integers wider than 64 bits go in as written (a Fragment), so that
+    the line keeps orjson's form; what it still refuses (lone surrogates) goes to stdlib json."""
+    try:
+        return orjson.dumps(_wide_ints_as_fragments(value)) + b"\n"
+    except TypeError:
         return json.dumps(value, ensure_ascii=True, separators=(",", ":"), default=str).encode() + b"\n"
 
 
+def _wide_ints_as_fragments(value: Any) -> Any:
+    if type(value) is int and not -(2**63) <= value < 2**64:
+        return orjson.Fragment(str(value))
+    if type(value) is dict:
+        return {key: _wide_ints_as_fragments(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_wide_ints_as_fragments(item) for item in value]
+    return value
+
+
 class AtomicFile:
-    """A binary output file written under a temporary name, renamed on commit."""
+    """A binary output file written under a temporary name, renamed on commit.
+
+    A symbolic link is followed to its final target (``os.path.realpath``): the
+    temporary file goes beside that target and replaces it, so the link stays a
+    link. A target that is (or links to) neither a regular file nor a directory
+    (a device such as ``-o /dev/null``, a FIFO, a socket, the ``/dev/fd/63`` of a
+    shell's ``>(...)``) is opened under the name given and written directly,
+    streaming: there is nothing to rename over, and a rename would replace the
+    device or FIFO itself with a regular file. A failed run may then have
+    written part of its output into it, which for /dev/null is harmless.
+    """
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        self._raw: IO[bytes] = open(self.temp, "wb", buffering=_BUFFER)
+        self.path = Path(path)  # the name asked for: its extension chooses the compression
+        self.direct = _is_special_file(self.path)
+        if self.direct:
+            self.target = self.writing = self.path
+        else:
+            self.target = Path(os.path.realpath(path))
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            self.writing = self.target.with_name(f".{self.target.name}.{os.getpid()}.tmp")
+        self._open("wb")
+
+    def _open(self, mode: str) -> None:
+        self._raw: IO[bytes] = open(self.writing, mode, buffering=_BUFFER)
         self.stream: IO[bytes] = wrap_write(self._raw, self.path)
 
     def reopen(self) -> None:
-        """Open the temporary file again to append (after being closed to save handles)."""
-        self._raw = open(self.temp, "ab", buffering=_BUFFER)
-        self.stream = wrap_write(self._raw, self.path)
+        """Open the file again to append (after being closed to save handles)."""
+        self._open("ab")
 
     def suspend(self) -> None:
+        """Close the file (again harmlessly), to be reopened or committed."""
         if self.stream is not self._raw:
             self.stream.close()
         self._raw.close()
 
     def commit(self) -> None:
         self.suspend()
-        os.replace(self.temp, self.path)
+        if not self.direct:
+            os.replace(self.writing, self.target)
 
     def abort(self) -> None:
         for stream in (self.stream, self._raw):
             with contextlib.suppress(OSError, ValueError):
                 stream.close()
-        self.temp.unlink(missing_ok=True)
+        if not self.direct:
+            self.writing.unlink(missing_ok=True)
+
+
+def _is_special_file(path: Path) -> bool:
+    """Whether ``path`` is, or links to, a device, FIFO or socket: written directly, never renamed over."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False  # absent (or unreachable: opening the temporary file says why)
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def write_all(stream: IO[bytes], data: bytes) -> None:
+    """All of ``data`` to ``stream``; BrokenPipeError when stdout's reader has gone.
+
+    Under PYTHONUNBUFFERED (``python -u``, common in containers and CI) ``sys.stdout.buffer``
+    is the raw file: one write may take only part of the bytes (to a pipe whose reader
+    left mid-write) and say so only in its return value, which ``sys.stdout.write``
+    ignores: ``check | head -1`` then ended as if its report had been read whole. The
+    next write raises.
+    """
+    written = stream.write(data)
+    while written < len(data):
+        data = data[written:]
+        written = stream.write(data)
+
+
+def write_stdout(text: str) -> None:
+    """A command's text output (a report, a trace) to stdout as UTF-8, whole or with
+    BrokenPipeError (exit 141, see ``write_all``); a lone surrogate is written as its escape."""
+    write_all(sys.stdout.buffer, text.encode("utf-8", "backslashreplace"))
+    sys.stdout.buffer.flush()
 
 
 class StdoutSink:
@@ -105,7 +178,7 @@ class StdoutSink:
         self.stream = sys.stdout.buffer
 
     def write(self, record: Record, data: bytes) -> None:
-        self.stream.write(data)
+        write_all(self.stream, data)
 
     def commit(self) -> None:
         self.stream.flush()
@@ -185,11 +258,8 @@ class DirectorySink:
             if name not in self.files:
                 self.files[name] = AtomicFile(_inside(self.directory, name))
                 self.open[name] = self.files[name]
-        for name, handle in self.files.items():
-            if name in self.open:
-                handle.commit()
-            else:
-                os.replace(handle.temp, handle.path)
+        for handle in self.files.values():
+            handle.commit()
 
     def abort(self) -> None:
         for handle in self.files.values():

@@ -17,6 +17,7 @@ punctuation are folded for comparison only.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import tempfile
@@ -28,6 +29,7 @@ import numpy as np
 import orjson
 
 from vocclean.duplicate_finder import DuplicateFinder, FinderParams, PreparedBatch, prepare_batch
+from vocclean.io.writers import AtomicFile
 from vocclean.record import Record
 from vocclean.steps.base import Step
 from vocclean.text.shingles import Shingler
@@ -54,7 +56,10 @@ def _field_rank_key(value: Any) -> tuple:
         return (0, value)
     if isinstance(value, str):
         return (1, value)
-    return (2, orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+    try:
+        return (2, orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+    except TypeError:  # an integer wider than 64 bits inside (the reader keeps it exact)
+        return (2, json.dumps(value, sort_keys=True, separators=(",", ":")).encode())
 
 
 class DedupArticles(Step):
@@ -267,8 +272,9 @@ class DedupArticles(Step):
         order = np.argsort(keepers, kind="stable")
         grouped = keepers[order]
         starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(order) else order
-        tmp = self.clusters_path.with_name(self.clusters_path.name + ".tmp")
-        with open(tmp, "wb") as out:
+        target = AtomicFile(str(self.clusters_path))  # a device or a link stays what it is
+        try:
+            out = target.stream
             for start in starts:
                 keeper = int(grouped[start])
                 size = int(sizes[keeper])
@@ -289,7 +295,10 @@ class DedupArticles(Step):
                     )
                 line = {"cluster": finder.ids[keeper], "size": size, "members": members}
                 out.write(orjson.dumps(line) + b"\n")
-        os.replace(tmp, self.clusters_path)
+            target.commit()
+        except BaseException:
+            target.abort()
+            raise
 
 
 def _texts(batch: list[Record]) -> list[str]:

@@ -24,13 +24,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from vocclean.io.compression import open_read
+from vocclean.io.writers import AtomicFile
 
 MODEL_FORMAT = "vocclean-boilerplate-model"
 # A line is learned when it occurs in at least max(DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE x documents)
@@ -103,7 +104,7 @@ class LearnedLines:
         )
 
     def save(self, path: Path | str) -> None:
-        """Write the model as JSON, atomically (a temporary file renamed into place)."""
+        """Write the model as JSON, atomically (``AtomicFile``: a temporary file renamed into place)."""
         path = Path(path)
         document = {
             "format": MODEL_FORMAT,
@@ -115,22 +116,20 @@ class LearnedLines:
             "min_chars": self.min_chars,
             "lines": dict(sorted(self.counts.items(), key=lambda item: (-item[1], item[0]))),
         }
-        folder = path.parent if str(path.parent) else Path(".")
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+        target = AtomicFile(str(path))  # a device (-o /dev/null) or a link stays what it is
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(document, out, ensure_ascii=False, indent=1)
-                out.write("\n")
-            os.replace(temporary, path)
+            target.stream.write((json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+            target.commit()
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            target.abort()
             raise
 
     @classmethod
     def load(cls, path: Path | str) -> LearnedLines:
         path = Path(path)
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            with open_read(path) as stream:  # compressed by its name when saved (model.json.gz)
+                document = json.loads(stream.read().decode("utf-8"))
         except OSError as exc:
             raise ModelFileError(f"{path}: cannot read the boilerplate model: {exc.strerror or exc}") from exc
         except ValueError as exc:
