@@ -310,3 +310,22 @@ def test_a_compressed_utf16_file_is_decoded_and_a_cut_one_keeps_its_complete_lin
     assert [r.id for r in complete] == [f"r{i}" for i in range(50)]
     assert cut.rejected and "after line 50, which was read" in cut.rejection.reason
     assert "utf-16" in cut.rejection.reason
+
+
+def test_a_folder_that_cannot_be_listed_is_rejected_by_name_not_skipped(tmp_path, monkeypatch):
+    import os
+
+    (tmp_path / "a.txt").write_bytes(b"a")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.txt").write_bytes(b"b")
+    listing = os.scandir
+
+    def scandir(path="."):
+        if str(path).endswith("sub"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)  # as for a folder without read permission
+    records = read_all(str(tmp_path))
+    assert [r.id for r in records] == ["a.txt", "sub"]
+    assert records[1].rejection.reason == "cannot list folder: Permission denied; its files were not read"

@@ -132,6 +132,10 @@ def read_inputs(
 def read_input(
     source: InputFile, options: ReadOptions, counter: ByteCounter, lines: bool = False
 ) -> Iterator[Record]:
+    if source.unlisted:
+        record = Record(id=source.relative, text=None, source=source.path, file=source.relative)
+        yield record.reject(READ, f"cannot list folder: {source.unlisted}; its files were not read")
+        return
     try:
         if source.is_stdin:
             yield from _read_jsonl(_stdin_stream(), source, options, counter, lines)

@@ -19,10 +19,14 @@ PARQUET_SUFFIXES = (".parquet",)
 
 @dataclass(frozen=True, slots=True)
 class InputFile:
-    """One input: its path (or "-" for stdin) and its name relative to the -i root."""
+    """One input: its path (or "-" for stdin) and its name relative to the -i root.
+
+    ``unlisted``: why a folder of the walk could not be listed (the reader rejects it).
+    """
 
     path: str
     relative: str
+    unlisted: str = ""
 
     @property
     def is_stdin(self) -> bool:
@@ -52,7 +56,7 @@ def expand_inputs(arguments: list[str] | tuple[str, ...]) -> list[InputFile]:
             continue
         path = Path(argument)
         if path.is_dir():
-            inputs.extend(InputFile(str(path / name), name) for name in walk(path))
+            inputs.extend(InputFile(str(path / name), name, error) for name, error in walk(path))
         elif path.exists():
             inputs.append(InputFile(str(path), path.name))
         elif glob.has_magic(argument):
@@ -67,22 +71,28 @@ def expand_inputs(arguments: list[str] | tuple[str, ...]) -> list[InputFile]:
     return inputs
 
 
-def walk(root: Path) -> list[str]:
-    """The files under ``root``, relative, sorted by path component; hidden files and folders skipped.
+def walk(root: Path) -> list[tuple[str, str]]:
+    """The files under ``root`` (relative name, ""), sorted by path component; hidden files and
+    folders skipped.
 
     Hidden folders hold tools' state (``.git``, an output's ``.vocclean/`` rejects parts), never
     input. Symbolic links to files are files; a broken link is listed, so that reading it
-    reports it. Links to folders are not followed.
+    reports it. Links to folders are not followed. A folder that cannot be listed comes as
+    (its relative name, why), so that the run rejects it by name instead of skipping its files.
     """
-    found: list[tuple[str, ...]] = []
-    for folder, folders, files in os.walk(root):
+    found: list[tuple[tuple[str, ...], str]] = []
+    unlisted: list[OSError] = []
+    for folder, folders, files in os.walk(root, onerror=unlisted.append):
         folders[:] = [name for name in folders if not name.startswith(".")]
         base = Path(folder).relative_to(root).parts
         for name in files:
             full = os.path.join(folder, name)
             if not name.startswith(".") and (os.path.isfile(full) or not os.path.exists(full)):
-                found.append((*base, name))
-    return ["/".join(parts) for parts in sorted(found)]
+                found.append(((*base, name), ""))
+    for error in unlisted:
+        parts = Path(str(error.filename)).relative_to(root).parts
+        found.append((parts, error.strerror or str(error)))
+    return [("/".join(parts), error) for parts, error in sorted(found)]
 
 
 def _glob_root(pattern: str) -> str:
