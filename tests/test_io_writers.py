@@ -136,6 +136,18 @@ def test_text_format_writes_articles_back_as_files(tmp_path):
     assert (tmp_path / "out" / "a.txt").read_text(encoding="utf-8") == "正文\n"
 
 
+def test_text_format_names_a_jsonl_record_by_its_id_always_ending_in_txt(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "d.jsonl").write_text(
+        '{"text": "甲"}\n{"id": "page.html", "text": "乙"}\n{"id": "c.TXT", "text": "丙"}\n'
+    )
+    run([], RunOptions(inputs=(str(src),), output=str(tmp_path / "out"), format="text"))
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    generated = f"{(src / 'd.jsonl').as_posix().strip('/').replace('/', '_')}_1.txt"  # the id FILE:1
+    assert names == sorted([generated, "c.TXT", "page.html.txt"])
+
+
 def test_text_format_to_stdout_is_a_usage_error(tmp_path):
     with pytest.raises(VoccleanError, match="needs -o DIRECTORY"):
         run([], RunOptions(inputs=(str(tmp_path),), format="text"))

@@ -270,8 +270,13 @@ class TextDirectorySink(DirectorySink):
     """Plain-text articles back into files, one per record, named by its id."""
 
     def output_name(self, record: Record) -> str:
-        name = strip_compression(record.id) if record.file == record.id else _safe_name(record.id)
-        return name if Path(name).suffix else f"{name}.txt"
+        """A plain-text input's relative path; otherwise the id made a safe name, ending in .txt
+        (an id such as ``dump/a.jsonl:1`` must not end in ``.jsonl_1``)."""
+        if record.file == record.id:
+            name = strip_compression(record.id)
+            return name if Path(name).suffix else f"{name}.txt"
+        name = _safe_name(record.id)
+        return name if name.lower().endswith(".txt") else f"{name}.txt"
 
     def write(self, record: Record, data: bytes) -> None:
         name = self.output_name(record)
