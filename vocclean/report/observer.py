@@ -78,7 +78,7 @@ class RunObserver:
     def merge(self, samples: list[Sample], rejections: Iterable[tuple[str, str, int]]) -> None:
         """Add a part's samples (under this observer's caps) and rejection counts, in input order."""
         for sample in samples:
-            if self._wanted() and self._per_category[sample.category] < self.per_category:
+            if self._admits(sample.category):
                 self._per_category[sample.category] += 1
                 self.samples.append(sample)
         for step, reason, count in rejections:
@@ -109,8 +109,11 @@ class RunObserver:
     def _wanted(self) -> bool:
         return len(self.samples) < self.max_samples
 
+    def _admits(self, category: str) -> bool:
+        return self._wanted() and self._per_category[category] < self.per_category
+
     def _keep(self, record: Record, category: str, before: str, after: str | None) -> None:
-        if not self._wanted() or self._per_category[category] >= self.per_category:
+        if not self._admits(category):
             return
         self._per_category[category] += 1
         rejection = record.rejection
