@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import json
 import random
 import re
@@ -119,6 +121,16 @@ def test_only_short_lines_are_learned():
     assert counter.model().counts == {}
 
 
+def test_a_formula_sentence_is_never_learned_however_often_it_recurs():
+    """xwlb stories of one leader's meetings end with 王毅参加会见。 in 7.6% of them: content, not
+    furniture. A line ending with 。 is not counted; the same words as a label would be."""
+    counter = LineCounter()
+    for number, record in enumerate(corpus()):
+        closing = "王毅参加会见。" if number % 10 == 0 else "点击下载客户端" if number % 10 == 1 else ""
+        counter.add(f"{record.text}\n{closing}")
+    assert counter.model().counts == {line_key(UNKNOWN_LINE): 50, "点击下载客户端": 100}
+
+
 def test_copies_of_one_article_do_not_teach_its_lines():
     counter = LineCounter()
     article = "\n".join(["短句一。", "这是一篇文章里最长的一句话，它让这篇文章可以被认出来。", "短句二。"])
@@ -194,11 +206,17 @@ def test_a_model_saved_through_a_link_or_compressed_reads_back_and_the_link_stay
         ('{"format": "something else"}', "not a vocclean boilerplate model"),
         ('{"format": "vocclean-boilerplate-model", "version": 99}', "model version 99"),
         ('{"format": "vocclean-boilerplate-model", "version": 1, "lines": 3}', "malformed boilerplate model"),
+        (gzip.compress(b'{"format": "vocclean-boilerplate-model"}')[:-12], "corrupt or truncated"),
+        (bz2.compress(b'{"format": "vocclean-boilerplate-model"}')[:-8], "corrupt or truncated"),
     ],
+    ids=["text", "other-format", "version", "malformed", "truncated-gzip", "truncated-bz2"],
 )
 def test_a_bad_model_file_is_an_error_naming_it(tmp_path, content, message):
-    path = tmp_path / "model.json"
-    path.write_text(content, encoding="utf-8")
+    path = tmp_path / ("model.json" if isinstance(content, str) else "model.json.gz")
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
     with pytest.raises(ModelFileError, match=message) as error:
         LearnedLines.load(path)
     assert str(path) in str(error.value)

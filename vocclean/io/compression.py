@@ -13,6 +13,7 @@ import bz2
 import gzip
 import io
 import lzma
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -51,6 +52,10 @@ def strip_compression(name: str) -> str:
     """`a/b.jsonl.gz` -> `a/b.jsonl`."""
     suffix = compression_of(name)
     return name[: -len(suffix)] if suffix else name
+
+
+# What reading a damaged compressed file raises, besides OSError (gzip's CRC and header errors).
+DECOMPRESSION_ERRORS = (EOFError, zlib.error, lzma.LZMAError, zstandard.ZstdError)
 
 
 class DecompressionBomb(ValueError):

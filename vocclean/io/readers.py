@@ -20,18 +20,16 @@ import base64
 import codecs
 import io
 import json
-import lzma
 import math
 import sys
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
 import orjson
-import zstandard
 
 from vocclean.io.compression import (
+    DECOMPRESSION_ERRORS,
     DecompressionBomb,
     decompressor,
     guard_expansion,
@@ -43,7 +41,7 @@ from vocclean.record import Record
 
 READ = "read"
 # What reading a file can raise: the file is then rejected (the lines read before are kept).
-_READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError, zstandard.ZstdError)
+_READ_ERRORS = (OSError, ValueError, *DECOMPRESSION_ERRORS)
 DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
 # Deeper JSON is refused at read time: orjson writes at most 254 levels, and deeper values
 # would need recursion (json's fallback writer, pickle for -j workers) that can overflow.

@@ -5,10 +5,16 @@ documents it occurs in; ``LineCounter.model()`` keeps the lines seen in at
 least ``max(min_docs, ceil(min_share * documents))`` documents as a
 ``LearnedLines`` model, which can be saved to and loaded from a JSON file.
 
-Two guards keep article text out of the model:
+Three guards keep article text out of the model:
 
 - Only short lines count (``max_chars``): a sentence two articles share is
   rarely short *and* in many documents.
+- A line that ends a sentence with ``。`` is never counted: news programmes
+  repeat formula sentences (``王毅参加会见。``, ``天安门广场上鸣礼炮21响。``),
+  and in a corpus chosen by topic (one leader's meetings) they reach the
+  share of site furniture (7.6% of 1,561 xwlb stories titled 习近平). Site
+  furniture is labels, prompts, tags and separators; boilerplate sentences are
+  the rule packs' (disclaimers, credits).
 - A document whose longest line was already seen is a copy of an earlier
   article (the same story crawled twice, a repost) and is not counted again,
   so that a story repeated across a dump does not turn its own short lines
@@ -30,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vocclean.io.compression import open_read
+from vocclean.io.compression import DECOMPRESSION_ERRORS, open_read
 from vocclean.io.writers import AtomicFile
 
 MODEL_FORMAT = "vocclean-boilerplate-model"
@@ -40,6 +46,7 @@ MODEL_FORMAT = "vocclean-boilerplate-model"
 DEFAULT_MIN_DOCS = 20
 DEFAULT_MIN_SHARE = 0.01
 DEFAULT_MIN_CHARS = 2  # shorter lines are never learned
+SENTENCE_END = "。"  # lines ending so are never learned (see the module's docstring)
 MODEL_VERSION = 1
 
 # What a key drops (whitespace, zero-width space, BOM) and what it maps to one 0 per run (digits).
@@ -132,6 +139,9 @@ class LearnedLines:
                 document = json.loads(stream.read().decode("utf-8"))
         except OSError as exc:
             raise ModelFileError(f"{path}: cannot read the boilerplate model: {exc.strerror or exc}") from exc
+        except DECOMPRESSION_ERRORS as exc:
+            reason = f"corrupt or truncated ({exc})"
+            raise ModelFileError(f"{path}: cannot read the boilerplate model: {reason}") from exc
         except ValueError as exc:
             raise ModelFileError(f"{path}: not a JSON boilerplate model: {exc}") from exc
         if not isinstance(document, dict) or document.get("format") != MODEL_FORMAT:
@@ -170,7 +180,7 @@ def line_digest(text: str | None, min_chars: int, max_chars: int) -> LineDigest 
         stripped = line.strip()
         if len(stripped) > len(longest):
             longest = stripped
-        if min_chars <= len(stripped) <= max_chars:
+        if min_chars <= len(stripped) <= max_chars and not stripped.endswith(SENTENCE_END):
             keys.add(line_key(stripped))
     fingerprint = hashlib.blake2b(longest.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return fingerprint, tuple(keys)
