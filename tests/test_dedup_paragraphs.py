@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tests.conftest import REPO
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep
-from vocclean.steps.dedup_paragraphs import REJECT_REASON, DedupParagraphs
+from vocclean.steps.dedup_paragraphs import REJECT_REASON, REJECT_REASON_SHORT, DedupParagraphs
 from vocclean.text.normalize_key import (
     fold_text,
     key_hash,
@@ -205,6 +205,26 @@ def test_document_reduced_to_nothing_is_rejected_with_the_reason():
     assert second.rejection.step == "dedup-paragraphs"
     assert second.rejection.reason == REJECT_REASON == "all paragraphs were repeats"
     assert second.text == paragraph  # the rejects file shows what came in
+
+
+def test_a_copy_left_with_only_its_short_lines_is_rejected_across_documents():
+    """A second crawl loses every comparable paragraph to the first; its title and list labels
+    (too short to compare) must not come out as an article."""
+    body = [
+        "预约平台相关对象及期程说明如下，请各位民众依照时程上网登记预约接种。",
+        "今日新增本土个案为四例男性九例女性，年龄介于十岁至七十岁之间。",
+    ]
+    article = "\n".join(["本土新增十三例", body[0], "一、施打时程：", body[1]])
+    step = DedupParagraphs(across_docs=True)
+    first = step.process(Record(id="a", text=article))
+    second = step.process(Record(id="b", text=article.replace("十三", "13")))
+    assert not first.rejected and second.rejected
+    assert second.rejection.reason == REJECT_REASON_SHORT
+    assert second.text == article.replace("十三", "13")  # the rejects file shows what came in
+    third = step.process(Record(id="c", text=f"{body[0]}\n另一篇文章自己的一段正文，写得足够长，可以比较。"))
+    assert not third.rejected and third.text == "另一篇文章自己的一段正文，写得足够长，可以比较。"
+    inside = DedupParagraphs().process(Record(id="d", text=f"短标题\n{body[0]}\n{body[0]}"))
+    assert inside.text == f"短标题\n{body[0]}"  # in one document the first copy stays: never this
 
 
 def test_dry_run_changes_nothing_and_reports_on_stderr(capsys):
