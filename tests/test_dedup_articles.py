@@ -83,6 +83,15 @@ def test_stats_count_duplicates_by_kind_and_clusters_by_size():
     assert "cluster_size/1" not in step.stats
 
 
+def test_the_kept_record_comes_first_in_its_cluster_whatever_the_keep_policy(tmp_path):
+    path = tmp_path / "clusters.jsonl"
+    longer = STORY + "另有一句补充说明。"
+    list(DedupArticles(clusters=path, keep="longest")(iter(records(STORY, OTHER, longer))))
+    (line,) = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    assert line["cluster"] == "r2" and [m["id"] for m in line["members"]] == ["r2", "r0"]
+    assert line["members"][0]["kept"] is True
+
+
 def test_a_clusters_file_written_through_a_link_leaves_the_link(tmp_path):
     (tmp_path / "link.jsonl").symlink_to(tmp_path / "real.jsonl")
     list(DedupArticles(clusters=tmp_path / "link.jsonl")(iter(records(STORY, OTHER, STORY))))

@@ -280,10 +280,9 @@ class DedupArticles(Step):
                 size = int(sizes[keeper])
                 if size < 2:
                     continue
-                members = []
+                members = [{"id": finder.ids[keeper], "kept": True, "similarity": 1.0}]  # then input order
                 for doc in order[start : start + size].tolist():
                     if doc == keeper:
-                        members.append({"id": finder.ids[doc], "kept": True, "similarity": 1.0})
                         continue
                     kind = "exact" if finder.canonical.view[doc] == finder.canonical.view[keeper] else "near"
                     members.append(
