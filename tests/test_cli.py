@@ -359,3 +359,15 @@ def test_the_command_starts_no_blas_threads_unless_the_user_asks(chosen, expecte
     )
     setting, threads = result.stdout.split()
     assert [setting, threads][: len(expected)] == expected  # the user's choice: OpenBLAS caps it by cores
+
+
+def test_without_signal_masks_holding_sigint_does_nothing(monkeypatch):
+    """Windows has no pthread_sigmask: the command must still start."""
+    from vocclean import interrupts
+
+    monkeypatch.setattr(interrupts, "_MASKS", False)
+    interrupts.hold()
+    with interrupts.held():
+        pass
+    interrupts.release()
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])

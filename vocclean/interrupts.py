@@ -18,20 +18,28 @@ import signal
 from collections.abc import Iterator
 
 _SIGINT = {signal.SIGINT}
+# Windows has no signal masks: there nothing is held (the entry point's KeyboardInterrupt guard
+# covers the imports).
+_MASKS = hasattr(signal, "pthread_sigmask")
 
 
 def hold() -> None:
-    signal.pthread_sigmask(signal.SIG_BLOCK, _SIGINT)
+    if _MASKS:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGINT)
 
 
 def release() -> None:
     """Let SIGINT in again; one that arrived while held is raised now (KeyboardInterrupt)."""
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGINT)
+    if _MASKS:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGINT)
 
 
 @contextlib.contextmanager
 def held() -> Iterator[None]:
     """SIGINT held for the time of the block (then as it was before: a held one stays held)."""
+    if not _MASKS:
+        yield
+        return
     before = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGINT)
     try:
         yield
