@@ -513,6 +513,9 @@ def _ascii_word_start(text: str, end: int) -> int:
     return start
 
 
+_DOMAIN_ENDINGS = frozenset({"com", "net", "org", "cn", "gov", "edu", "info"})
+
+
 def _sentence_space_edit(text: str, mark: int, protected: _Protected) -> tuple | None:
     """``meeting.The`` -> ``meeting. The``, unless it is a domain, an identifier or an abbreviation."""
     word_start = _ascii_word_start(text, mark)
@@ -522,6 +525,11 @@ def _sentence_space_edit(text: str, mark: int, protected: _Protected) -> tuple |
         return None
     if before and (before in "._-@/\\" or (before.isascii() and before.isalnum())):
         return None  # part of a domain, path, e-mail or identifier
+    after = mark + 1
+    while after < len(text) and text[after].isascii() and text[after].isalpha():
+        after += 1
+    if text[mark + 1 : after].lower() in _DOMAIN_ENDINGS:
+        return None  # a domain written with a capital: apple.Com
     if protected.covers(mark):
         return None
     return (mark + 1, mark + 1, " ", "latin-sentence-space")
