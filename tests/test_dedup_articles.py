@@ -165,6 +165,17 @@ def test_field_values_holding_integers_wider_than_64_bits_compare_as_json():
     assert [outcome(r) for r in out] == [{"duplicate_of": "b", "kind": "exact"}, "kept"]
 
 
+def test_texts_too_short_to_compare_by_shingles_are_matched_exactly_only():
+    """xwlb: 282 stories that are only a link, the video id differing, were 'near duplicates' (0.64)."""
+    stub = "[查看原文](https://tv.cctv.com/2024/09/04/VIDE{}.shtml)"
+    given = records(stub.format("A1b2C3d4"), stub.format("Z9y8X7w6"), stub.format("A1b2C3d4"))
+    assert [outcome(r) for r in DedupArticles()(iter(given))][:2] == ["kept", "kept"]
+    again = records(stub.format("A1b2C3d4"), stub.format("Z9y8X7w6"), stub.format("A1b2C3d4"))
+    assert outcome(list(DedupArticles()(iter(again)))[2]) == {"duplicate_of": "r0", "kind": "exact"}
+    everything = records(stub.format("A1b2C3d4"), stub.format("Z9y8X7w6"))
+    assert outcome(list(DedupArticles(min_shingles=0)(iter(everything)))[1])["kind"] == "near"
+
+
 def test_invalid_options_are_refused():
     with pytest.raises(ValueError, match="keep"):
         DedupArticles(keep="oldest")

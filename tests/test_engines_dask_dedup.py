@@ -36,6 +36,8 @@ def article_corpus() -> list[list[Record]]:
         if n % 3 == 0:
             texts.append(story + "".join(rng.choice(hanzi) for _ in range(80)))  # trailing junk
     texts += ["", "短", ""]
+    stubs = [f"[查看原文](https://tv.cctv.com/2024/09/04/VIDE{n}x{n}.shtml)" for n in range(6)]
+    texts += stubs + stubs[:2]  # too short for near matching (min_shingles): exact copies only
     rng.shuffle(texts)
     records = [
         Record(id=f"a{i}", text=text, fields={"date": rng.choice([3, 1, 2.5, None, "x"])})
@@ -57,8 +59,9 @@ def processed(records):
         {"batch_size": 16, "threshold": 0.3, "max_candidates": 1},
         {"batch_size": 7, "keep": "longest"},
         {"batch_size": 16, "keep": "field:date", "mark_only": True},
+        {"batch_size": 16, "min_shingles": 0},
     ],
-    ids=["first", "first, capped", "longest", "field, mark only"],
+    ids=["first", "first, capped", "longest", "field, mark only", "short texts compared too"],
 )
 def test_distributed_article_dedup_equals_the_local_step(client, options):
     from vocclean.engines.dask_articles import dedup_articles_distributed

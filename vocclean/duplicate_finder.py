@@ -65,6 +65,9 @@ class FinderParams:
     lead_rows: int = 8
     max_candidates: int = 100
     estimate_margin: float = 0.2
+    # Texts of fewer shingles are matched exactly only: near matching on a line or two is noise
+    # (xwlb: 282 stories that are only a link, the video id differing, were "near duplicates").
+    min_shingles: int = 20
 
     def lsh(self) -> tuple[int, int]:
         if self.bands and self.rows:
@@ -255,7 +258,8 @@ class DuplicateFinder:
         long_fresh = fresh & (np.diff(batch.offsets) > p.lead_shingles)
         self.lead_sets.append(lead[np.repeat(long_fresh, lead_counts)], np.where(long_fresh, lead_counts, 0))
         self.signature_file.append(sig)
-        candidates = self._candidates(keys, fresh, docs, sig)
+        near = fresh & (counts >= p.min_shingles)  # long enough to compare by shingles
+        candidates = self._candidates(keys, near, docs, sig)
 
         self.stats["skipped/no_text"] += int(np.count_nonzero(batch.keys == 0))
         exact = np.flatnonzero((canonical != docs) & (batch.keys != 0)).tolist()

@@ -85,6 +85,13 @@ def _check_keep(_ctx: click.Context, _param: click.Parameter, value: str) -> str
     help="Candidate pairs verified per document at most.",
 )
 @click.option(
+    "--min-shingles",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Texts of fewer shingles (a line or two, a link) are matched as exact copies only.",
+)
+@click.option(
     "--batch-size",
     type=click.IntRange(min=1),
     default=2000,

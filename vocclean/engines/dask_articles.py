@@ -73,6 +73,7 @@ class _Partition:
     sig: np.ndarray
     full: list[np.ndarray]  # distinct shingle hashes
     lead: list[np.ndarray]  # distinct opening shingle hashes
+    long: np.ndarray  # at least min_shingles shingles: near matching applies
     canonical: np.ndarray | None = None  # first document with the same exact key
     counters: Counter[str] = field(default_factory=Counter)
 
@@ -80,6 +81,10 @@ class _Partition:
         assert self.canonical is not None
         docs = self.offset + np.arange(len(self.keys), dtype=np.int64)
         return (self.keys != 0) & (self.canonical == docs)
+
+    def near(self) -> np.ndarray:
+        """The fresh documents that go into the band index (``DuplicateFinder.add_prepared``)."""
+        return self.fresh() & self.long
 
 
 def _frame(**columns: Any) -> Any:
@@ -93,10 +98,11 @@ def _int64(values: np.ndarray) -> np.ndarray:
 
 
 def _prepare(step: DedupArticles, records: list[Record], offset: int) -> _Partition:
-    keys, bands, sigs, full, lead = [], [], [], [], []
+    keys, bands, sigs, full, lead, long = [], [], [], [], [], []
     for start in range(0, len(records), step.batch_size):
         batch = step.prepare([r.text or "" for r in records[start : start + step.batch_size]])
         keys.append(batch.keys)
+        long.append(np.diff(batch.offsets) >= step.params.min_shingles)
         bands.append(batch.band_keys)
         sigs.append(batch.sig)
         for i in range(len(batch)):
@@ -118,6 +124,7 @@ def _prepare(step: DedupArticles, records: list[Record], offset: int) -> _Partit
         np.concatenate([np.zeros((0, step.params.num_perm), np.uint16), *sigs]),
         full,
         lead,
+        np.concatenate([np.zeros(0, bool), *long]),
     )
     if records:
         part.counters["skipped/no_text"] = int(np.count_nonzero(part.keys == 0))
@@ -152,8 +159,8 @@ def _with_canonical(part: _Partition, twins: Any) -> _Partition:
     return part
 
 
-def _fresh_per_batch(part: _Partition, size: int) -> dict[int, int]:
-    docs = part.offset + np.flatnonzero(part.fresh())
+def _indexed_per_batch(part: _Partition, size: int) -> dict[int, int]:
+    docs = part.offset + np.flatnonzero(part.near())
     batches, counts = np.unique(docs // size, return_counts=True)
     return dict(zip(batches.tolist(), counts.tolist(), strict=True))
 
@@ -181,7 +188,7 @@ def run_layout(fresh_per_batch: dict[int, int], merge_ratio: int) -> dict[int, l
 
 
 def _band_rows(part: _Partition) -> Any:
-    fresh = np.flatnonzero(part.fresh())
+    fresh = np.flatnonzero(part.near())
     width = part.band_keys.shape[1]
     docs = np.repeat(part.offset + fresh.astype(np.int64), width)
     bands = np.tile(np.arange(width, dtype=np.int64), len(fresh))
@@ -558,7 +565,7 @@ def dedup_articles_distributed(
 
     # Band keys: laid out as the local index's runs, shuffled on (band, key), paired, deduplicated.
     per_batch: Counter[int] = Counter()
-    for counts in client.gather(client.map(_fresh_per_batch, indexed, size=step.batch_size)):
+    for counts in client.gather(client.map(_indexed_per_batch, indexed, size=step.batch_size)):
         per_batch.update(counts)
     layout = dask.delayed(run_layout(per_batch, SortedRuns.MERGE_RATIO), traverse=False)
     band_meta = _frame(doc=np.zeros(0, np.int64), band_key=np.zeros(0, np.int64))

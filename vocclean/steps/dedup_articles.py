@@ -81,6 +81,7 @@ class DedupArticles(Step):
     - ``clusters`` (None): path of a JSONL file to write every cluster of two
       or more records to, when the input ends.
     - ``mark_only`` (False): annotate duplicates instead of rejecting them.
+    - ``min_shingles`` (20): shorter texts are matched as exact copies only.
     - ``batch_size`` (2000), ``max_candidates`` (100), ``tmp_dir`` (None: $TMPDIR).
     """
 
@@ -103,6 +104,7 @@ class DedupArticles(Step):
         mark_only: bool = False,
         batch_size: int = DEFAULT_BATCH,
         max_candidates: int = 100,
+        min_shingles: int = 20,
         tmp_dir: str | None = None,
     ) -> None:
         super().__init__()
@@ -116,6 +118,7 @@ class DedupArticles(Step):
             lead_shingles=lead_shingles,
             lead_threshold=lead_threshold,
             max_candidates=max_candidates,
+            min_shingles=min_shingles,
         )
         bands_rows = self.params.lsh()
         if not 1 <= bands_rows[0] * bands_rows[1] <= num_perm:
