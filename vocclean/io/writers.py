@@ -139,6 +139,16 @@ class AtomicFile:
         if not self.direct:
             self.writing.unlink(missing_ok=True)
 
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        """A whole file: committed when the block ends, removed when it raises."""
+        if kind is None:
+            self.commit()
+        else:
+            self.abort()
+
 
 def _is_special_file(path: Path) -> bool:
     """Whether ``path`` is, or links to, a device, FIFO or socket: written directly, never renamed over."""

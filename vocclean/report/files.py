@@ -35,10 +35,5 @@ def write_report(
 
 def write_text_atomically(path: str, text: str) -> None:
     """UTF-8 text to ``path`` under a temporary name, renamed when complete."""
-    target = AtomicFile(path)
-    try:
+    with AtomicFile(path) as target:
         target.stream.write(text.encode("utf-8"))
-        target.commit()
-    except BaseException:
-        target.abort()
-        raise

@@ -275,8 +275,7 @@ class DedupArticles(Step):
         order = np.argsort(keepers, kind="stable")
         grouped = keepers[order]
         starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(order) else order
-        target = AtomicFile(str(self.clusters_path))  # a device or a link stays what it is
-        try:
+        with AtomicFile(self.clusters_path) as target:  # a device or a link stays what it is
             out = target.stream
             for start in starts:
                 keeper = int(grouped[start])
@@ -297,10 +296,6 @@ class DedupArticles(Step):
                     )
                 line = {"cluster": finder.ids[keeper], "size": size, "members": members}
                 out.write(orjson.dumps(line) + b"\n")
-            target.commit()
-        except BaseException:
-            target.abort()
-            raise
 
 
 def _texts(batch: list[Record]) -> list[str]:

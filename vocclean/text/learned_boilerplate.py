@@ -123,13 +123,8 @@ class LearnedLines:
             "min_chars": self.min_chars,
             "lines": dict(sorted(self.counts.items(), key=lambda item: (-item[1], item[0]))),
         }
-        target = AtomicFile(str(path))  # a device (-o /dev/null) or a link stays what it is
-        try:
+        with AtomicFile(path) as target:  # a device (-o /dev/null) or a link stays what it is
             target.stream.write((json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
-            target.commit()
-        except BaseException:
-            target.abort()
-            raise
 
     @classmethod
     def load(cls, path: Path | str) -> LearnedLines:
