@@ -284,3 +284,55 @@ def test_a_prepared_batch_crosses_processes_intact_with_its_openings_recomputed(
         mine, theirs = getattr(prepared, field.name), getattr(arrived, field.name)
         assert np.array_equal(mine, theirs), field.name
     assert len(prepared.lead) < len(prepared.hashes)  # the opening really is a prefix, recomputed
+
+
+def dated_copies() -> list[dict]:
+    """A story, its edited copy a year later (another story), and one two days later (a repost)."""
+    edited = STORY.replace("，", ",").split("\n")
+    near = "\n".join(edited[:-1])  # the last paragraph dropped
+    return [
+        {"id": "a", "text": STORY, "published": "2024-03-04 19:00"},
+        {"id": "b", "text": near, "published": "2025-03-04 19:00"},
+        {"id": "c", "text": near + "（完）", "published": "2024/3/6"},
+        {"id": "d", "text": OTHER},
+    ]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_command_line_window_reads_the_date_field_in_the_main_process(tmp_path, jobs):
+    """With -j 2 the records go through workers (normalize-script) and their dates must come back."""
+    given = tmp_path / "in.jsonl"
+    given.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in dated_copies()))
+    args = ["-j", jobs, "-i", str(given), "-o", str(tmp_path / "out.jsonl"), "--rejects", str(tmp_path / "r")]
+    args += ["normalize-script", "dedup-articles", "--within-days", "7", "--date-field", "published"]
+    done = subprocess.run(
+        [sys.executable, "-m", "vocclean", *args], capture_output=True, cwd=REPO, timeout=120
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert [orjson.loads(x)["id"] for x in (tmp_path / "out.jsonl").read_bytes().splitlines()] == [
+        "a",
+        "b",
+        "d",
+    ]
+    assert [orjson.loads(x)["id"] for x in (tmp_path / "r").read_bytes().splitlines()] == ["c"]
+
+
+def test_without_a_window_the_copy_a_year_later_is_a_duplicate():
+    given = [Record(id=r["id"], text=r["text"], fields=r) for r in dated_copies()]
+    assert [r.id for r in DedupArticles()(iter(given)) if not r.rejected] == ["a", "d"]
+
+
+def test_the_window_counts_the_pairs_it_separated_and_the_records_without_a_date():
+    step = DedupArticles(within_days=7, date_field="published")
+    given = [Record(id=r["id"], text=r["text"], fields=r) for r in dated_copies()]
+    kept = [r.id for r in step(iter(given)) if not r.rejected]
+    assert kept == ["a", "b", "d"]
+    assert step.stats["lsh/outside_days"] >= 1
+    assert step.stats["dates/unreadable"] == 1  # d has no published field
+    with pytest.raises(ValueError, match="days"):
+        DedupArticles(within_days=-1)
+    step = dedup_articles_command.main(
+        ["--within-days", "3", "--date-field", "published"], standalone_mode=False
+    )
+    assert (step.params.within_days, step.date_field, step.reads_fields) == (3, "published", True)
+    assert DedupArticles().reads_fields is False  # without a window the fields stay in the main process

@@ -39,8 +39,16 @@ def article_corpus() -> list[list[Record]]:
     stubs = [f"[查看原文](https://tv.cctv.com/2024/09/04/VIDE{n}x{n}.shtml)" for n in range(6)]
     texts += stubs + stubs[:2]  # too short for near matching (min_shingles): exact copies only
     rng.shuffle(texts)
+    days = random.Random(8)  # "day" for within_days: spread over two months, some unreadable
     records = [
-        Record(id=f"a{i}", text=text, fields={"date": rng.choice([3, 1, 2.5, None, "x"])})
+        Record(
+            id=f"a{i}",
+            text=text,
+            fields={
+                "date": rng.choice([3, 1, 2.5, None, "x"]),
+                "day": days.choice([f"2024-{days.randint(1, 2):02d}-{days.randint(1, 28):02d}", "?"]),
+            },
+        )
         for i, text in enumerate(texts)
     ]
     third = len(records) // 3
@@ -60,8 +68,18 @@ def processed(records):
         {"batch_size": 7, "keep": "longest"},
         {"batch_size": 16, "keep": "field:date", "mark_only": True},
         {"batch_size": 16, "min_shingles": 0},
+        {"batch_size": 16, "within_days": 5, "date_field": "day"},
+        {"batch_size": 7, "keep": "longest", "within_days": 5, "date_field": "day"},
     ],
-    ids=["first", "first, capped", "longest", "field, mark only", "short texts compared too"],
+    ids=[
+        "first",
+        "first, capped",
+        "longest",
+        "field, mark only",
+        "short texts compared too",
+        "within days",
+        "longest within days",
+    ],
 )
 def test_distributed_article_dedup_equals_the_local_step(client, options):
     from vocclean.engines.dask_articles import dedup_articles_distributed
@@ -72,6 +90,8 @@ def test_distributed_article_dedup_equals_the_local_step(client, options):
     assert [row for part in client.gather(futures) for row in processed(part)] == local
     assert stats == dict(local_step.stats)
     assert local_step.stats["duplicates/exact"] and local_step.stats["duplicates/near"]
+    if "within_days" in options:  # the window did separate some pairs, and undated records were counted
+        assert local_step.stats["lsh/outside_days"] and local_step.stats["dates/unreadable"]
 
 
 def repeated_paragraphs() -> list[Record]:

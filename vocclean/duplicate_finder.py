@@ -12,6 +12,12 @@ verified on the stored shingle sets, and nothing is joined unverified:
   ``lead_threshold``: the same article with different trailing junk
   (teasers, related links) appended by two crawls.
 
+With ``within_days`` set, a candidate pair whose two dates (day numbers
+given with each batch, ``vocclean.dates``) are further apart is never a
+near duplicate: the same ceremony a year later is another story. A text
+without a date is compared with every other; exact copies are duplicates
+whatever their dates.
+
 Clusters are kept by union-find whose roots are the earliest documents.
 With ``merge_clusters=False`` (keep the first copy, streaming) a new text
 joins the earliest cluster it matches and two existing clusters are never
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vocclean.dates import UNDATED
 from vocclean.dedup_index import (
     GrowableArray,
     IdTable,
@@ -68,6 +75,8 @@ class FinderParams:
     # Texts of fewer shingles are matched exactly only: near matching on a line or two is noise
     # (xwlb: 282 stories that are only a link, the video id differing, were "near duplicates").
     min_shingles: int = 20
+    # Near duplicates only within this many days of each other (None: any dates).
+    within_days: int | None = None
 
     def lsh(self) -> tuple[int, int]:
         if self.bands and self.rows:
@@ -206,6 +215,7 @@ class DuplicateFinder:
         self.clusters = UnionFind()
         self.canonical = GrowableArray(np.int32)  # first document with the same exact key
         self.similarity = GrowableArray(np.float32)  # to the root it joined (streaming mode)
+        self.days = GrowableArray(np.int32)  # day numbers (UNDATED: none), with within_days only
         self.exact_keys = KeyIndex()
         self.lead_bands = params.lead_bands if params.lead_threshold > 0 else 0
         self.band_runs = [SortedRuns() for _ in range(self.bands + self.lead_bands)]
@@ -225,15 +235,19 @@ class DuplicateFinder:
         """The expensive, pure part of ``add`` (see ``prepare_batch``)."""
         return prepare_batch(self.shingler, self.params, texts)
 
-    def add(self, ids: Sequence[str], texts: Sequence[str]) -> range:
+    def add(self, ids: Sequence[str], texts: Sequence[str], days: Sequence[int] | None = None) -> range:
         """Index a batch; returns the numbers given to its documents."""
-        return self.add_prepared(ids, self.prepare(texts))
+        return self.add_prepared(ids, self.prepare(texts), days)
 
-    def add_prepared(self, ids: Sequence[str], prepared: PreparedBatch) -> range:
+    def add_prepared(
+        self, ids: Sequence[str], prepared: PreparedBatch, days: Sequence[int] | None = None
+    ) -> range:
         """Index a batch prepared by ``prepare_batch`` (anywhere): look-ups, verification, decisions.
 
-        Batches must come in stream order; the result depends only on the
-        prepared batches and their order, not on where they were prepared.
+        ``days``: each text's day number (``vocclean.dates``), read only with
+        ``within_days``; None: all undated. Batches must come in stream
+        order; the result depends only on the prepared batches, their days
+        and their order, not on where they were prepared.
         """
         base, count = len(self), len(prepared.keys)
         p = self.params
@@ -242,6 +256,8 @@ class DuplicateFinder:
         if len(ids) != count:
             raise ValueError(f"{len(ids)} ids for a prepared batch of {count} texts")
         self.ids.extend(ids)
+        if p.within_days is not None:
+            self.days.extend(np.zeros(count, np.int32) if days is None else days)
         self.clusters.add(count)
         self.similarity.extend(np.ones(count, dtype=np.float32))
         docs = np.arange(base, base + count, dtype=np.int64)
@@ -323,6 +339,8 @@ class DuplicateFinder:
         if not len(pairs):
             return {}
         by_lead = np.isin(pairs, lead_pairs, assume_unique=True)
+        if self.params.within_days is not None:
+            pairs, by_lead = self._within_days(pairs, by_lead, int(docs[0]))
         pairs, by_lead = self._few_per_cluster(pairs, by_lead)
         position, earlier = _unpack(pairs)
         estimate = self._estimates(sig, position, earlier, int(docs[0]))
@@ -337,6 +355,19 @@ class DuplicateFinder:
             if lead_match:
                 entry[1].add(doc)
         return candidates
+
+    def _within_days(
+        self, pairs: np.ndarray, by_lead: np.ndarray, base: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs whose dates are at most ``within_days`` apart, or not both known."""
+        position, earlier = _unpack(pairs)
+        days = self.days.view
+        mine, theirs = days[base + position].astype(np.int64), days[earlier].astype(np.int64)
+        close = (mine == UNDATED) | (theirs == UNDATED) | (np.abs(mine - theirs) <= self.params.within_days)
+        outside = len(pairs) - int(np.count_nonzero(close))
+        if outside:
+            self.stats["lsh/outside_days"] += outside
+        return pairs[close], by_lead[close]
 
     def _few_per_cluster(self, pairs: np.ndarray, by_lead: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Keep at most PER_CLUSTER candidates (the earliest) of one new text in one known cluster.

@@ -92,6 +92,23 @@ def _check_keep(_ctx: click.Context, _param: click.Parameter, value: str) -> str
     help="Texts of fewer shingles (a line or two, a link) are matched as exact copies only.",
 )
 @click.option(
+    "--within-days",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Near duplicates only when their dates are at most N days apart (the same ceremony a "
+    "year later is another story); undated records are compared with all. Exact copies are "
+    "duplicates whatever their dates. Default: dates ignored.",
+)
+@click.option(
+    "--date-field",
+    default="date",
+    show_default=True,
+    metavar="NAME",
+    help="The field --within-days reads: 20220924, 2022-01-25 11:36:29, ISO 8601, 2022/1/25, "
+    "2022年1月25日, or epoch seconds or milliseconds.",
+)
+@click.option(
     "--batch-size",
     type=click.IntRange(min=1),
     default=2000,
@@ -117,6 +134,7 @@ def dedup_articles_command(**options) -> DedupArticles:
     Examples:
       vocclean -i news.jsonl -o unique.jsonl --rejects dups.jsonl dedup-articles
       vocclean -i news.jsonl -o unique.jsonl dedup-articles --keep field:date --clusters clusters.jsonl
+      vocclean -i news.jsonl -o unique.jsonl dedup-articles --within-days 7 --date-field published
       vocclean -i news.jsonl --annotate dedup-articles --mark-only --threshold 0.7
     """
     return DedupArticles(**options)

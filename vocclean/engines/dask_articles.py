@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from vocclean.dates import UNDATED
 from vocclean.duplicate_finder import PER_CLUSTER, PER_KEY
 from vocclean.engines.dask_chain import copy_records
 from vocclean.record import Record
@@ -74,6 +75,7 @@ class _Partition:
     full: list[np.ndarray]  # distinct shingle hashes
     lead: list[np.ndarray]  # distinct opening shingle hashes
     long: np.ndarray  # at least min_shingles shingles: near matching applies
+    days: list[int] | None  # day numbers, with within_days only
     canonical: np.ndarray | None = None  # first document with the same exact key
     counters: Counter[str] = field(default_factory=Counter)
 
@@ -125,9 +127,12 @@ def _prepare(step: DedupArticles, records: list[Record], offset: int) -> _Partit
         full,
         lead,
         np.concatenate([np.zeros(0, bool), *long]),
+        step.days(records),
     )
     if records:
         part.counters["skipped/no_text"] = int(np.count_nonzero(part.keys == 0))
+    if part.days is not None and UNDATED in part.days:
+        part.counters["dates/unreadable"] = part.days.count(UNDATED)
     return part
 
 
@@ -288,6 +293,7 @@ class _Doc:
     full: np.ndarray | None = None
     lead: np.ndarray | None = None
     sig: np.ndarray | None = None
+    day: int = UNDATED
     candidates: list[tuple[int, bool]] = field(default_factory=list)  # (earlier document, by an opening band)
 
 
@@ -310,6 +316,7 @@ def _to_buckets(
         entry = _Doc(part.ids[i], part.values[i], int(part.canonical[i]), bool(fresh[i]))
         if entry.fresh:
             entry.full, entry.lead, entry.sig = part.full[i], part.lead[i], part.sig[i]
+            entry.day = UNDATED if part.days is None else part.days[i]
             entry.candidates = sorted(by_doc.get(doc, []))
         label = int(labels[at[i]])
         out[label % buckets][doc] = entry
@@ -370,6 +377,11 @@ class _Replay:
         """As ``DuplicateFinder._candidates`` for one document, clusters as they stood at its batch."""
         pairs = self.docs[doc].candidates
         self.stats["lsh/candidate_pairs"] += len(pairs)
+        if self.params.within_days is not None:
+            close = [(earlier, lead) for earlier, lead in pairs if self._close(doc, earlier)]
+            if len(close) < len(pairs):
+                self.stats["lsh/outside_days"] += len(pairs) - len(close)
+            pairs = close
         per_root: Counter[int] = Counter()
         kept = []
         for earlier, lead in pairs:  # sorted by the earlier document
@@ -389,6 +401,11 @@ class _Replay:
             else:
                 self.stats["lsh/dropped_by_estimate"] += 1
         return out
+
+    def _close(self, doc: int, other: int) -> bool:
+        """As ``DuplicateFinder._within_days``: dates at most ``within_days`` apart, or not both known."""
+        mine, theirs = self.docs[doc].day, self.docs[other].day
+        return UNDATED in (mine, theirs) or abs(mine - theirs) <= self.params.within_days
 
     def _join_exact(self, doc: int, twin: int) -> None:
         root = self.find(twin)

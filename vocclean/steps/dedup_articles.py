@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from vocclean.dates import UNDATED, day_number
 from vocclean.duplicate_finder import DuplicateFinder, FinderParams, PreparedBatch, prepare_batch
 from vocclean.io.writers import AtomicFile
 from vocclean.record import Record
@@ -82,6 +83,10 @@ class DedupArticles(Step):
       or more records to, when the input ends.
     - ``mark_only`` (False): annotate duplicates instead of rejecting them.
     - ``min_shingles`` (20): shorter texts are matched as exact copies only.
+    - ``within_days`` (None) and ``date_field`` ("date"): near duplicates
+      only when their dates (field ``date_field``, see ``vocclean.dates``)
+      are at most this many days apart; records without a readable date are
+      compared with all (counted in ``dates/unreadable``).
     - ``batch_size`` (2000), ``max_candidates`` (100), ``tmp_dir`` (None: $TMPDIR).
     """
 
@@ -105,11 +110,15 @@ class DedupArticles(Step):
         batch_size: int = DEFAULT_BATCH,
         max_candidates: int = 100,
         min_shingles: int = 20,
+        within_days: int | None = None,
+        date_field: str = "date",
         tmp_dir: str | None = None,
     ) -> None:
         super().__init__()
         self.policy, self.keep_field = parse_keep(keep)
-        self.reads_fields = self.policy == "field"  # keep=field:NAME reads that field
+        # keep=field:NAME reads that field, within_days the date field
+        self.reads_fields = self.policy == "field" or within_days is not None
+        self.date_field = date_field
         self.params = FinderParams(
             threshold=threshold,
             num_perm=num_perm,
@@ -119,12 +128,13 @@ class DedupArticles(Step):
             lead_threshold=lead_threshold,
             max_candidates=max_candidates,
             min_shingles=min_shingles,
+            within_days=within_days,
         )
         bands_rows = self.params.lsh()
         if not 1 <= bands_rows[0] * bands_rows[1] <= num_perm:
             raise ValueError(f"{num_perm} permutations cannot make {bands_rows[0]} bands")
-        if batch_size < 1 or not 0 < threshold <= 1:
-            raise ValueError(f"invalid batch size {batch_size} or threshold {threshold}")
+        if batch_size < 1 or not 0 < threshold <= 1 or (within_days is not None and within_days < 0):
+            raise ValueError(f"invalid batch size {batch_size}, threshold {threshold} or days {within_days}")
         self.keep = keep
         self.clusters_path = Path(clusters) if clusters is not None else None
         self.mark_only = mark_only
@@ -191,7 +201,16 @@ class DedupArticles(Step):
             yield batch, arrays
 
     def _index(self, finder: DuplicateFinder, batch: list[Record], prepared: PreparedBatch) -> range:
-        return finder.add_prepared([r.id for r in batch], prepared)
+        days = self.days(batch)
+        if days is not None and UNDATED in days:
+            self.stats["dates/unreadable"] += days.count(UNDATED)
+        return finder.add_prepared([r.id for r in batch], prepared, days)
+
+    def days(self, records: list[Record]) -> list[int] | None:
+        """The records' day numbers (``UNDATED``: none readable) with ``within_days``, else None."""
+        if self.params.within_days is None:
+            return None
+        return [day_number(r.fields.get(self.date_field)) for r in records]
 
     def _stream(
         self, batches: Iterator[tuple[list[Record], PreparedBatch]], finder: DuplicateFinder
