@@ -131,8 +131,7 @@ def read_input(
     source: InputFile, options: ReadOptions, counter: ByteCounter, lines: bool = False
 ) -> Iterator[Record]:
     if source.unlisted:
-        record = Record(id=source.relative, text=None, source=source.path, file=source.relative)
-        yield record.reject(READ, f"cannot list folder: {source.unlisted}; its files were not read")
+        yield _file_rejected(source, f"cannot list folder: {source.unlisted}; its files were not read")
         return
     try:
         if source.is_stdin:
@@ -192,8 +191,13 @@ def _sniff_format(path: str) -> str:
 
 def _unreadable(source: InputFile, exc: BaseException, lines_read: int = 0) -> Record:
     where = f" after line {lines_read}, which was read" if lines_read else ""
+    return _file_rejected(source, f"cannot read file: {_failure(exc)}{where}")
+
+
+def _file_rejected(source: InputFile, reason: str) -> Record:
+    """A reject standing for a whole input (or folder) that gave no records: its name, the reason."""
     record = Record(id=source.relative, text=None, source=_name(source), file=source.relative)
-    return record.reject(READ, f"cannot read file: {_failure(exc)}{where}")
+    return record.reject(READ, reason)
 
 
 def _failure(exc: BaseException) -> str:
