@@ -268,3 +268,18 @@ def test_dask_writes_one_output_per_input_with_dedup_like_the_local_engine(tmp_p
         runs[engine] = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
     assert runs["dask"] == runs["local"]
     assert len(runs["local"]) == 4
+
+
+@pytest.mark.timeout(CLUSTER_TIMEOUT)
+@pytest.mark.parametrize(
+    "texts", [["第一篇报道的内容，讲的是一件事情，和别的都不一样。"], ["甲" * 40, "乙" * 40, ""]]
+)
+def test_distributed_article_dedup_of_stories_with_no_pair_at_all(client, texts):
+    """No candidate pair nor exact twin anywhere: the graph has no node (the seeds folder is so)."""
+    from vocclean.engines.dask_articles import dedup_articles_distributed
+
+    records = [Record(id=f"n{i}", text=text) for i, text in enumerate(texts)]
+    futures, _ = dedup_articles_distributed(client, DedupArticles(), [records[:1], records[1:]])
+    out = [row for part in client.gather(futures) for row in processed(part)]
+    assert out == processed(DedupArticles()(iter([Record(id=r.id, text=r.text) for r in records])))
+    assert all(row[3] is None for row in out)  # nothing rejected

@@ -304,7 +304,10 @@ def _to_buckets(
     nodes, labels = forest
     docs = part.offset + np.arange(len(part.keys), dtype=np.int64)
     at = np.searchsorted(nodes, docs)
-    on_edge = np.flatnonzero((at < len(nodes)) & (nodes[np.minimum(at, len(nodes) - 1)] == docs))
+    if len(nodes):
+        on_edge = np.flatnonzero((at < len(nodes)) & (nodes[np.minimum(at, len(nodes) - 1)] == docs))
+    else:  # no candidate pair nor exact twin anywhere: every document stays alone
+        on_edge = np.zeros(0, dtype=np.int64)
     by_doc: dict[int, list[tuple[int, bool]]] = {}
     for a, b, lead in zip(pairs["a"].tolist(), pairs["b"].tolist(), pairs["lead"].tolist(), strict=True):
         by_doc.setdefault(a, []).append((b, bool(lead)))
