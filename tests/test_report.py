@@ -241,3 +241,29 @@ def test_a_batch_run_reports_the_samples_and_reasons_of_a_streaming_run(tmp_path
         "-j", "2", "-o", str(tmp_path / "out") + "/", "--resume", "--report", str(tmp_path / "r.json")
     )
     assert resumed["samples"] == [] and resumed["rejections"] == streamed["rejections"]
+
+
+def test_what_learning_counted_is_in_the_report_of_a_batch_run_too(tmp_path):
+    """The learned lines, documents and skipped copies are counted before the run (the learning
+    pass); batch mode's totals start from them as the streaming run's do."""
+    from click.testing import CliRunner
+
+    from vocclean.cli import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    footer = "本文由本站编辑部整理发布，转载请注明出处"
+    for n in range(12):
+        text = f"第{n}篇：{BASE}\n{footer}"
+        (corpus / f"{n}.jsonl").write_text(
+            json.dumps({"id": str(n), "text": text}, ensure_ascii=False) + "\n"
+        )
+    counters = []
+    for jobs, output in (("1", "one.jsonl"), ("2", "out/")):
+        args = ["-j", jobs, "-i", str(corpus), "-o", f"{tmp_path}/{output}", "--report", f"{tmp_path}/r.json"]
+        result = CliRunner().invoke(main, [*args, "strip-boilerplate", "--learn"])
+        assert result.exit_code == 0, result.output
+        steps = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["steps"]
+        counters.append(next(s["counters"] for s in steps if s["name"] == "strip-boilerplate"))
+    assert (tmp_path / "out" / ".vocclean-manifest.jsonl").exists()  # the second run was batch mode
+    assert counters[1] == counters[0] and counters[0]["learned"]["documents"] == 12

@@ -320,7 +320,7 @@ def run_batch(
     tasks = _tasks(inputs, directory, options.rejects is not None)
     todo = [t for t in tasks if any(manifest.finished(source) is None for source in t.inputs)]
     result = RunResult()
-    totals = [StepStats(stats.name) for stats in pipeline.stats]
+    totals = [StepStats(stats.name, counters=Counter(stats.counters)) for stats in pipeline.stats]  # learned
     for task in tasks:
         if task not in todo:
             earlier = manifest.finished(task.inputs[0])["result"]
