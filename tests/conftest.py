@@ -76,7 +76,7 @@ def on_cluster(client, monkeypatch):
     """--engine dask uses the module's cluster instead of starting one per command."""
     from vocclean.engines import dask_engine
 
-    monkeypatch.setattr(dask_engine, "connect", lambda options: client)
+    monkeypatch.setattr(dask_engine, "connect", lambda options, scratch=None: client)
     monkeypatch.setattr(dask_engine, "close", lambda client: None)
     return client
 

@@ -371,3 +371,72 @@ def test_without_signal_masks_holding_sigint_does_nothing(monkeypatch):
         pass
     interrupts.release()
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+def test_a_bug_exits_3_with_the_traceback_not_1_which_means_bad_records(tmp_path, monkeypatch):
+    cli_main = sys.modules["vocclean.cli.main"]  # the module (the package exports the group as main)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli_main, "run", broken)
+    given = tmp_path / "in.jsonl"
+    given.write_bytes(jsonl({"id": "a", "text": "正文"}))
+    result = CliRunner().invoke(
+        main, ["-i", str(given), "-o", str(tmp_path / "out.jsonl"), "normalize-script"]
+    )
+    assert result.exit_code == 3
+    assert "vocclean: internal error (RuntimeError: boom). This is a bug in vocclean" in result.stderr
+    assert "Traceback" in result.stderr and not (tmp_path / "out.jsonl").exists()
+    usage = CliRunner().invoke(main, ["-i", str(given), "no-such-step"])
+    assert usage.exit_code == 2  # click's own errors are not bugs
+
+
+def test_an_error_raised_while_a_ctrl_c_unwinds_a_library_is_the_interrupt_exit_130(tmp_path, monkeypatch):
+    """threading's locks, left half-way by a KeyboardInterrupt, raise RuntimeError: not a bug of ours."""
+    cli_main = sys.modules["vocclean.cli.main"]
+
+    def interrupted(*_args, **_kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise RuntimeError("release unlocked lock") from None  # __context__ is still the interrupt
+
+    monkeypatch.setattr(cli_main, "run", interrupted)
+    given = tmp_path / "in.jsonl"
+    given.write_bytes(jsonl({"id": "a", "text": "正文"}))
+    result = CliRunner().invoke(
+        main, ["-i", str(given), "-o", str(tmp_path / "out.jsonl"), "normalize-script"]
+    )
+    assert (result.exit_code, result.stderr) == (130, "vocclean: interrupted; no partial output was kept\n")
+
+
+def test_paths_an_engine_cannot_reach_are_refused_before_the_run(tmp_path):
+    given = tmp_path / "in.jsonl"
+    given.write_bytes(jsonl({"id": "a", "text": "正文"}))
+    url = CliRunner().invoke(main, ["-i", str(given), "-o", "memory://bucket/out.jsonl", "fix-encoding"])
+    assert url.exit_code == 2
+    assert "memory://bucket/out.jsonl: a URL; fsspec URLs are read and written by --engine dask" in url.stderr
+    assert not os.path.exists("memory:")  # no folder named after the URL
+    remote = CliRunner().invoke(
+        main, ["--engine", "dask", "--scheduler", "tcp://127.0.0.1:1", "-i", "in.jsonl", "fix-encoding"]
+    )
+    assert remote.exit_code == 2 and "in.jsonl: a relative path; the workers of --scheduler" in remote.stderr
+    resume_args = ["--engine", "dask", "-i", str(given), "-o", f"{tmp_path}/o/", "--resume", "fix-encoding"]
+    resume = CliRunner().invoke(main, resume_args)
+    assert resume.exit_code == 2 and "the Dask engine keeps no manifest" in resume.stderr
+    (tmp_path / "file").write_text("")
+    blocked = f"{tmp_path}/file/out.jsonl"  # under a file: cannot be made
+    for engine in ("local", "dask"):
+        done = CliRunner().invoke(main, ["--engine", engine, "-i", str(given), "-o", blocked, "clean"])
+        assert done.exit_code == 2 and done.stderr.startswith(f"vocclean: I/O error {blocked}: "), done.stderr
+
+
+def test_a_file_url_is_a_local_path(tmp_path):
+    given = tmp_path / "in.jsonl"
+    given.write_bytes(jsonl({"id": "a", "text": "正文"}))
+    done = CliRunner().invoke(
+        main, ["-i", f"file://{given}", "-o", f"file://{tmp_path}/out.jsonl", "fix-encoding"]
+    )
+    assert done.exit_code == 0, done.stderr
+    assert json.loads((tmp_path / "out.jsonl").read_bytes()) == {"id": "a", "text": "正文"}

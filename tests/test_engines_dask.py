@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import FIXTURES
 from tests.test_engines_batch import CHAINS, SMALL_CHUNKS, needs, outputs, write_corpus
 from vocclean.cli import main
 from vocclean.record import Record
@@ -57,6 +58,76 @@ def test_dask_reads_and_writes_fsspec_urls(tmp_path, corpus, on_cluster):
     cli(*parts, "-o", f"{tmp_path / 'local'}/", "-j", "1", "fix-encoding")
     expected = outputs(tmp_path / "local")
     assert {name: memory.cat(f"/cleaned/{name}") for name in expected} == expected
+
+
+def test_dask_cleans_stories_that_have_no_duplicate_at_all_like_the_local_engine(tmp_path, on_cluster):
+    """The seeds: no candidate pair anywhere (the distributed dedup-articles once failed on it)."""
+    runs = {}
+    for engine in ("local", "dask"):
+        out = tmp_path / f"{engine}.jsonl"
+        cli("-i", str(FIXTURES / "seeds"), "-o", str(out), "--engine", engine, "clean")
+        runs[engine] = out.read_bytes()
+    assert runs["dask"] == runs["local"] and runs["local"].count(b"\n") == 5
+
+
+@pytest.mark.parametrize(
+    "chain", [["clean"], ["fix-encoding", "strip-boilerplate", "--learn"]], ids=["clean", "per file"]
+)
+def test_dask_reports_the_local_engines_counters_learning_included(tmp_path, corpus, on_cluster, chain):
+    import json
+
+    counters = {}
+    for engine in ("local", "dask"):
+        output = f"{tmp_path}/{engine}" + ("/" if "clean" not in chain else ".jsonl")
+        cli(
+            "-i",
+            str(corpus),
+            "-o",
+            output,
+            "--report",
+            f"{tmp_path}/{engine}.json",
+            "--engine",
+            engine,
+            *chain,
+        )
+        steps = json.loads((tmp_path / f"{engine}.json").read_text(encoding="utf-8"))["steps"]
+        counters[engine] = [(step["name"], step["counters"]) for step in steps]
+    assert counters["dask"] == counters["local"]
+    assert dict(counters["local"])["strip-boilerplate"]["learned"]["documents"]
+
+
+def test_dask_writes_one_output_file_named_by_a_url_with_a_dedup_step(tmp_path, corpus, on_cluster):
+    fsspec = pytest.importorskip("fsspec")
+    memory = fsspec.filesystem("memory")
+    cli("-i", str(corpus), "-o", "memory://bucket/cleaned.jsonl", "--engine", "dask", "dedup-articles")
+    cli("-i", str(corpus), "-o", str(tmp_path / "local.jsonl"), "dedup-articles")
+    assert memory.cat("/bucket/cleaned.jsonl") == (tmp_path / "local.jsonl").read_bytes()
+
+
+def test_the_local_cluster_ignores_sigint_keeps_its_files_in_scratch_and_takes_a_free_port(tmp_path):
+    import contextlib
+    import signal
+    import socket
+    import warnings
+
+    from vocclean.engines import dask_engine
+    from vocclean.runner import RunOptions
+
+    scratch = tmp_path / "scratch"
+    taken = socket.socket()
+    with contextlib.suppress(OSError):  # in use already: just as well
+        taken.bind(("", 8787))
+        taken.listen()
+    with taken, warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Port 8787 is already in use" would fail here
+        client = dask_engine.connect(RunOptions(jobs=2), str(scratch))
+    try:
+        ignored = client.run(lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
+        assert list(ignored.values()) == [True, True]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # this process: as it was
+        assert any(scratch.rglob("worker-*"))
+    finally:
+        dask_engine.close(client)
 
 
 def test_without_dask_installed_the_engine_says_how_to_get_it(monkeypatch):
@@ -121,3 +192,70 @@ def test_each_run_scatters_its_steps_under_a_key_of_its_own(client):
     first, second = scatter_payload(client, b"steps"), scatter_payload(client, b"steps")
     assert first.key != second.key
     assert client.gather([first, second]) == [b"steps", b"steps"]
+
+
+def test_ctrl_c_on_the_dask_engine_prints_one_line_and_leaves_no_process_nor_file(tmp_path):
+    """Ctrl-C reaches the whole process group, the workers included: only the client answers."""
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import orjson
+
+    from tests.conftest import REPO
+
+    rng = random.Random(3)
+    hanzi = [chr(c) for c in range(0x4E00, 0x4E00 + 2000)]
+    given = tmp_path / "in.jsonl"
+    with given.open("wb") as out:
+        for i in range(30_000):
+            text = "。\n".join("".join(rng.choices(hanzi, k=40)) for _ in range(5))
+            out.write(orjson.dumps({"id": str(i), "text": text}) + b"\n")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    args = [
+        "-m",
+        "vocclean",
+        "--engine",
+        "dask",
+        "-j",
+        "2",
+        "-i",
+        str(given),
+        "-o",
+        str(tmp_path / "out.jsonl"),
+    ]
+    process = subprocess.Popen(
+        [sys.executable, *args, "--rejects", str(tmp_path / "rejects.jsonl"), "clean"],
+        cwd=REPO,
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    deadline = time.monotonic() + 120
+    while len(list(scratch.glob("vocclean-dask-*/workers/dask-scratch-space/worker-*"))) < 2:
+        assert process.poll() is None and time.monotonic() < deadline, "the workers never started"
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the run
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
+    _, err = process.communicate(timeout=120)
+    assert (process.returncode, err.decode()) == (130, "vocclean: interrupted; no partial output was kept\n")
+    assert not (tmp_path / "out.jsonl").exists() and not (tmp_path / "rejects.jsonl").exists()
+    assert list(scratch.iterdir()) == []
+    deadline = time.monotonic() + 30  # nothing of the group is left (the last workers exit just after)
+    while _group_alive(process.pid):
+        assert time.monotonic() < deadline, "processes of the run are still alive"
+        time.sleep(0.1)
+
+
+def _group_alive(group: int) -> bool:
+    import os
+
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True

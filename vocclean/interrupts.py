@@ -45,3 +45,18 @@ def held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+@contextlib.contextmanager
+def ignored_by_children() -> Iterator[None]:
+    """Processes started in the block ignore SIGINT (an ignored signal stays ignored across exec,
+    and Python keeps it so), so only this process hears a Ctrl-C and stops them. SIGINT is held
+    meanwhile: one that arrives is kept pending (Linux never discards a blocked signal) and raised
+    when the block ends. Call it from the main thread.
+    """
+    with held():
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)

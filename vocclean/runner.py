@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vocclean.engines.local import DEFAULT_CHUNK_RECORDS, ParallelPipeline, default_jobs
 from vocclean.errors import VoccleanError
 from vocclean.io.readers import DEFAULT_MAX_RECORD_BYTES, ByteCounter, ReadOptions, Replay, read_inputs
-from vocclean.io.sources import InputFile, expand_inputs
+from vocclean.io.sources import InputFile, expand_inputs, is_url, local_path
 from vocclean.io.writers import DirectorySink, RecordWriter, TextDirectorySink, all_or_nothing, open_output
 from vocclean.messages import warn
 from vocclean.pipeline import BAD_INPUT_STEPS, Pipeline, StepStats
@@ -71,8 +72,31 @@ def inputs_are_files(options: RunOptions) -> bool:
     return all(argument != "-" for argument in options.inputs)
 
 
+def resolved(options: RunOptions) -> RunOptions:
+    """``options`` with ``file://`` URLs as paths, refusing paths this engine cannot reach.
+
+    The local engine reads no fsspec URL (``s3://``, ``memory://``...): it would take one for a
+    file name. Workers of a ``--scheduler`` cluster do not run in this folder: a relative path
+    would name another file there.
+    """
+    inputs = tuple(local_path(path) for path in options.inputs)
+    output = local_path(options.output)
+    rejects = None if options.rejects is None else local_path(options.rejects)
+    paths = [path for path in (*inputs, output, rejects) if path is not None and path != "-"]
+    for path in paths:
+        if is_url(path) and options.engine != "dask":
+            raise VoccleanError(f"{path}: a URL; fsspec URLs are read and written by --engine dask")
+        if options.scheduler and not is_url(path) and not os.path.isabs(path):
+            raise VoccleanError(
+                f"{path}: a relative path; the workers of --scheduler do not run in this folder: "
+                f"give {os.path.abspath(path)} (on a filesystem they share)"
+            )
+    return replace(options, inputs=inputs, output=output, rejects=rejects)
+
+
 def run(steps: list[Step], options: RunOptions, observer: RunObserver | None = None) -> RunResult:
     """``observer`` (optional, local engine) sees records read, written and rejected, for reports."""
+    options = resolved(options)
     if options.engine == "dask":
         from vocclean.engines.dask_engine import run_dask
 

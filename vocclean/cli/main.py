@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import traceback
 from typing import Any
 
 import click
@@ -21,9 +22,10 @@ from vocclean.errors import VoccleanError
 from vocclean.io.readers import DEFAULT_MAX_RECORD_BYTES
 from vocclean.report.files import write_report
 from vocclean.report.observer import RunObserver
-from vocclean.runner import RunOptions, run
+from vocclean.runner import RunOptions, resolved, run
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
+BUG = "This is a bug in vocclean: please report it with the command line and the traceback above."
 EXIT_BROKEN_PIPE, EXIT_INTERRUPTED = 141, 130
 INTERRUPTED = "vocclean: interrupted; no partial output was kept"
 
@@ -178,6 +180,7 @@ def run_chain(steps, **options) -> None:
     action = find_action(flat)
     observer = RunObserver() if options["report"] else None
     try:
+        run_options = resolved(run_options)
         if action is not None:
             ctx.exit(run_action(action, flat, run_options, ctx, options["report"]))
         result = run(flat, run_options, observer)
@@ -197,7 +200,29 @@ def run_chain(steps, **options) -> None:
         name = f" {exc.filename}" if exc.filename else ""
         click.echo(f"vocclean: I/O error{name}: {exc.strerror or exc}", err=True)
         ctx.exit(EXIT_ERROR)
+    except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+        raise
+    except Exception as exc:  # a bug: not exit 1, which says the input had bad records
+        if _during_interrupt(exc):
+            click.echo(INTERRUPTED, err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        traceback.print_exc()
+        click.echo(f"vocclean: internal error ({type(exc).__name__}: {exc}). {BUG}", err=True)
+        ctx.exit(EXIT_INTERNAL)
     ctx.exit(EXIT_PROBLEMS if result.bad_input else EXIT_OK)
+
+
+def _during_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while a KeyboardInterrupt was being handled (a library's lock or
+    event loop left half-way by the Ctrl-C: the interrupt's doing, not a bug)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__context__
+    return False
 
 
 def current_run_inputs() -> tuple[str, ...]:

@@ -44,16 +44,18 @@ import pickle
 import shutil
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from vocclean import interrupts
 from vocclean.engines.local import is_per_record, run_chunk, stages
 from vocclean.io.readers import ByteCounter, ReadOptions, read_input
 from vocclean.io.sources import InputFile
-from vocclean.io.writers import DirectorySink, RecordWriter, join_files, open_output
+from vocclean.io.writers import DirectorySink, RecordWriter, joined, open_output
 from vocclean.pipeline import BAD_INPUT_STEPS, Pipeline, StepStats
 from vocclean.record import Record
 from vocclean.steps.base import Step
@@ -300,7 +302,7 @@ def run_distributed(client: Any, steps: list[Step], options: Any, inputs: list[I
         else [[source] for source in inputs]
     )
     read_options = ReadOptions(options.text_field, options.id_field, options.max_record_bytes)
-    totals = [StepStats(stats.name) for stats in pipeline.stats]
+    totals = [StepStats(stats.name, counters=Counter(stats.counters)) for stats in pipeline.stats]  # learned
     parts = client.map(_read, groups, read_options=read_options, pure=False)
     payload = scatter_payload(client, pickle.dumps(chain, protocol=pickle.HIGHEST_PROTOCOL))
     whole: list[int] = []
@@ -399,9 +401,12 @@ def _write_all(
 ) -> list[dict[str, Any]]:
     """Each partition writes on its worker; one output file and the rejects file are joined at the end."""
     target = Path(options.output)
+    if options.output != "-":
+        target.parent.mkdir(parents=True, exist_ok=True)  # as the local engine does
     staging = Path(
         tempfile.mkdtemp(prefix=".vocclean-dask-", dir=target.parent if options.output != "-" else None)
     )
+    sinks: list[Any] = []  # joined, to be committed together
     try:
         futures = []
         for number, (part, group) in enumerate(zip(parts, groups, strict=True)):
@@ -413,11 +418,18 @@ def _write_all(
         done = client.gather(futures)
         if options.rejects is not None:
             paths = [str(staging / f"rejects-{n}.jsonl") for n in range(len(parts))]
-            client.submit(_join_rejects, paths, options.rejects, pure=False).result()
+            client.submit(_join_rejects, paths, str(staging / "rejects.jsonl"), pure=False).result()
+            sinks.append(joined([staging / "rejects.jsonl"], options.rejects))
         if not directory:
-            join_files([staging / f"out-{number}.jsonl" for number in range(len(parts))], options.output)
+            sinks.append(joined([staging / f"out-{n}.jsonl" for n in range(len(parts))], options.output))
+        with interrupts.held():  # the output and the rejects, both or neither
+            for sink in sinks:
+                sink.commit()
+            sinks.clear()
         return done
     finally:
+        for sink in sinks:
+            sink.abort()
         shutil.rmtree(staging, ignore_errors=True)
 
 

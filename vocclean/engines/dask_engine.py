@@ -32,11 +32,13 @@ import os
 import pickle
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from vocclean import interrupts
 from vocclean.engines.batch import FileResult, FileTask, _add, _tasks, run_file_task, why_not_batch
 from vocclean.engines.dask_chain import run_distributed, why_not_distributed
 from vocclean.engines.local import (
@@ -49,7 +51,7 @@ from vocclean.engines.local import (
     segments_of,
 )
 from vocclean.errors import VoccleanError
-from vocclean.io.sources import InputFile, expand_inputs
+from vocclean.io.sources import InputFile, expand_inputs, is_url
 from vocclean.io.spool import pack, unpack
 from vocclean.messages import warn
 from vocclean.pipeline import StepStats
@@ -59,25 +61,36 @@ from vocclean.steps.base import Step
 INSTALL_HINT = "the Dask engine needs dask and distributed: pip install 'vocclean[dask]'"
 
 
-def is_url(path: str) -> bool:
-    return "://" in path and not path.startswith("file://")
+def connect(options: Any, scratch: str | None = None) -> Any:
+    """A distributed Client: to ``options.scheduler``, or to a new LocalCluster of ``-j`` workers.
 
-
-def connect(options: Any) -> Any:
-    """A distributed Client: to ``options.scheduler``, or to a new LocalCluster of ``-j`` workers."""
+    The local cluster's workers keep their files in ``scratch`` (removed by the caller), not in
+    ``$TMPDIR/dask-scratch-space``; its HTTP server takes a free port (8787 may be another
+    cluster's: distributed would warn). Its processes ignore SIGINT, so a Ctrl-C is the client's
+    alone: it stops them, they do not each print a traceback.
+    """
     try:
         from distributed import Client, LocalCluster
+        from distributed.gc import disable_gc_diagnosis
     except ImportError as exc:
         raise VoccleanError(INSTALL_HINT) from exc
     if options.scheduler:
         return Client(options.scheduler)
-    cluster = LocalCluster(
-        n_workers=options.jobs or default_jobs(),
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    with interrupts.ignored_by_children():
+        cluster = LocalCluster(
+            n_workers=options.jobs or default_jobs(),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            # Its workers' log lines are noise here: a failed task's error reaches the client,
+            # which reports it; on Ctrl-C, the workers stopped mid-task log every broken transfer.
+            silence_logs=logging.CRITICAL,
+            local_directory=scratch,
+            scheduler_kwargs={"local_directory": scratch} if scratch else None,
+        )
+    # The scheduler (in this process) times every garbage collection in a gc callback, where a
+    # KeyboardInterrupt raised is printed and dropped: a Ctrl-C would be lost. Diagnosis only.
+    disable_gc_diagnosis(force=True)
     return Client(cluster)
 
 
@@ -90,12 +103,21 @@ def close(client: Any) -> None:
 
 def run_dask(steps: list[Step], options: Any, client: Any = None) -> Any:
     """Run the chain on Dask; ``client`` (optional) is an existing distributed Client to use."""
+    if options.resume:
+        raise VoccleanError(
+            "--resume: the Dask engine keeps no manifest of finished files; resume with the local "
+            "engine's batch mode (-i DIR -o DIR/ with per-article steps), or run again without it"
+        )
+    for path in (options.output, options.rejects):
+        if path is not None and path != "-" and not is_url(path):
+            _can_write(path)
     with ExitStack() as stack:
         staging = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vocclean-dask-")))
         local_options, upload = _localise(options, staging)
         if client is None:
-            client = connect(options)
-            stack.callback(close, client)
+            with interrupts.held():  # a Ctrl-C while the cluster starts is raised once it can be closed
+                client = connect(options, str(staging / "workers"))
+                stack.callback(close, client)
         inputs = expand_inputs(local_options.inputs)
         directory = _output_is_directory(local_options)
         if not why_not_batch(steps, inputs, directory, local_options.format == "text"):
@@ -124,7 +146,7 @@ def _run_by_file(client: Any, steps: list[Step], options: Any, inputs: list[Inpu
         _file_task_on_worker, tasks, payload=payload, options=options, strict=StrictStop, pure=False
     )
     result = RunResult()
-    totals = [StepStats(stats.name) for stats in pipeline.stats]
+    totals = [StepStats(stats.name, counters=Counter(stats.counters)) for stats in pipeline.stats]  # learned
     messages = 0
     for future in futures:
         done: FileResult = future.result()
@@ -252,6 +274,19 @@ def _threads(client: Any) -> int:
     return max(1, sum(client.nthreads().values()))
 
 
+def _can_write(path: str) -> None:
+    """Fail now, naming the path, rather than when the output is written after the whole run."""
+    folder = Path(path) if path.endswith("/") or os.path.isdir(path) else Path(path).parent
+    folder = folder.resolve()
+    while not folder.exists():  # made on the way
+        folder = folder.parent
+    try:  # a probe: permissions alone do not tell (root, read-only or special filesystems)
+        with tempfile.TemporaryFile(dir=folder, prefix=".vocclean-probe-"):
+            pass
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, path) from exc
+
+
 # -- fsspec paths --------------------------------------------------------------------------------
 
 
@@ -264,8 +299,7 @@ def _localise(options: Any, staging: Path) -> tuple[Any, Any]:
     output, rejects = options.output, options.rejects
     if is_url(output):
         local = staging / "out" / (Path(output.rstrip("/")).name or "out")
-        if output.endswith("/"):
-            local.mkdir(parents=True)
+        (local if output.endswith("/") else local.parent).mkdir(parents=True)
         uploads.append((local, output))
         output = f"{local}/" if output.endswith("/") else str(local)
     if rejects is not None and is_url(rejects):

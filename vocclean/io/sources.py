@@ -6,6 +6,7 @@ import glob
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from vocclean.errors import VoccleanError
 from vocclean.io.compression import strip_compression
@@ -45,6 +46,21 @@ class InputFile:
         if name.endswith(PARQUET_SUFFIXES):
             return "parquet"
         return "sniff"
+
+
+def is_url(path: str) -> bool:
+    """An fsspec URL (``s3://``, ``memory://``...); ``file://`` is a local path (see ``local_path``)."""
+    return "://" in path and not path.startswith("file://")
+
+
+def local_path(path: str) -> str:
+    """``file:///tmp/x`` (or ``file://localhost/tmp/x``) as ``/tmp/x``; any other path as it is."""
+    if not path.startswith("file://"):
+        return path
+    parsed = urlparse(path)
+    if parsed.netloc not in ("", "localhost"):
+        raise VoccleanError(f"{path}: a file URL on another host; give a local path")
+    return unquote(parsed.path)
 
 
 def expand_inputs(arguments: list[str] | tuple[str, ...]) -> list[InputFile]:

@@ -109,9 +109,13 @@ class AtomicFile:
             self.target = self.writing = self.path
         else:
             self.target = Path(os.path.realpath(path))
-            self.target.parent.mkdir(parents=True, exist_ok=True)
             self.writing = self.target.with_name(f".{self.target.name}.{os.getpid()}.tmp")
-        self._open("wb")
+        try:
+            if not self.direct:
+                self.target.parent.mkdir(parents=True, exist_ok=True)
+            self._open("wb")
+        except OSError as exc:  # named by the path asked for, not by the temporary file
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
     def _open(self, mode: str) -> None:
         self._raw: IO[bytes] = open(self.writing, mode, buffering=_BUFFER)
@@ -354,16 +358,27 @@ def all_or_nothing(writers: list[RecordWriter]) -> Iterator[None]:
 
 def join_files(paths: Iterable[str | Path], target: str) -> None:
     """The bytes of ``paths``, in order, into the file ``target`` ("-": stdout), all or nothing."""
+    sink = joined(paths, target)
+    try:
+        sink.commit()
+    except BaseException:
+        sink.abort()
+        raise
+
+
+def joined(paths: Iterable[str | Path], target: str) -> Any:
+    """The sink of ``target`` holding the bytes of ``paths`` in order, not yet committed: the
+    caller commits it (with others, at one moment) or aborts it."""
     sink = open_output(target, directory=False, text=False)
     try:
         for path in paths:
             with open(path, "rb") as stream:
                 while block := stream.read(1 << 20):
                     sink.write(None, block)
-        sink.commit()
     except BaseException:
         sink.abort()
         raise
+    return sink
 
 
 def open_output(target: str, *, directory: bool, text: bool) -> Any:
