@@ -61,6 +61,12 @@ class StepStats:
     counters: Counter[str] = field(default_factory=Counter)
 
 
+def run_totals(stats: list[StepStats]) -> list[StepStats]:
+    """Fresh totals, one per step, for a run whose counts come from elsewhere (workers, files),
+    holding what the steps counted before it (a learning pass's ``learned/*``)."""
+    return [StepStats(step.name, counters=Counter(step.counters)) for step in stats]
+
+
 class Meter:
     """Wraps an iterator: counts items and the time spent producing them."""
 

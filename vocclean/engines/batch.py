@@ -52,7 +52,7 @@ from vocclean.io.writers import (
     join_files,
 )
 from vocclean.messages import warn
-from vocclean.pipeline import BAD_INPUT_STEPS, Pipeline, StepStats
+from vocclean.pipeline import BAD_INPUT_STEPS, Pipeline, StepStats, run_totals
 from vocclean.progress import Progress
 from vocclean.record import Record
 from vocclean.report.observer import RunObserver, Sample
@@ -320,7 +320,7 @@ def run_batch(
     tasks = _tasks(inputs, directory, options.rejects is not None)
     todo = [t for t in tasks if any(manifest.finished(source) is None for source in t.inputs)]
     result = RunResult()
-    totals = [StepStats(stats.name, counters=Counter(stats.counters)) for stats in pipeline.stats]  # learned
+    totals = run_totals(pipeline.stats)
     for task in tasks:
         if task not in todo:
             earlier = manifest.finished(task.inputs[0])["result"]

@@ -44,7 +44,6 @@ import pickle
 import shutil
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +55,7 @@ from vocclean.engines.local import is_per_record, run_chunk, stages
 from vocclean.io.readers import ByteCounter, ReadOptions, read_input
 from vocclean.io.sources import InputFile
 from vocclean.io.writers import DirectorySink, RecordWriter, joined, open_output
-from vocclean.pipeline import BAD_INPUT_STEPS, Pipeline, StepStats
+from vocclean.pipeline import BAD_INPUT_STEPS, Pipeline, run_totals
 from vocclean.record import Record
 from vocclean.steps.base import Step
 from vocclean.steps.dedup_articles import DedupArticles
@@ -302,7 +301,7 @@ def run_distributed(client: Any, steps: list[Step], options: Any, inputs: list[I
         else [[source] for source in inputs]
     )
     read_options = ReadOptions(options.text_field, options.id_field, options.max_record_bytes)
-    totals = [StepStats(stats.name, counters=Counter(stats.counters)) for stats in pipeline.stats]  # learned
+    totals = run_totals(pipeline.stats)
     parts = client.map(_read, groups, read_options=read_options, pure=False)
     payload = scatter_payload(client, pickle.dumps(chain, protocol=pickle.HIGHEST_PROTOCOL))
     whole: list[int] = []

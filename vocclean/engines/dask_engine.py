@@ -32,7 +32,6 @@ import os
 import pickle
 import shutil
 import tempfile
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -54,7 +53,7 @@ from vocclean.errors import VoccleanError
 from vocclean.io.sources import InputFile, expand_inputs, is_url
 from vocclean.io.spool import pack, unpack
 from vocclean.messages import warn
-from vocclean.pipeline import StepStats
+from vocclean.pipeline import run_totals
 from vocclean.record import Record
 from vocclean.steps.base import Step
 
@@ -146,7 +145,7 @@ def _run_by_file(client: Any, steps: list[Step], options: Any, inputs: list[Inpu
         _file_task_on_worker, tasks, payload=payload, options=options, strict=StrictStop, pure=False
     )
     result = RunResult()
-    totals = [StepStats(stats.name, counters=Counter(stats.counters)) for stats in pipeline.stats]  # learned
+    totals = run_totals(pipeline.stats)
     messages = 0
     for future in futures:
         done: FileResult = future.result()
