@@ -154,6 +154,50 @@ def test_resume_refuses_a_manifest_written_by_another_chain(tmp_path, corpus):
     assert "different chain" in result.output
 
 
+def test_resume_with_rejects_redoes_the_files_a_run_without_them_finished(tmp_path, corpus):
+    """The first run kept no rejects part: resumed with --rejects, those files' rejects would be lost."""
+    out, rejects = f"{tmp_path / 'out'}/", tmp_path / "r.jsonl"
+    cli(
+        "-i",
+        str(corpus),
+        "-o",
+        f"{tmp_path / 'complete'}/",
+        "--rejects",
+        str(tmp_path / "c.jsonl"),
+        "fix-encoding",
+    )
+    cli("-i", str(corpus), "-o", out, "-j", "2", "fix-encoding")
+    cli("-i", str(corpus), "-o", out, "-j", "2", "--rejects", str(rejects), "--resume", "fix-encoding")
+    assert rejects.read_bytes() == (tmp_path / "c.jsonl").read_bytes() and rejects.read_bytes()
+    assert outputs(tmp_path / "out") == outputs(tmp_path / "complete")
+
+
+def test_a_file_name_that_is_not_utf8_is_listed_in_the_manifest_and_resumed(tmp_path):
+    source = tmp_path / "in"
+    source.mkdir()
+    gbk_name = os.fsdecode(bytes(source) + "/新闻.jsonl".encode("gbk"))  # lone surrogates in Python
+    for name in (gbk_name, str(source / "b.jsonl")):
+        with open(name, "w", encoding="utf-8") as stream:
+            stream.write(json.dumps({"id": name[-8:], "text": "正文"}) + "\n{bad\n")
+    args = [
+        "-i",
+        str(source),
+        "-o",
+        f"{tmp_path / 'out'}/",
+        "-j",
+        "2",
+        "--rejects",
+        str(tmp_path / "r.jsonl"),
+    ]
+    first = CliRunner().invoke(main, [*args, "fix-encoding"])
+    assert first.exit_code == 1, first.output  # the bad lines, not a crash
+    written = sorted(os.listdir(os.fsencode(tmp_path / "out")))
+    assert "新闻.jsonl".encode("gbk") in written and b"b.jsonl" in written
+    again = CliRunner().invoke(main, [*args, "--resume", "fix-encoding"])
+    assert again.exit_code == 1, again.output
+    assert len((tmp_path / "r.jsonl").read_bytes().splitlines()) == 2
+
+
 @pytest.mark.parametrize(
     ("args", "reason"),
     [

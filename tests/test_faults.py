@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import zstandard
 
 from tests.conftest import REPO
@@ -318,3 +319,42 @@ def test_a_closed_pipe_with_two_workers_always_ends_quietly(tmp_path):
     args = ["-i", str(tmp_path / "in"), "-j", "2", *CHAIN]
     codes = never_hangs(tmp_path, args, close_pipe, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert codes == [141] * ATTEMPTS
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as stream:
+                    fields = stream.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent:
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="lists processes through /proc")
+def test_workers_end_when_the_main_process_alone_is_killed(tmp_path):
+    """kill -9 of the main process only (the OOM killer does that): its workers must not wait for ever."""
+    write_dump(tmp_path / "in", files=30, records=1500)
+    process = start("-i", str(tmp_path / "in"), "-o", f"{tmp_path / 'out'}/", "-j", "2", *CHAIN,
+                    stderr=subprocess.DEVNULL)  # fmt: skip
+    wait_for(lambda: manifest_entries(tmp_path / "out") >= 1)
+    workers = _children(process.pid)
+    assert workers, "the run has worker processes"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    deadline = time.monotonic() + 30
+    while any(os.path.exists(f"/proc/{pid}") and _state(pid) != "Z" for pid in workers):
+        assert time.monotonic() < deadline, "workers outlived the main process"
+        time.sleep(0.1)
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stream:
+            return stream.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"

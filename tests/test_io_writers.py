@@ -367,3 +367,25 @@ def test_write_all_writes_what_a_partial_write_left():
     stream = Trickle()
     write_all(stream, "第一条\n".encode())
     assert stream.data.decode() == "第一条\n"
+
+
+def test_memory_does_not_grow_with_the_compressed_files_a_directory_output_has_written(tmp_path):
+    """Each finished zstd writer held ~0.8 MB until the run ended: 2,000 .zst inputs took 1.7 GB."""
+    script = (
+        "import resource, sys\n"
+        "from vocclean.io.writers import DirectorySink\n"
+        "from vocclean.record import Record\n"
+        "sink = DirectorySink(sys.argv[1])\n"
+        "for n in range(int(sys.argv[2])):\n"
+        "    sink.write(Record(id=str(n), text='', file=f'{n:04d}.jsonl.zst'), b'{}\\n' * 100)\n"
+        "sink.commit()\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+
+    def peak_kib(files: int) -> int:
+        done = subprocess.run([sys.executable, "-c", script, str(tmp_path / f"out{files}"), str(files)],
+                              capture_output=True, cwd=REPO, check=True)  # fmt: skip
+        assert len(os.listdir(tmp_path / f"out{files}")) == files
+        return int(done.stdout)
+
+    assert peak_kib(600) - peak_kib(70) < 20_000  # KiB; 530 more writers held took ~430 MB

@@ -218,9 +218,10 @@ def _run_in_worker(
 class Manifest:
     """The finished inputs of a batch run, one JSON line each, appended as they finish."""
 
-    def __init__(self, directory: Path, chain: str, resume: bool) -> None:
+    def __init__(self, directory: Path, chain: str, resume: bool, rejects: bool = False) -> None:
         self.path = directory / MANIFEST
         self.chain = chain
+        self.rejects = rejects  # this run keeps rejects parts: a file finished without one is redone
         self.done: dict[str, dict[str, Any]] = {}
         directory.mkdir(parents=True, exist_ok=True)
         if resume and self.path.exists():
@@ -245,17 +246,23 @@ class Manifest:
 
     def finished(self, source: InputFile) -> dict[str, Any] | None:
         entry = self.done.get(source.relative)
-        return entry if entry is not None and entry["identity"] == _identity(source) else None
+        if entry is None or entry["identity"] != _identity(source):
+            return None
+        if self.rejects and not entry.get("rejects"):  # finished by a run without --rejects
+            return None
+        return entry
 
     def add(self, task: FileTask, result: FileResult) -> None:
         entries = []
         for index, source in enumerate(task.inputs):
             entry = {"input": source.relative, "identity": _identity(source), "output": task.output}
+            entry["rejects"] = task.rejects_parts is not None  # its rejects part was kept
             if index == 0:  # a task's counts are recorded once, on its first input
                 entry["result"] = {k: v for k, v in vars(result).items() if k not in ("number", "samples")}
             entries.append(entry)
         with open(self.path, "a", encoding="utf-8") as stream:
-            stream.write("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
+            # ASCII: a file name that is not UTF-8 holds lone surrogates (\udcXX, read back as such)
+            stream.write("".join(json.dumps(e) + "\n" for e in entries))
             stream.flush()
             os.fsync(stream.fileno())
         for entry in entries:
@@ -314,15 +321,16 @@ def run_batch(
     unfitted = [step.name for step in pipeline.steps if not is_per_record(step)]
     if unfitted:
         raise VoccleanError(f"{', '.join(unfitted)} still works across documents after learning")
-    manifest = Manifest(directory, chain, options.resume)
+    manifest = Manifest(directory, chain, options.resume, options.rejects is not None)
     if options.resume:  # what a killed run was writing is redone from the start
         _remove_temporary_files(directory)
     tasks = _tasks(inputs, directory, options.rejects is not None)
     todo = [t for t in tasks if any(manifest.finished(source) is None for source in t.inputs)]
+    redo = {task.number for task in todo}  # a set: a dump has millions of files
     result = RunResult()
     totals = run_totals(pipeline.stats)
     for task in tasks:
-        if task not in todo:
+        if task.number not in redo:
             earlier = manifest.finished(task.inputs[0])["result"]
             _add(result, totals, FileResult(task.number, **earlier), observer)
     progress = Progress(options.progress, ByteCounter())

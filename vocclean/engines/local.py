@@ -33,6 +33,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -228,6 +229,15 @@ def _init_worker(segments: list[list[Step]], feeds: list[Step | None]) -> None:
     interrupts.release()  # forked with SIGINT held (WorkerPool.call); ignored from now on
     _WORKER_SEGMENTS[:] = segments
     _WORKER_FEEDS[:] = feeds
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True, name="parent-watch").start()
+
+
+def _exit_with(parent: int, every: float = 0.5) -> None:
+    """End this worker when its parent is gone: killed alone (kill -9, the OOM killer), the parent
+    closes no pipe the worker waits on, and the worker would wait for work for ever."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
 
 
 def _run_in_worker(segment: int, packed: list[tuple]) -> ChunkResult:
