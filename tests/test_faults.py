@@ -246,7 +246,9 @@ def test_ctrl_c_in_a_batch_run_exits_130_and_keeps_only_finished_files(tmp_path)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130
-    assert b"Traceback" not in err and b"interrupted" in err
+    assert b"Traceback" not in err
+    kept = f"the finished files stay in {out}/ (its manifest lists them): add --resume to go on"
+    assert err.decode().endswith(f"vocclean: interrupted; {kept}\n"), err.decode()
     assert not [p for p in out.rglob("*.tmp")], "temporary files left behind"
     assert 1 <= len(outputs(out)) < 30 and manifest_entries(out) == len(outputs(out))
 
@@ -307,6 +309,33 @@ def test_ctrl_c_in_a_streaming_run_on_two_workers_always_exits_130_with_no_outpu
     args = ["-i", str(tmp_path / "in"), "-o", "{work}/out.jsonl", "-j", "2", *CHAIN]
     assert never_hangs(tmp_path, args, ctrl_c, stderr=subprocess.DEVNULL) == [130] * ATTEMPTS
     assert not list(tmp_path.rglob("out.jsonl")) and not list(tmp_path.rglob(".*.tmp"))
+
+
+def test_sigterm_ends_a_run_as_ctrl_c_does_with_exit_143(tmp_path):
+    """kill, timeout and job schedulers send SIGTERM: temporary files removed, workers stopped."""
+    write_dump(tmp_path / "in", files=1, records=60000)
+
+    def terminate(process, work):
+        wait_for(lambda: any(work.glob(".out.jsonl.*.tmp")))
+        time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)  # the main process alone, as kill PID does
+
+    args = ["-i", str(tmp_path / "in"), "-o", "{work}/out.jsonl", "-j", "2", *CHAIN]
+    assert never_hangs(tmp_path, args, terminate, stderr=subprocess.DEVNULL) == [143] * ATTEMPTS
+    assert not list(tmp_path.rglob("out.jsonl")) and not list(tmp_path.rglob(".*.tmp"))
+
+
+def test_sigterm_to_a_batch_run_and_its_workers_keeps_the_finished_files_for_resume(tmp_path):
+    write_dump(tmp_path / "in", files=30, records=1500)
+    out = tmp_path / "out"
+    process = start("-i", str(tmp_path / "in"), "-o", f"{out}/", "-j", "2", *CHAIN, stderr=subprocess.PIPE)
+    wait_for(lambda: manifest_entries(out) >= 1)
+    os.killpg(process.pid, signal.SIGTERM)  # as timeout does: the workers get it too
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 143, err.decode()
+    assert err.decode().endswith("(its manifest lists them): add --resume to go on\n"), err.decode()
+    assert b"Traceback" not in err and not list(out.rglob("*.tmp"))
+    assert manifest_entries(out) == len(outputs(out)) < 30
 
 
 def test_a_closed_pipe_with_two_workers_always_ends_quietly(tmp_path):

@@ -60,3 +60,22 @@ def ignored_by_children() -> Iterator[None]:
             yield
         finally:
             signal.signal(signal.SIGINT, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a job scheduler), raised as an interrupt: the run then ends
+    as on Ctrl-C (temporary files removed, workers stopped), with exit 143."""
+
+
+def terminate_as_interrupt() -> None:
+    """From now on SIGTERM raises ``Terminated`` in the main thread (call it from there)."""
+    signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+def _raise_terminated(_signum: int, _frame: object) -> None:
+    raise Terminated
+
+
+def keep_note(interrupt: KeyboardInterrupt, kept: str) -> None:
+    """Say what an interrupted run keeps (batch mode: its finished files), for the last message."""
+    interrupt.kept = kept  # type: ignore[attr-defined]

@@ -26,8 +26,7 @@ from vocclean.runner import RunOptions, resolved, run
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 BUG = "This is a bug in vocclean: please report it with the command line and the traceback above."
-EXIT_BROKEN_PIPE, EXIT_INTERRUPTED = 141, 130
-INTERRUPTED = "vocclean: interrupted; no partial output was kept"
+EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED = 141, 130, 143
 
 
 class VoccleanGroup(ConfiguredGroup):
@@ -38,10 +37,10 @@ class VoccleanGroup(ConfiguredGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             interrupts.release()  # held since the command's first line (vocclean.entry)
+            interrupts.terminate_as_interrupt()
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            click.echo(INTERRUPTED, err=True)
-            ctx.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as exc:
+            _interrupted(ctx, exc)
 
 
 @click.group(
@@ -193,9 +192,8 @@ def run_chain(steps, **options) -> None:
         # The reader went away (| head): a normal end. Silence the final flush too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         ctx.exit(EXIT_BROKEN_PIPE)
-    except KeyboardInterrupt:
-        click.echo(INTERRUPTED, err=True)
-        ctx.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt as exc:
+        _interrupted(ctx, exc)
     except OSError as exc:
         name = f" {exc.filename}" if exc.filename else ""
         click.echo(f"vocclean: I/O error{name}: {exc.strerror or exc}", err=True)
@@ -203,26 +201,34 @@ def run_chain(steps, **options) -> None:
     except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
         raise
     except Exception as exc:  # a bug: not exit 1, which says the input had bad records
-        if _during_interrupt(exc):
-            click.echo(INTERRUPTED, err=True)
-            ctx.exit(EXIT_INTERRUPTED)
+        interrupt = _during_interrupt(exc)
+        if interrupt is not None:
+            _interrupted(ctx, interrupt)
         traceback.print_exc()
         click.echo(f"vocclean: internal error ({type(exc).__name__}: {exc}). {BUG}", err=True)
         ctx.exit(EXIT_INTERNAL)
     ctx.exit(EXIT_PROBLEMS if result.bad_input else EXIT_OK)
 
 
-def _during_interrupt(exc: BaseException) -> bool:
-    """Whether ``exc`` was raised while a KeyboardInterrupt was being handled (a library's lock or
-    event loop left half-way by the Ctrl-C: the interrupt's doing, not a bug)."""
+def _interrupted(ctx: click.Context, interrupt: KeyboardInterrupt) -> None:
+    """The last line of an interrupted run (what it keeps, if anything), and its exit code."""
+    terminated = isinstance(interrupt, interrupts.Terminated)
+    kept = getattr(interrupt, "kept", None) or "no partial output was kept"
+    click.echo(f"vocclean: {'terminated (SIGTERM)' if terminated else 'interrupted'}; {kept}", err=True)
+    ctx.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+
+
+def _during_interrupt(exc: BaseException) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt being handled when ``exc`` was raised (a library's lock or event loop
+    left half-way by the Ctrl-C: the interrupt's doing, not a bug), if any."""
     seen: set[int] = set()
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
         if isinstance(cause, KeyboardInterrupt):
-            return True
+            return cause
         seen.add(id(cause))
         cause = cause.__context__
-    return False
+    return None
 
 
 def current_run_inputs() -> tuple[str, ...]:

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vocclean import interrupts
 from vocclean.engines.local import ParallelPipeline, WorkerPool, default_jobs, is_per_record
 from vocclean.errors import VoccleanError
 from vocclean.io.readers import ByteCounter, ReadOptions, Replay, read_input
@@ -349,8 +350,13 @@ def run_batch(
         progress.finish(result.written)
         if options.rejects is not None:
             _join_rejects(options.rejects, tasks, inputs)
-    except BaseException:
+    except BaseException as exc:
         _remove_temporary_files(directory)
+        if isinstance(exc, KeyboardInterrupt):
+            interrupts.keep_note(
+                exc,
+                f"the finished files stay in {directory}/ (its manifest lists them): add --resume to go on",
+            )
         raise
     result.steps = totals
     result.records_in = totals[0].records_out + totals[0].rejected if totals else 0

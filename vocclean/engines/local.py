@@ -226,6 +226,7 @@ _WORKER_FEEDS: list[Step | None] = []
 
 def _init_worker(segments: list[list[Step]], feeds: list[Step | None]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's Terminated: a quiet end
     interrupts.release()  # forked with SIGINT held (WorkerPool.call); ignored from now on
     _WORKER_SEGMENTS[:] = segments
     _WORKER_FEEDS[:] = feeds
