@@ -440,3 +440,21 @@ def test_a_file_url_is_a_local_path(tmp_path):
     )
     assert done.exit_code == 0, done.stderr
     assert json.loads((tmp_path / "out.jsonl").read_bytes()) == {"id": "a", "text": "正文"}
+
+
+def test_a_message_during_the_progress_line_starts_a_line_of_its_own(capsys):
+    from vocclean.messages import warn
+    from vocclean.progress import Progress
+
+    class Bytes:
+        bytes = 2_000_000
+
+    progress = Progress(True, Bytes())
+    progress.next_update = 0  # draw now
+    progress.update(10)
+    warn("in.jsonl:3: invalid JSON")
+    progress.finish(20)
+    lines = capsys.readouterr().err.split("\n")
+    assert lines[0].startswith("\r10 records  2.0 MB")
+    assert lines[1] == "vocclean: in.jsonl:3: invalid JSON"
+    assert lines[2].startswith("\r20 records") and lines[3] == ""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
+from vocclean.messages import progress_line
+
 
 class Progress:
     def __init__(self, enabled: bool | None, byte_count) -> None:
@@ -26,12 +28,10 @@ class Progress:
     def _show(self, records: int, now: float) -> None:
         megabytes = self.byte_count.bytes / 1e6
         rate = megabytes / max(now - self.started, 1e-9)
-        sys.stderr.write(f"\r{records:,} records  {megabytes:,.1f} MB  {rate:,.1f} MB/s ")
-        sys.stderr.flush()
+        progress_line(f"{records:,} records  {megabytes:,.1f} MB  {rate:,.1f} MB/s ")
         self.shown = True
 
     def finish(self, records: int) -> None:
         if self.enabled:
             self._show(records, time.monotonic())
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+            progress_line(None)
