@@ -293,3 +293,23 @@ def test_a_failed_batch_run_leaves_no_temporary_files(tmp_path, corpus, monkeypa
     assert result.exit_code == 2
     assert not [p for p in (tmp_path / "out").rglob("*.tmp")]
     assert os.path.exists(tmp_path / "out" / MANIFEST)
+
+
+def test_small_files_go_to_the_workers_in_groups_of_a_megabyte(tmp_path, monkeypatch):
+    from vocclean.engines import batch
+    from vocclean.io.sources import expand_inputs
+
+    monkeypatch.setattr(batch, "GROUP_BYTES", 3000)
+    monkeypatch.setattr(batch, "GROUP_TASKS", 4)
+    source = tmp_path / "in"
+    source.mkdir()
+    for n, size in enumerate([100, 100, 100, 100, 100, 5000, 100, 2900, 100]):
+        (source / f"{n}.jsonl").write_bytes(b"x" * size)
+    tasks = batch._tasks(expand_inputs([str(source)]), tmp_path / "out", False)
+    groups = [[task.output for task in group] for group in batch._groups(tasks)]
+    assert groups == [  # four tasks at most; a group ends once it holds 3000 bytes
+        ["0.jsonl", "1.jsonl", "2.jsonl", "3.jsonl"],
+        ["4.jsonl", "5.jsonl"],
+        ["6.jsonl", "7.jsonl"],
+        ["8.jsonl"],
+    ]

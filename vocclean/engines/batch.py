@@ -209,11 +209,43 @@ def _stats_dict(stats: StepStats) -> dict[str, Any]:
 
 # Worker side: the steps arrive once, pickled, through the pool initializer (see local.WorkerPool).
 def _run_in_worker(
-    task: FileTask, options: Any, strict_error: type[Exception], observer: RunObserver | None
-) -> FileResult:
+    tasks: list[FileTask], options: Any, strict_error: type[Exception], observers: list[RunObserver | None]
+) -> list[FileResult]:
     from vocclean.engines import local
 
-    return run_file_task(local._WORKER_SEGMENTS[0], task, options, strict_error, observer)
+    steps = local._WORKER_SEGMENTS[0]
+    return [
+        run_file_task(steps, task, options, strict_error, observer)
+        for task, observer in zip(tasks, observers, strict=True)
+    ]
+
+
+# Small files travel to the workers in groups: a task's trip through the pool costs context
+# switches between five threads in three processes, which one-record files paid per file
+# (19,876 of them, -j 2: 114,000 voluntary switches and 24-28 s; grouped, 14,000 and 16-17 s).
+GROUP_BYTES = 1 << 20
+GROUP_TASKS = 256
+
+
+def _groups(tasks: list[FileTask]) -> Iterator[list[FileTask]]:
+    """Consecutive tasks, as many as make GROUP_BYTES of input (at most GROUP_TASKS)."""
+    group: list[FileTask] = []
+    size = 0
+    for task in tasks:
+        group.append(task)
+        size += sum(_size(source) for source in task.inputs)
+        if size >= GROUP_BYTES or len(group) >= GROUP_TASKS:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _size(source: InputFile) -> int:
+    try:
+        return os.stat(source.path).st_size
+    except OSError:  # read (and rejected) by the task
+        return 0
 
 
 class Manifest:
@@ -418,17 +450,19 @@ def _execute(
         return
     with WorkerPool(jobs, [steps]) as pool:
         waiting: dict[int, FileResult] = {}
-        running: dict[Future[FileResult], FileTask] = {}
-        queue = iter(tasks)
+        running: dict[Future[list[FileResult]], list[FileTask]] = {}
+        queue = _groups(tasks)
         order = iter(tasks)
         expected = next(order, None)
         while expected is not None:
-            while len(running) < 2 * jobs and (task := next(queue, None)) is not None:
-                running[pool.call(_run_in_worker, task, options, strict_error, part())] = task
+            while len(running) < 2 * jobs and (group := next(queue, None)) is not None:
+                observers = [part() for _ in group]
+                running[pool.call(_run_in_worker, group, options, strict_error, observers)] = group
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                task = running.pop(future)
-                waiting[task.number] = future.result()
+                group = running.pop(future)
+                for task, done in zip(group, future.result(), strict=True):
+                    waiting[task.number] = done
             while expected is not None and expected.number in waiting:
                 yield expected, waiting.pop(expected.number)
                 expected = next(order, None)
