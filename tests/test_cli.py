@@ -458,3 +458,25 @@ def test_a_message_during_the_progress_line_starts_a_line_of_its_own(capsys):
     assert lines[0].startswith("\r10 records  2.0 MB")
     assert lines[1] == "vocclean: in.jsonl:3: invalid JSON"
     assert lines[2].startswith("\r20 records") and lines[3] == ""
+
+
+def test_an_interrupt_dropped_by_a_finaliser_is_raised_again_after_it():
+    """Python prints and drops an exception raised in a __del__ (or a gc callback); a Ctrl-C that
+    lands there must still stop the run."""
+    script = (
+        "import signal\n"
+        "from vocclean import interrupts\n"
+        "interrupts.terminate_as_interrupt()\n"
+        "class Dropper:\n"
+        "    def __del__(self):\n"
+        "        raise KeyboardInterrupt\n"
+        "try:\n"
+        "    Dropper()\n"
+        "    for _ in range(10**7):\n"
+        "        pass\n"
+        "    print('went on')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('stopped')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, cwd=REPO, timeout=60)
+    assert (done.stdout, done.stderr) == (b"stopped\n", b"")

@@ -335,7 +335,9 @@ def test_sigterm_to_a_batch_run_and_its_workers_keeps_the_finished_files_for_res
     assert process.returncode == 143, err.decode()
     assert err.decode().endswith("(its manifest lists them): add --resume to go on\n"), err.decode()
     assert b"Traceback" not in err and not list(out.rglob("*.tmp"))
-    assert manifest_entries(out) == len(outputs(out)) < 30
+    # Workers die of SIGTERM mid-group: files they renamed but the main process never recorded
+    # stay complete under their names, and --resume redoes them.
+    assert 1 <= manifest_entries(out) <= len(outputs(out)) < 30
 
 
 def test_a_closed_pipe_with_two_workers_always_ends_quietly(tmp_path):

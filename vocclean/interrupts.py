@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
+import threading
+import time
 from collections.abc import Iterator
+from typing import Any
 
 _SIGINT = {signal.SIGINT}
 # Windows has no signal masks: there nothing is held (the entry point's KeyboardInterrupt guard
@@ -68,8 +72,35 @@ class Terminated(KeyboardInterrupt):
 
 
 def terminate_as_interrupt() -> None:
-    """From now on SIGTERM raises ``Terminated`` in the main thread (call it from there)."""
+    """From now on SIGTERM raises ``Terminated`` in the main thread (call it from there), and no
+    interrupt is dropped: one raised inside a ``__del__`` or a gc callback, which Python prints
+    ("Exception ignored in ...") and drops, is raised again as soon as that code returns (a
+    distributed Future's ``__del__`` once swallowed a Ctrl-C, and the run went on to exit 0)."""
     signal.signal(signal.SIGTERM, _raise_terminated)
+    if sys.unraisablehook is not _raise_again:
+        global _next_hook
+        _next_hook = sys.unraisablehook
+        sys.unraisablehook = _raise_again
+
+
+_next_hook = sys.unraisablehook
+
+
+def _raise_again(unraisable: Any) -> None:
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        # Sent again from another thread, to the main thread, once this hook has returned: raised
+        # in the hook (raise_signal runs the handler at once) it would be dropped too.
+        signum = signal.SIGTERM if isinstance(unraisable.exc_value, Terminated) else signal.SIGINT
+        threading.Thread(
+            target=_send_later, args=(threading.main_thread().ident, signum), daemon=True
+        ).start()
+        return
+    _next_hook(unraisable)
+
+
+def _send_later(thread: int, signum: int) -> None:
+    time.sleep(0.01)  # the hook has returned by then
+    signal.pthread_kill(thread, signum)
 
 
 def _raise_terminated(_signum: int, _frame: object) -> None:
