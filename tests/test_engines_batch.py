@@ -313,3 +313,18 @@ def test_small_files_go_to_the_workers_in_groups_of_a_megabyte(tmp_path, monkeyp
         ["6.jsonl", "7.jsonl"],
         ["8.jsonl"],
     ]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_inputs_of_different_names_writing_one_output_are_named_in_a_warning(tmp_path, jobs):
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "a.jsonl").write_text('{"id": "1", "text": "一"}\n', encoding="utf-8")
+    (source / "a.txt").write_text("二", encoding="utf-8")
+    (source / "b.jsonl").write_text('{"id": "3", "text": "三"}\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["-i", str(source), "-o", f"{tmp_path / 'out'}/", "-j", jobs, "fix-encoding"]
+    )
+    assert result.exit_code == 0, result.output
+    said = "a.jsonl and a.txt both write a.jsonl (one output per name: the records of both, in input order)"
+    assert result.stderr == f"vocclean: {said}\n"

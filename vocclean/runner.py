@@ -104,6 +104,8 @@ def run(steps: list[Step], options: RunOptions, observer: RunObserver | None = N
     if options.engine != "local":
         raise VoccleanError(f"unknown engine {options.engine!r}: use local or dask")
     inputs = expand_inputs(options.inputs)
+    if _is_directory(options) and options.format != "text":
+        _warn_shared_outputs(inputs)
     if _batch_mode(steps, options, inputs):
         from vocclean.engines.batch import run_batch
 
@@ -225,6 +227,22 @@ def make_pipeline(steps: list[Step], options: RunOptions) -> Pipeline:
     if jobs <= 1:
         return Pipeline(steps)
     return ParallelPipeline(steps, jobs=jobs, chunk_records=options.chunk_records)
+
+
+def _warn_shared_outputs(inputs: list[InputFile], shown: int = 5) -> None:
+    """Inputs of different names that write one output file (``a.txt`` and ``a.jsonl`` both give
+    ``a.jsonl``): their records go in one after the other, which the user should know."""
+    first: dict[str, str] = {}  # output name -> the first input name that writes it
+    clashes = []
+    for source in inputs:
+        name = DirectorySink.name_for(source.relative)
+        earlier = first.setdefault(name, source.relative)
+        if earlier != source.relative:
+            clashes.append(f"{earlier} and {source.relative} both write {name}")
+    for clash in clashes[:shown]:
+        warn(f"{clash} (one output per name: the records of both, in input order)")
+    if len(clashes) > shown:
+        warn(f"{len(clashes) - shown} more inputs share an output name with an earlier one")
 
 
 def _is_directory(options: RunOptions) -> bool:
