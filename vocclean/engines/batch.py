@@ -366,14 +366,15 @@ def run_batch(
     if options.resume:  # what a killed run was writing is redone from the start
         _remove_temporary_files(directory)
     tasks = _tasks(inputs, directory, options.rejects is not None)
-    todo = [t for t in tasks if any(manifest.finished(source) is None for source in t.inputs)]
-    redo = {task.number for task in todo}  # a set: a dump has millions of files
     result = RunResult()
     totals = run_totals(pipeline.stats)
-    for task in tasks:
-        if task.number not in redo:
-            earlier = manifest.finished(task.inputs[0])["result"]
-            _add(result, totals, FileResult(task.number, **earlier), observer)
+    todo = []
+    for task in tasks:  # each input's size and time read once (a dump has millions of files)
+        entries = [manifest.finished(source) for source in task.inputs]
+        if any(entry is None for entry in entries):
+            todo.append(task)
+        else:  # finished by an earlier run: its counts, in input order
+            _add(result, totals, FileResult(task.number, **entries[0]["result"]), observer)
     progress = Progress(options.progress, ByteCounter())
     messages = 0
     try:
