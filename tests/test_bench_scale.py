@@ -42,3 +42,21 @@ def test_scale_bench_prints_the_dedup_articles_table(shared_data):
     assert "### dedup-articles alone" in out
     assert "| -j 1 |" in out and "| -j 2 |" in out
     assert "identical output: yes" in out
+
+
+def test_pool_waits_bench_prints_both_passes_workers(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    text = "第{n}篇报道。今天的会议讨论了第{n}项议题，与会代表发言{k}次。\\n扫描二维码关注我们"
+    lines = [f'{{"id": "{n}", "text": "{text.format(n=n, k=n % 7)}"}}' for n in range(60)]
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = bench("bench/pool_waits.py", str(corpus), "--jobs", "2", "--chunk-records", "5")
+    table = [line for line in out.splitlines() if line.startswith("| ")]
+    rows = [line.split("|")[1:-1] for line in table[1:]]
+    assert {row[0].strip() for row in rows} == {"1", "2"}, out  # the learning pass, then the cleaning pass
+    assert len(rows) == 4, out  # two workers in each
+    figures = {pool: [] for pool in ("1", "2")}
+    for row in rows:
+        figures[row[0].strip()].append([float(cell) for cell in row[5:]])  # CPU, sending, waiting
+    for workers in figures.values():  # a worker that got no chunk (a loaded machine) shows zeros
+        assert all(value >= 0 for worker in workers for value in worker), out
+        assert sum(worker[0] for worker in workers) > 0, out
