@@ -142,6 +142,21 @@ def test_missing_input_is_a_usage_error_with_exit_2(tmp_path):
 def test_unknown_option_is_a_usage_error_with_exit_2():
     result = vocclean("normalize-script", "--no-such-option")
     assert result.returncode == 2 and b"No such option" in result.stderr
+    assert b"global option" not in result.stderr
+
+
+def test_a_global_option_after_a_step_says_where_it_goes():
+    result = vocclean("fix-encoding", "--annotate")
+    assert result.returncode == 2
+    assert b"--annotate is a global option: give it before the first step" in result.stderr
+
+
+def test_help_lists_every_exit_code():
+    result = vocclean("--help")
+    codes = result.stdout.decode().split("Exit codes:", 1)[1].split("Options:", 1)[0]
+    for code, meaning in ((0, "success"), (1, "rejected"), (2, "usage"), (3, "bug"), (130, "interrupted")):
+        assert f"{code} " in codes and meaning in codes, codes
+    assert "141 output pipe" in " ".join(codes.split()) and "143 terminated" in codes
 
 
 def test_unwritable_output_is_an_io_error_with_exit_2(tmp_path):

@@ -389,3 +389,142 @@ def test_memory_does_not_grow_with_the_compressed_files_a_directory_output_has_w
         return int(done.stdout)
 
     assert peak_kib(600) - peak_kib(70) < 20_000  # KiB; 530 more writers held took ~430 MB
+
+
+def vocclean_cli(*args: str, stdin: bytes = b"", **options) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "vocclean", *args], input=stdin, capture_output=True, timeout=120, **options
+    )
+
+
+def test_dev_stdout_and_stderr_are_written_through_the_descriptors_the_shell_opened(tmp_path):
+    """``-o /dev/stdout >> log``: the file the shell opened to append is added to, never replaced
+    (opening the name anew truncated it; the rename replaced it), and stderr keeps its messages."""
+    log, errors = tmp_path / "log.jsonl", tmp_path / "errors.log"
+    log.write_text("earlier\n")
+    errors.write_text("earlier\n")
+    with open(log, "ab") as out, open(errors, "ab") as err:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "vocclean",
+                "-o",
+                "/dev/stdout",
+                "--rejects",
+                "/dev/stderr",
+                "fix-encoding",
+            ],
+            input=ONE_GOOD_ONE_BAD.encode(),
+            stdout=out,
+            stderr=err,
+            timeout=120,
+        )
+    assert result.returncode == 1  # the bad line
+    assert log.read_text(encoding="utf-8").splitlines() == ["earlier", '{"id":"a","text":"第一条"}']
+    written = errors.read_text(encoding="utf-8").splitlines()
+    assert written[0] == "earlier"
+    assert any(line.startswith('{"id":"<stdin>:2","raw":"not json"') for line in written), written
+    assert any(line.startswith("vocclean: <stdin>:2: invalid JSON") for line in written), written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["errors.log", "log.jsonl"]
+
+
+def test_an_output_that_is_an_input_or_another_output_is_refused_and_nothing_changes(tmp_path):
+    for name in ("in.jsonl", "in.json"):
+        (tmp_path / name).write_text(ONE_GOOD_ONE_BAD, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    cases = [
+        (["--rejects", "in.jsonl"], "--rejects in.jsonl is the same file as -i in.jsonl"),
+        (["-i", "in.json", "--report", "./in.json"], "--report ./in.json is the same file as -i in.json"),
+        (["-o", "out.jsonl", "--rejects", str(out)], f"--rejects {out} is the same file as -o out.jsonl"),
+        (["-o", "in.jsonl"], "-o in.jsonl is the same file as -i in.jsonl"),
+    ]
+    for args, message in cases:
+        result = vocclean_cli("-i", "in.jsonl", *args, "fix-encoding", cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr.decode(), (args, result.stderr)
+        for name in ("in.jsonl", "in.json"):
+            assert (tmp_path / name).read_text(encoding="utf-8") == ONE_GOOD_ONE_BAD
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.json", "in.jsonl"], args
+
+
+def test_a_directory_output_over_its_own_inputs_is_refused(tmp_path):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "a.jsonl").write_text('{"id": "a", "text": "扫描二维码关注我们\\n正文。"}\n', encoding="utf-8")
+    (dump / "b.txt").write_text("正文。\n", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in dump.iterdir()}
+    for args in (["-i", "dump", "-o", "dump/"], ["-i", "dump/a.jsonl", "-o", "dump"]):
+        result = vocclean_cli(*args, "strip-boilerplate", cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "-o dump" in result.stderr.decode() and "over its input dump/a.jsonl" in result.stderr.decode()
+    result = vocclean_cli("-i", "dump", "-o", "dump", "--format", "text", "fix-encoding", cwd=tmp_path)
+    assert result.returncode == 2 and "over its input dump/b.txt" in result.stderr.decode(), result.stderr
+    assert {p.name: p.read_bytes() for p in dump.iterdir()} == before
+    result = vocclean_cli("-i", "dump", "-o", "dump/clean/", "strip-boilerplate", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr  # a folder inside the inputs' is not them
+    assert lines(dump / "clean" / "a.jsonl")[0]["text"] == "正文。"
+
+
+def test_two_outputs_of_one_name_never_share_a_temporary_file(tmp_path):
+    from vocclean.io.writers import AtomicFile
+
+    first, second = AtomicFile(tmp_path / "same.jsonl"), AtomicFile(tmp_path / "same.jsonl")
+    assert first.writing != second.writing
+    first.abort()
+    second.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_text_format_names_of_long_ids_fit_a_file_name_and_stay_distinct(tmp_path):
+    ids = ["y" * 244, "y" * 244 + "z", "中" * 300]
+    records = "".join(json.dumps({"id": i, "text": i[-1]}, ensure_ascii=False) + "\n" for i in ids)
+    result = vocclean_cli(
+        "--format", "text", "-o", str(tmp_path / "out"), "fix-encoding", stdin=records.encode()
+    )
+    assert result.returncode == 0, result.stderr
+    files = sorted((tmp_path / "out").iterdir())
+    assert len(files) == 3
+    assert all(len(os.fsencode(p.name)) <= 255 for p in files)
+    assert sorted(p.read_text(encoding="utf-8").strip() for p in files) == ["y", "z", "中"]
+
+
+def test_text_format_names_both_records_that_would_share_a_file(tmp_path):
+    records = b'{"id": "a/b", "text": "x"}\n{"id": "a_b", "text": "y"}\n'
+    result = vocclean_cli("--format", "text", "-o", str(tmp_path / "out"), "fix-encoding", stdin=records)
+    assert result.returncode == 2
+    assert "records 'a/b' and 'a_b' would be written to the same text file" in result.stderr.decode()
+
+
+def test_annotate_merges_into_an_earlier_runs_notes_and_refuses_to_replace_a_users_field(tmp_path):
+    record = {"id": "a", "text": "扫描二维码关注\n正文", "vocclean": {"earlier": 1}}
+    chained = (json.dumps(record) + "\n").encode()
+    result = vocclean_cli("--annotate", "strip-boilerplate", stdin=chained)
+    assert result.returncode == 0, result.stderr
+    notes = json.loads(result.stdout)["vocclean"]
+    assert notes["earlier"] == 1 and notes["removed_lines"] == 1
+    users = chained.replace(b'{"earlier": 1}', b'"legacy"')
+    result = vocclean_cli("--annotate", "strip-boilerplate", stdin=users)
+    assert result.returncode == 2 and result.stdout == b""
+    assert "<stdin>:1: the record has a 'vocclean' field of its own" in result.stderr.decode()
+    result = vocclean_cli(
+        "--rejects", str(tmp_path / "r.jsonl"), "strip-boilerplate", "--min-chars", "9", stdin=users
+    )
+    kept = lines(tmp_path / "r.jsonl")[0]["vocclean"]
+    assert kept["input_value"] == "legacy" and kept["rejected_by"] == "strip-boilerplate"
+    for args in (["--annotate"], ["--rejects", str(tmp_path / "r2.jsonl")]):
+        result = vocclean_cli("--text-field", "vocclean", *args, "fix-encoding", stdin=users)
+        assert (
+            result.returncode == 2
+            and "--text-field vocclean: --annotate and --rejects" in result.stderr.decode()
+        )
+
+
+def test_a_rejects_or_report_path_that_is_a_directory_is_named_and_leaves_nothing(tmp_path):
+    (tmp_path / "in.jsonl").write_text(ONE_GOOD_ONE_BAD, encoding="utf-8")
+    (tmp_path / "taken.json").mkdir()
+    for flag in ("--rejects", "--report"):
+        result = vocclean_cli("-i", "in.jsonl", flag, "taken.json", "fix-encoding", cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "vocclean: I/O error taken.json: Is a directory" in result.stderr.decode()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "taken.json"]

@@ -18,9 +18,18 @@ from pathlib import Path
 
 from vocclean.engines.local import DEFAULT_CHUNK_RECORDS, ParallelPipeline, default_jobs
 from vocclean.errors import VoccleanError
+from vocclean.io.compression import strip_compression
 from vocclean.io.readers import DEFAULT_MAX_RECORD_BYTES, ByteCounter, ReadOptions, Replay, read_inputs
 from vocclean.io.sources import InputFile, expand_inputs, is_url, local_path
-from vocclean.io.writers import DirectorySink, RecordWriter, TextDirectorySink, all_or_nothing, open_output
+from vocclean.io.writers import (
+    NOTES_FIELD,
+    DirectorySink,
+    RecordWriter,
+    TextDirectorySink,
+    all_or_nothing,
+    open_output,
+    written_in_place,
+)
 from vocclean.messages import warn
 from vocclean.pipeline import BAD_INPUT_STEPS, Pipeline, StepStats
 from vocclean.progress import Progress
@@ -72,8 +81,9 @@ def inputs_are_files(options: RunOptions) -> bool:
     return all(argument != "-" for argument in options.inputs)
 
 
-def resolved(options: RunOptions) -> RunOptions:
-    """``options`` with ``file://`` URLs as paths, refusing paths this engine cannot reach.
+def resolved(options: RunOptions, report: str | None = None) -> RunOptions:
+    """``options`` with ``file://`` URLs as paths, refusing paths this engine cannot reach, and
+    outputs (``report``: the run's report, if any) that are an input or another output.
 
     The local engine reads no fsspec URL (``s3://``, ``memory://``...): it would take one for a
     file name. Workers of a ``--scheduler`` cluster do not run in this folder: a relative path
@@ -82,6 +92,13 @@ def resolved(options: RunOptions) -> RunOptions:
     inputs = tuple(local_path(path) for path in options.inputs)
     output = local_path(options.output)
     rejects = None if options.rejects is None else local_path(options.rejects)
+    _refuse_shared_files(inputs, [("-o", output), ("--rejects", rejects), ("--report", report)])
+    for flag, name in (("--text-field", options.text_field), ("--id-field", options.id_field)):
+        if name == NOTES_FIELD and (options.annotate or rejects is not None):
+            raise VoccleanError(
+                f"{flag} {NOTES_FIELD}: --annotate and --rejects write vocclean's notes under that "
+                "field; rename the field in the input, or run without them"
+            )
     paths = [path for path in (*inputs, output, rejects) if path is not None and path != "-"]
     for path in paths:
         if is_url(path) and options.engine != "dask":
@@ -94,6 +111,24 @@ def resolved(options: RunOptions) -> RunOptions:
     return replace(options, inputs=inputs, output=output, rejects=rejects)
 
 
+def _refuse_shared_files(inputs: tuple[str, ...], outputs: list[tuple[str, str | None]]) -> None:
+    """An output that is an input file or another output: its rename at the end of the run would
+    replace that file (an input lost, or one output under the other's name). Outputs written in
+    place (``-o /dev/null`` twice, ``/dev/stderr``) may share."""
+    files = [("-i", path) for path in inputs if path != "-" and not is_url(path) and os.path.isfile(path)]
+    for flag, path in outputs:
+        if path is not None and path != "-" and not is_url(path) and not written_in_place(path):
+            files.append((flag, path))
+    first: dict[str, tuple[str, str]] = {}
+    for flag, path in files:
+        earlier = first.setdefault(os.path.realpath(path), (flag, path))
+        if earlier != (flag, path) and earlier[0] != flag:
+            raise VoccleanError(
+                f"{flag} {path} is the same file as {earlier[0]} {earlier[1]}: writing it would replace "
+                f"{'the input' if earlier[0] == '-i' else 'that output'}; give {flag} a path of its own"
+            )
+
+
 def run(steps: list[Step], options: RunOptions, observer: RunObserver | None = None) -> RunResult:
     """``observer`` (optional, local engine) sees records read, written and rejected, for reports."""
     options = resolved(options)
@@ -104,8 +139,10 @@ def run(steps: list[Step], options: RunOptions, observer: RunObserver | None = N
     if options.engine != "local":
         raise VoccleanError(f"unknown engine {options.engine!r}: use local or dask")
     inputs = expand_inputs(options.inputs)
-    if _is_directory(options) and options.format != "text":
-        _warn_shared_outputs(inputs)
+    if _is_directory(options):
+        _refuse_writing_inputs(inputs, options.output, options.format == "text")
+        if options.format != "text":
+            _warn_shared_outputs(inputs)
     if _batch_mode(steps, options, inputs):
         from vocclean.engines.batch import run_batch
 
@@ -243,6 +280,30 @@ def _warn_shared_outputs(inputs: list[InputFile], shown: int = 5) -> None:
         warn(f"{clash} (one output per name: the records of both, in input order)")
     if len(clashes) > shown:
         warn(f"{len(clashes) - shown} more inputs share an output name with an earlier one")
+
+
+def _refuse_writing_inputs(inputs: list[InputFile], directory: str, text: bool) -> None:
+    """A directory output that would write an output file over its own input (``-i dump -o dump/``:
+    a JSONL input keeps its name). Each folder's real path is looked up once."""
+    real: dict[str, str] = {}
+
+    def real_path(folder: str) -> str:
+        if folder not in real:
+            real[folder] = os.path.realpath(folder)
+        return real[folder]
+
+    for source in inputs:
+        if source.is_stdin or is_url(source.path) or (text and source.format != "text"):
+            continue  # --format text names the files of JSONL records by their ids
+        name = strip_compression(source.relative) if text else DirectorySink.name_for(source.relative)
+        target = Path(directory, name)
+        if target.name == Path(source.path).name and real_path(str(target.parent)) == real_path(
+            os.path.dirname(source.path) or "."
+        ):
+            raise VoccleanError(
+                f"-o {directory} would write {target} over its input {source.path}: "
+                "give -o a directory of its own"
+            )
 
 
 def _is_directory(options: RunOptions) -> bool:

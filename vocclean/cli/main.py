@@ -41,6 +41,10 @@ class VoccleanGroup(ConfiguredGroup):
             return super().invoke(ctx)
         except KeyboardInterrupt as exc:
             _interrupted(ctx, exc)
+        except click.NoSuchOption as exc:  # a step's options are parsed here, in chain order
+            if exc.option_name in {opt for param in self.params for opt in param.opts}:
+                exc.message += f" {exc.option_name} is a global option: give it before the first step."
+            raise
 
 
 @click.group(
@@ -142,8 +146,9 @@ def main(**options) -> None:
 
     \b
     Exit codes: 0 success; 1 finished but some records were rejected as bad
-    input (or check found problems); 2 usage or I/O error; 130 interrupted;
-    141 output pipe closed (| head).
+    input (or check found problems); 2 usage or I/O error; 3 a bug in
+    vocclean (with a traceback); 130 interrupted (Ctrl-C); 141 output pipe
+    closed (| head); 143 terminated (SIGTERM).
     """
     # A shell starts background jobs with SIGINT ignored; restore Python's handler so that
     # Ctrl-C (or kill -INT) always ends the run cleanly through KeyboardInterrupt.
@@ -179,7 +184,7 @@ def run_chain(steps, **options) -> None:
     action = find_action(flat)
     observer = RunObserver() if options["report"] else None
     try:
-        run_options = resolved(run_options)
+        run_options = resolved(run_options, options["report"])
         if action is not None:
             ctx.exit(run_action(action, flat, run_options, ctx, options["report"]))
         result = run(flat, run_options, observer)

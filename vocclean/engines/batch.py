@@ -491,6 +491,6 @@ def _join_rejects(target: str, tasks: list[FileTask], inputs: list[InputFile]) -
 
 
 def _remove_temporary_files(directory: Path) -> None:
-    """Workers stopped mid-file leave `.NAME.PID.tmp` files; a failed run keeps no partial output."""
+    """Workers stopped mid-file leave `.NAME.PID.N.tmp` files; a failed run keeps no partial output."""
     for path in directory.rglob(".*.tmp"):
         path.unlink(missing_ok=True)

@@ -10,6 +10,8 @@ socket is written directly (see ``AtomicFile``).
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import itertools
 import json
 import os
 import re
@@ -35,6 +37,12 @@ _MAX_OPEN = 4
 _BUFFER = 1 << 18
 
 
+# The field of an output record that holds vocclean's notes (--annotate) and, in the rejects
+# file, why the record was rejected. An input's own field of that name is merged into when it
+# is an object (an earlier run's notes), kept otherwise.
+NOTES_FIELD = "vocclean"
+
+
 def record_fields(record: Record, text_field: str, id_field: str, annotate: bool) -> dict[str, Any]:
     """The output object: input fields in order, id first when it was generated, text replaced."""
     fields = record.fields
@@ -46,21 +54,31 @@ def record_fields(record: Record, text_field: str, id_field: str, annotate: bool
     if record.text is not None:
         out[text_field] = record.text
     if annotate and record.annotations:
-        out["vocclean"] = record.annotations
+        earlier = out.get(NOTES_FIELD)
+        if earlier is not None and not isinstance(earlier, dict):
+            raise VoccleanError(
+                f"{record.source}: the record has a {NOTES_FIELD!r} field of its own, not an object, which "
+                "--annotate would replace with its notes: rename that field, or run without --annotate"
+            )
+        out[NOTES_FIELD] = {**earlier, **record.annotations} if earlier else record.annotations
     return out
 
 
 def reject_fields(record: Record, text_field: str, id_field: str) -> dict[str, Any]:
-    """A rejected record, whole, with why it was rejected under "vocclean"."""
+    """A rejected record, whole, with why it was rejected under ``NOTES_FIELD``."""
     out = record_fields(record, text_field, id_field, annotate=False)
     if record.raw is not None and record.text is None:
         out.update(raw_for_rejects(record.raw))
     rejection = record.rejection
-    own: dict[str, Any] = dict(record.annotations)
+    earlier = out.get(NOTES_FIELD)
+    own: dict[str, Any] = dict(earlier) if isinstance(earlier, dict) else {}
+    if earlier is not None and not isinstance(earlier, dict):
+        own["input_value"] = earlier  # the record's own field of that name, kept
+    own.update(record.annotations)
     if rejection is not None:
         own.update(rejected_by=rejection.step, reason=rejection.reason, source=record.source)
         own.update(rejection.details)
-    out["vocclean"] = own
+    out[NOTES_FIELD] = own
     return out
 
 
@@ -97,30 +115,34 @@ class AtomicFile:
     A symbolic link is followed to its final target (``os.path.realpath``): the
     temporary file goes beside that target and replaces it, so the link stays a
     link. A target that is (or links to) neither a regular file nor a directory
-    (a device such as ``-o /dev/null``, a FIFO, a socket, the ``/dev/fd/63`` of a
-    shell's ``>(...)``) is opened under the name given and written directly,
-    streaming: there is nothing to rename over, and a rename would replace the
-    device or FIFO itself with a regular file. A failed run may then have
-    written part of its output into it, which for /dev/null is harmless.
+    (a device such as ``-o /dev/null``, a FIFO, a socket) is opened under the name
+    given and written directly, streaming: there is nothing to rename over, and a
+    rename would replace the device or FIFO itself with a regular file. A name of
+    a descriptor this process inherited (``/dev/stdout``, ``/dev/stderr``, the
+    ``/dev/fd/63`` of a shell's ``>(...)``) is written directly too, through a
+    copy of the descriptor (``inherited_descriptor``). A failed run may then
+    have written part of its output into it, which for /dev/null is harmless.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)  # the name asked for: its extension chooses the compression
-        self.direct = _is_special_file(self.path)
+        self.descriptor = inherited_descriptor(self.path)
+        self.direct = written_in_place(self.path)
         if self.direct:
             self.target = self.writing = self.path
         else:
             self.target = Path(os.path.realpath(path))
-            self.writing = self.target.with_name(f".{self.target.name}.{os.getpid()}.tmp")
-        try:
+            self.writing = _temporary_name(self.target)
+        with _named(self.path):
             if not self.direct:
                 self.target.parent.mkdir(parents=True, exist_ok=True)
             self._open("wb")
-        except OSError as exc:  # named by the path asked for, not by the temporary file
-            raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
     def _open(self, mode: str) -> None:
-        self._raw: IO[bytes] = open(self.writing, mode, buffering=_BUFFER)
+        if self.descriptor is not None:  # its own copy: closing it leaves the shell's open
+            self._raw: IO[bytes] = os.fdopen(os.dup(self.descriptor), mode, buffering=_BUFFER)
+        else:
+            self._raw = open(self.writing, mode, buffering=_BUFFER)
         self.stream: IO[bytes] = wrap_write(self._raw, self.path)
 
     def reopen(self) -> None:
@@ -139,7 +161,12 @@ class AtomicFile:
     def commit(self) -> None:
         self.suspend()
         if not self.direct:
-            os.replace(self.writing, self.target)
+            with _named(self.path):
+                try:
+                    os.replace(self.writing, self.target)
+                except OSError:  # a directory of that name, a read-only folder: nothing left behind
+                    self.writing.unlink(missing_ok=True)
+                    raise
 
     def abort(self) -> None:
         for stream in (self.stream, self._raw):
@@ -157,6 +184,49 @@ class AtomicFile:
             self.commit()
         else:
             self.abort()
+
+
+@contextlib.contextmanager
+def _named(path: Path) -> Iterator[None]:
+    """An OSError named by the path the user gave, not by the temporary file or the rename."""
+    try:
+        yield
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
+
+
+_temporaries = itertools.count()
+_NAME_MAX = 255  # bytes in one file name (ext4, xfs, btrfs, tmpfs)
+
+
+def _temporary_name(target: Path) -> Path:
+    """A name beside ``target`` no other file of this process uses (two outputs of one run, or of
+    one name, never share it), short enough for the file system: a final name of 255 bytes would
+    overflow with the suffix, so its start is kept."""
+    suffix = f".{os.getpid()}.{next(_temporaries)}.tmp"
+    name = os.fsencode(target.name)[: _NAME_MAX - len(suffix) - 1].decode("utf-8", "ignore")
+    return target.with_name(f".{name}{suffix}")
+
+
+# /dev/stdout, /dev/stderr, /dev/fd/N and /proc/self/fd/N: descriptors this process inherited.
+_DESCRIPTOR = re.compile(r"/dev/(?:std(out|err)|fd/(\d+))|/proc/self/fd/(\d+)")
+
+
+def inherited_descriptor(path: Path) -> int | None:
+    """The open descriptor ``path`` names, if any. Written through a copy of it: opening the name
+    anew would truncate a file the shell opened to append (``>> log``), and the rename of an
+    atomic write would replace that file, not add to it."""
+    match = _DESCRIPTOR.fullmatch(str(path))
+    if match is None:
+        return None
+    std, fd, own = match.groups()
+    return {"out": 1, "err": 2}[std] if std else int(fd or own)
+
+
+def written_in_place(path: str | Path) -> bool:
+    """Whether an output at ``path`` is written into what is there (a device, FIFO, socket or
+    inherited descriptor), not under a temporary name renamed over it."""
+    return inherited_descriptor(Path(path)) is not None or _is_special_file(Path(path))
 
 
 def _is_special_file(path: Path) -> bool:
@@ -288,6 +358,10 @@ class DirectorySink:
 class TextDirectorySink(DirectorySink):
     """Plain-text articles back into files, one per record, named by its id."""
 
+    def __init__(self, directory: str | Path) -> None:
+        super().__init__(directory)
+        self.ids: dict[str, str] = {}  # file name -> the id of the record written there
+
     def output_name(self, record: Record) -> str:
         """A plain-text input's relative path; otherwise the id made a safe name, ending in .txt
         (an id such as ``dump/a.jsonl:1`` must not end in ``.jsonl_1``)."""
@@ -300,15 +374,29 @@ class TextDirectorySink(DirectorySink):
     def write(self, record: Record, data: bytes) -> None:
         name = self.output_name(record)
         if name in self.files:
-            raise VoccleanError(f"{name}: two records would be written to the same text file")
+            raise VoccleanError(
+                f"{name}: records {self.ids[name]!r} and {record.id!r} would be written to the same text "
+                "file (their ids give one file name): give them ids that differ in letters or digits"
+            )
         handle = AtomicFile(_inside(self.directory, name))
         handle.stream.write(data)
         handle.suspend()
         self.files[name] = handle
+        self.ids[name] = record.id
+
+
+_SAFE_NAME_BYTES = 200  # of the 255 a file name may have: room for ".txt" and a temporary suffix
 
 
 def _safe_name(record_id: str) -> str:
-    return re.sub(r"[^\w.\-]+", "_", record_id).strip("._") or "record"
+    """The id as a file name: runs of other characters than letters, digits, ``.`` and ``-`` as
+    ``_``; a long one cut, with a digest of the whole id so that ids sharing a start stay apart."""
+    name = re.sub(r"[^\w.\-]+", "_", record_id).strip("._") or "record"
+    if len(name.encode("utf-8", "surrogatepass")) <= _SAFE_NAME_BYTES:
+        return name
+    digest = hashlib.sha1(record_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    start = name.encode("utf-8", "surrogatepass")[: _SAFE_NAME_BYTES - len(digest) - 1]
+    return f"{start.decode('utf-8', 'ignore')}_{digest}"
 
 
 def _inside(directory: Path, name: str) -> Path:
