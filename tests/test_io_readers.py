@@ -16,7 +16,7 @@ import zstandard
 from tests.conftest import REPO
 from vocclean.errors import VoccleanError
 from vocclean.io import readers
-from vocclean.io.readers import ByteCounter, ReadOptions, read_inputs
+from vocclean.io.readers import ByteCounter, ReadOptions, parse_json_record, raw_for_rejects, read_inputs
 from vocclean.io.sources import expand_inputs
 from vocclean.io.writers import dumps, record_fields, reject_fields
 
@@ -160,6 +160,25 @@ def test_line_longer_than_the_limit_is_rejected_without_reading_it_whole(tmp_pat
     assert big.rejected and "longer than the maximum record size of 1000 bytes" in big.rejection.reason
     assert len(big.raw) <= 1024
     assert after.text == "after" and after.source.endswith(":2")
+
+
+def test_the_head_kept_of_a_long_line_of_chinese_is_whole_characters_and_written_as_text(tmp_path):
+    """A head cut inside a 3-byte character stops before it, so the rejects file shows it as text
+    (``raw``), not base64."""
+    path = tmp_path / "big.jsonl"
+    path.write_text('{"text": "' + "中" * 2000 + '"}\n', encoding="utf-8")
+    (big,) = read_all(str(path), max_record_bytes=1000)
+    assert big.rejected and len(big.raw) == 1000  # the limit's 1,001 bytes end in a third of 中
+    assert raw_for_rejects(big.raw) == {"raw": '{"text": "' + "中" * 330}
+    assert readers.kept_head(("ab" + "中" * 2000).encode()) == ("ab" + "中" * 340).encode()
+    assert readers.kept_head(b"a" * 2000) == b"a" * 1024
+    assert readers.kept_head(b"\xff" * 2000) == b"\xff" * 1024  # not UTF-8 at all: as it was
+
+
+def test_an_id_that_is_not_a_string_is_its_json():
+    options = ReadOptions()
+    ids = [b'{"id": true, "text": "a"}', b'{"id": 7, "text": "a"}', b'{"id": [1, "b"], "text": "a"}']
+    assert [parse_json_record(line, "f:1", "f", options).id for line in ids] == ["true", "7", '[1,"b"]']
 
 
 @pytest.mark.parametrize("block", [1, 3, 7, 1 << 20])

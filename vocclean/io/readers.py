@@ -235,7 +235,7 @@ def _read_jsonl(
             counter.bytes += size
             where = f"{name}:{number}"
             if size > len(line):
-                record = Record(id=where, text=None, source=where, file=source.relative, raw=line[:1024])
+                record = Record(id=where, text=None, source=where, file=source.relative, raw=kept_head(line))
                 yield record.reject(
                     READ,
                     f"line is longer than the maximum record size of {limit} bytes "
@@ -285,7 +285,7 @@ class _Utf8Reader:
 
 def _cut_line(cut: _CutShort, where: str, source: InputFile) -> Record:
     """The line a read error cut short, rejected whole (its first 1 KiB when over the limit)."""
-    raw = cut.head if len(cut.head) == cut.size else cut.head[:1024]
+    raw = cut.head if len(cut.head) == cut.size else kept_head(cut.head)
     record = Record(id=where, text=None, source=where, file=source.relative, raw=raw)
     reason = (
         f"cannot read file: {_failure(cut.error)} inside this line, cut short (the lines before it were read)"
@@ -483,7 +483,8 @@ def _json_type(value: Any) -> str:
 
 
 def _id_string(value: Any) -> str:
-    if isinstance(value, int | float):
+    """A non-string id as its JSON (``true``, ``[1, 2]``), a number as Python writes it."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     try:
         return orjson.dumps(value).decode()
@@ -498,7 +499,7 @@ def _read_text_file(source: InputFile, options: ReadOptions, counter: ByteCounte
     counter.bytes += len(data)
     record = Record(id=source.relative, text=None, raw=data, source=source.path, file=source.relative)
     if len(data) > options.max_record_bytes:
-        record.raw = data[:1024]
+        record.raw = kept_head(data)
         return record.reject(
             READ,
             f"file is larger than the maximum record size of {options.max_record_bytes} bytes; "
@@ -524,6 +525,22 @@ def _read_parquet(source: InputFile, options: ReadOptions, counter: ByteCounter)
             where = f"{source.path}:{number}"
             line = orjson.dumps(row, default=str)
             yield parse_json_record(line, where, source.relative, options)
+
+
+KEPT_HEAD = 1024  # bytes of a line or file too long to keep whole in a reject
+
+
+def kept_head(data: bytes) -> bytes:
+    """The first ``KEPT_HEAD`` bytes of ``data``, the head of something cut (a line over the
+    limit, a file cut by damage), without a UTF-8 character split at its end: that would make
+    the whole head base64 in the rejects file."""
+    head = data[:KEPT_HEAD]
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.reason == "unexpected end of data" and error.start >= len(head) - 3:
+            return head[: error.start]
+    return head
 
 
 def raw_for_rejects(raw: bytes) -> dict[str, str]:
