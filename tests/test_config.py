@@ -65,6 +65,121 @@ def test_global_options_come_from_the_environment(workdir):
     assert result.exit_code == 0 and (workdir / "env.jsonl").exists()
 
 
+def test_the_documented_input_variable_is_read(workdir):
+    result = vocclean("check", "--format", "json", env={"VOCCLEAN_INPUT": "short.jsonl"})
+    assert json.loads(result.stdout)["records"] == 1
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "line"),
+    [
+        ("VOCCLEAN_INPUT", "short.jsonl", 'input = ["short.jsonl"]'),
+        ("VOCCLEAN_FORMAT", "text", 'format = "text"'),
+        ("VOCCLEAN_CHECK_FORMAT", "json", 'format = "json"'),
+        ("VOCCLEAN_STRIP_BOILERPLATE_RULES", "short.jsonl", 'rules = ["short.jsonl"]'),
+        (
+            "VOCCLEAN_NORMALIZE_SCRIPT_SKIP_RULE",
+            "zh-period latin-period",
+            'skip-rule = ["zh-period", "latin-period"]',
+        ),
+        ("VOCCLEAN_DIFF_ID", "42", 'id = "42"'),
+    ],
+)
+def test_an_options_variable_is_named_after_its_config_key(workdir, variable, value, line):
+    result = vocclean("--show-config", env={variable: value})
+    assert result.exit_code == 0, result.output
+    assert f"{line} # environment {variable}" in [" ".join(row.split()) for row in result.output.splitlines()]
+
+
+def test_the_parameter_name_variable_still_works_but_the_documented_one_wins(workdir):
+    (workdir / "other.jsonl").write_text(SHORT, encoding="utf-8")
+
+    def input_line(env: dict) -> str:
+        rows = [" ".join(row.split()) for row in vocclean("--show-config", env=env).output.splitlines()]
+        return next(row for row in rows if row.startswith("input = "))
+
+    assert (
+        input_line({"VOCCLEAN_INPUTS": "other.jsonl"})
+        == 'input = ["other.jsonl"] # environment VOCCLEAN_INPUTS'
+    )
+    both = {"VOCCLEAN_INPUTS": "other.jsonl", "VOCCLEAN_INPUT": "short.jsonl"}
+    assert input_line(both) == 'input = ["short.jsonl"] # environment VOCCLEAN_INPUT'
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (
+            ["check"],
+            {"VOCCLEAN_CHECK_FORMAT": "xml"},
+            "environment variable VOCCLEAN_CHECK_FORMAT (check --format): 'xml'",
+        ),
+        (
+            ["check"],
+            {"VOCCLEAN_CHECK_REPORT_FORMAT": "xml"},
+            "environment variable VOCCLEAN_CHECK_REPORT_FORMAT",
+        ),
+        (
+            ["fix-encoding"],
+            {"VOCCLEAN_JOBS": "0"},
+            "environment variable VOCCLEAN_JOBS (-j/--jobs): 0 is not",
+        ),
+        (
+            ["check"],
+            {"VOCCLEAN_DEDUP_ARTICLES_KEEP": "biggest"},
+            "environment variable VOCCLEAN_DEDUP_ARTICLES_KEEP",
+        ),
+        (["--show-config"], {"VOCCLEAN_CHECK_FORMAT": "xml"}, "environment variable VOCCLEAN_CHECK_FORMAT"),
+    ],
+)
+def test_a_bad_value_from_the_environment_names_the_variable(workdir, args, env, message):
+    result = vocclean("-i", "short.jsonl", *args, env=env)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_a_string_for_a_repeatable_option_is_one_value_not_split(workdir):
+    (workdir / "my corpus.jsonl").write_text(SHORT, encoding="utf-8")
+    (workdir / "vocclean.toml").write_text('input = "my corpus.jsonl"\noutput = "out.jsonl"\n')
+    result = vocclean("fix-encoding")
+    assert result.exit_code == 0, result.output
+    assert json.loads((workdir / "out.jsonl").read_text())["id"] == "short"
+
+
+def test_a_string_for_a_repeatable_command_option_is_a_list_of_one(workdir):
+    (workdir / "vocclean.toml").write_text('[strip-boilerplate]\ndisable = "credit"\n')
+    result = vocclean("--show-config")
+    assert result.exit_code == 0, result.output
+    assert 'disable = ["credit"] # vocclean.toml' in [
+        " ".join(row.split()) for row in result.output.splitlines()
+    ]
+
+
+def test_fail_on_all_in_the_file_fails_on_every_kind(workdir):
+    (workdir / "vocclean.toml").write_text('[check]\nfail-on = "all"\n')
+    assert check_exit() == 1  # the tiny article now fails the check
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["fix-encoding", "--nosuch"], "No such option '--nosuch'"),
+        (["check", "--format", "xml"], "'xml' is not one of"),
+    ],
+)
+def test_show_config_refuses_what_a_run_would_refuse(workdir, args, message):
+    result = vocclean("--show-config", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_show_config_does_not_need_a_required_option(workdir):
+    result = vocclean("--show-config", "diff", "--color")
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(row.split()) for row in result.output.splitlines()]
+    assert "color = true # command line" in lines and "# id is not set # default" in lines
+
+
 def test_pyproject_tool_vocclean_is_read_when_there_is_no_vocclean_toml(workdir):
     (workdir / "pyproject.toml").write_text(
         '[project]\nname = "corpus"\n\n[tool.vocclean.check]\nfail-on = "tiny"\n'
@@ -98,10 +213,29 @@ def test_step_settings_reach_the_detectors_of_check(workdir):
         ("frobnicate = 1\n", "vocclean.toml: unknown option 'frobnicate'"),
         (
             "[check]\nmax-duplicate-rate = 'lots'\n",
-            "vocclean.toml: [check]: max-duplicate-rate: 'lots' is not",
+            'vocclean.toml: [check]: max-duplicate-rate: expected a number, not "lots"',
         ),
         ("[check]\nfail-on = ['tiney']\n", "vocclean.toml: [check]: fail-on: unknown kind 'tiney'"),
         ("[check\n", "vocclean.toml: invalid TOML"),
+        ("annotate = 1\n", "vocclean.toml: annotate: expected true or false, not 1"),
+        ("strict = 0\n", "vocclean.toml: strict: expected true or false, not 0"),
+        ("progress = 1\n", "vocclean.toml: progress: expected true or false, not 1"),
+        ("[strip-boilerplate]\nlearn = 1\n", "[strip-boilerplate]: learn: expected true or false, not 1"),
+        ("jobs = 2.5\n", "vocclean.toml: jobs: expected an integer, not 2.5"),
+        ("max-record-bytes = true\n", "vocclean.toml: max-record-bytes: expected an integer, not true"),
+        ("output = 1\n", "vocclean.toml: output: expected a string, not 1"),
+        ("[check]\nfail-on = 5\n", "[check]: fail-on: expected a string or a list of strings, not 5"),
+        (
+            "[strip-boilerplate]\nrules = [1]\n",
+            "[strip-boilerplate]: rules: expected a string or a list of strings, not [1]",
+        ),
+        (
+            "[check]\nmin-chars = {a = 1}\n",
+            "vocclean.toml: [check]: min-chars: expected an integer, not a table",
+        ),
+        ("output = {a = 1}\n", "vocclean.toml: [output]: output is an option, not a command"),
+        ("[check]\nformat = 'xml'\n", "vocclean.toml: [check]: format: 'xml' is not one of"),
+        ("[dedup-articles]\nkeep = 'biggest'\n", "vocclean.toml: [dedup-articles]: keep: keep must be first"),
     ],
 )
 def test_a_bad_config_is_a_usage_error_naming_the_file_and_key(workdir, content, message):

@@ -17,12 +17,19 @@ command, keyed by the option's long name::
     [dedup-articles]
     threshold = 0.8
 
-Environment variables are click's: ``VOCCLEAN_<OPTION>`` for global options
-and ``VOCCLEAN_<COMMAND>_<OPTION>`` for a command's (``-`` becomes ``_``), e.g.
-``VOCCLEAN_REJECTS``, ``VOCCLEAN_CHECK_MAX_DUPLICATE_RATE``. Both are wired
-through click's ``default_map`` and ``auto_envvar_prefix``, so every option of
-every command, present or future, takes part, and click converts and checks
-the values as it does on the command line.
+A string for a repeatable option is one value: ``input = "my corpus/"`` is
+``input = ["my corpus/"]``. A value of the wrong TOML type (``annotate = 1``)
+is refused, not converted.
+
+Environment variables are ``VOCCLEAN_<KEY>`` for global options and
+``VOCCLEAN_<COMMAND>_<KEY>`` for a command's, where KEY is the option's config
+key (its first long option) upper-cased with ``-`` as ``_``: ``VOCCLEAN_INPUT``,
+``VOCCLEAN_CHECK_FORMAT``. The spelling click would derive from the Python
+parameter name (``VOCCLEAN_INPUTS``) is read too, after the documented one.
+Both sources are wired through click's ``default_map`` and ``envvar``, so
+every option of every command, present or future, takes part, and click
+converts and checks the values as it does on the command line; a bad value
+names the file and key, or the variable, it came from.
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ ALIGN_MAX = 40  # --show-config aligns the origins up to this column
 
 
 class ConfigError(click.ClickException):
-    """A config file that cannot be used: bad TOML, an unknown command or option (exit 2)."""
+    """A setting that cannot be used: bad TOML, an unknown command or option, a bad value (exit 2)."""
 
     exit_code = 2
 
@@ -91,6 +98,11 @@ def default_map(group: click.Group, config: ConfigFile) -> dict[str, Any]:
     for key, value in config.table.items():
         if isinstance(value, dict):
             command = group.commands.get(key)
+            if command is None and key in option_keys(group):
+                raise ConfigError(
+                    f"{config.label}: [{key}]: {key} is an option, not a command: "
+                    f"set it at the top level as {key} = VALUE"
+                )
             if command is None:
                 known = ", ".join(sorted(group.commands))
                 raise ConfigError(f"{config.label}: [{key}]: no such command (commands: {known})")
@@ -109,21 +121,52 @@ def _option_values(command: click.Command, table: dict[str, Any], where: str) ->
         if name is None:
             known = ", ".join(sorted({_key(p) for p in _settings(command)}))
             raise ConfigError(f"{where}: unknown option {key!r} (options: {known})")
-        if isinstance(value, dict):
-            raise ConfigError(f"{where}: {key} must be a value, not a table")
-        _check_value(params[name], value, f"{where}: {key}")
-        values[name] = value
+        values[name] = _config_value(command, params[name], value, f"{where}: {key}")
     return values
 
 
-def _check_value(param: click.Option, value: Any, where: str) -> None:
-    """Convert as click will, now, so that a bad value names the file and key it came from."""
-    if isinstance(value, str) and (param.multiple or param.nargs != 1):
-        value = param.type.split_envvar_value(value)
+def _config_value(command: click.Command, param: click.Option, value: Any, where: str) -> Any:
+    """The value for click, checked now (TOML type, then as click will) so that a bad one names its key."""
+    if param.multiple and isinstance(value, str):
+        value = [value]  # one value, not split on spaces as an environment variable is
+    types, one, many, listed = _expected_type(param)
+    items = value if listed and isinstance(value, list) else [value]
+    if (param.multiple and not isinstance(value, list)) or not all(_is(item, types) for item in items):
+        what = f"{one} or a list of {many}" if listed else one
+        raise ConfigError(f"{where}: expected {what}, not {_shown(value)}")
     try:
-        param.type_cast_value(click.Context(click.Command(None)), value)
+        param.process_value(click.Context(command), value)
     except click.BadParameter as exc:
         raise ConfigError(f"{where}: {exc.message}") from None
+    return value
+
+
+# click's types, the TOML type of their values, and its name for one value and for several.
+TOML_TYPES = [
+    (click.types.BoolParamType, (bool,), "true or false", "booleans"),
+    (click.types.IntParamType, (int,), "an integer", "integers"),
+    (click.types.FloatParamType, (int, float), "a number", "numbers"),
+    (click.types.StringParamType | click.Choice | click.Path | click.File, (str,), "a string", "strings"),
+]
+
+
+def _expected_type(param: click.Option) -> tuple[tuple[type, ...], str, str, bool]:
+    """The TOML type of a setting's values, its names, and whether a list of values is allowed."""
+    for kind, types, one, many in TOML_TYPES:
+        if isinstance(param.type, kind):
+            return types, one, many, param.multiple or param.nargs != 1
+    return (str,), "a string", "strings", True  # vocclean's own types (--fail-on) take a list, and check it
+
+
+def _is(value: Any, types: tuple[type, ...]) -> bool:
+    # TOML's true is a Python int too; it is no number here, and 1 is no boolean.
+    return isinstance(value, types) and (isinstance(value, bool) == (bool in types))
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    return _toml_value(value) if isinstance(value, str | int | float | list) else str(value)
 
 
 def _settings(command: click.Command) -> list[click.Option]:
@@ -150,6 +193,35 @@ def option_keys(command: click.Command) -> dict[str, str]:
     return keys
 
 
+def name_variables(group: click.Group) -> None:
+    """Give every setting its environment variables: the documented one (from its config key), then
+    the one click derives from the parameter name, where that differs (read for existing users)."""
+    commands = [(ENV_PREFIX, group), *((f"{ENV_PREFIX}_{n}", c) for n, c in group.commands.items())]
+    for prefix, command in commands:
+        for param in _settings(command):
+            if param.envvar is None and param.allow_from_autoenv:
+                names = [f"{prefix}_{_key(param)}", f"{prefix}_{param.name}"]
+                param.envvar = list(dict.fromkeys(n.upper().replace("-", "_") for n in names))
+
+
+def env_variable(param: click.Option) -> str | None:
+    """The variable a setting's value was read from: the first of its variables that is set."""
+    names = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or [])
+    return next((name for name in names if os.environ.get(name)), None)
+
+
+def named_variable(exc: click.BadParameter) -> click.ClickException:
+    """``exc`` naming the environment variable its value came from, if it did. (A config file's values
+    are checked, naming the file and key, before click parses anything.)"""
+    ctx, param = exc.ctx, exc.param
+    if ctx is None or not isinstance(param, click.Option) or not param.name:
+        return exc
+    if ctx.get_parameter_source(param.name) != ParameterSource.ENVIRONMENT:
+        return exc
+    option = "/".join(param.opts) if ctx.parent is None else f"{ctx.info_name} {'/'.join(param.opts)}"
+    return ConfigError(f"environment variable {env_variable(param)} ({option}): {exc.message}")
+
+
 class ConfiguredGroup(click.Group):
     """A click group that reads the config file and the environment when it starts."""
 
@@ -158,12 +230,16 @@ class ConfiguredGroup(click.Group):
     ) -> click.Context:
         config = None
         if parent is None:
+            name_variables(self)
             config = find_config()
             extra.setdefault("auto_envvar_prefix", ENV_PREFIX)
             if config is not None and "default_map" not in extra:
                 extra["default_map"] = default_map(self, config)
         arguments = list(args)
-        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        try:
+            ctx = super().make_context(info_name, args, parent=parent, **extra)
+        except click.BadParameter as exc:
+            raise named_variable(exc) from None
         ctx.meta[META_CONFIG] = config
         ctx.meta[META_ARGS] = arguments
         return ctx
@@ -175,7 +251,10 @@ class ConfiguredGroup(click.Group):
         if protected is None:  # click < 8.2
             protected = ctx.protected_args
         ctx.meta[META_CHAIN] = [*protected, *ctx.args]
-        return super().invoke(ctx)
+        try:
+            return super().invoke(ctx)
+        except click.BadParameter as exc:  # a chained command's option, parsed here
+            raise named_variable(exc) from None
 
 
 def command_line(ctx: click.Context) -> list[str]:
@@ -204,7 +283,7 @@ def show_config(ctx: click.Context) -> str:
         command = group.commands[name]
         if not _settings(command):
             continue
-        sub = given.get(name) or command.make_context(name, [], parent=ctx, resilient_parsing=True)
+        sub = given.get(name) or _settings_context(command, name, [], ctx)
         lines.append("")
         lines.append(f"[{name}]")
         lines.extend(_section(sub, config))
@@ -218,17 +297,22 @@ def _chained_contexts(ctx: click.Context, group: click.Group) -> dict[str, click
     while args:
         name, command, args = group.resolve_command(ctx, args)
         assert name is not None and command is not None
-        sub = command.make_context(
-            name,
-            args,
-            parent=ctx,
-            allow_extra_args=True,
-            allow_interspersed_args=False,
-            resilient_parsing=True,
-        )
+        sub = _settings_context(command, name, args, ctx)
         args, sub.args = sub.args, []
         contexts.setdefault(name, sub)
     return contexts
+
+
+def _settings_context(
+    command: click.Command, name: str, args: list[str], parent: click.Context
+) -> click.Context:
+    """``command`` parsed as a run would parse it (an unknown option or a bad value is an error), except
+    that a required option may be missing: --show-config shows it as not set."""
+    extra = {"allow_extra_args": True, "allow_interspersed_args": False}
+    try:
+        return command.make_context(name, list(args), parent=parent, **extra)
+    except click.MissingParameter:
+        return command.make_context(name, list(args), parent=parent, resilient_parsing=True, **extra)
 
 
 def _section(ctx: click.Context, config: ConfigFile | None) -> list[str]:
@@ -249,8 +333,7 @@ def _origin(ctx: click.Context, param: click.Option, config: ConfigFile | None) 
     if source == ParameterSource.COMMANDLINE:
         return "command line"
     if source == ParameterSource.ENVIRONMENT:
-        name = param.envvar or f"{ctx.auto_envvar_prefix}_{str(param.name).upper()}"
-        return f"environment {name}"
+        return f"environment {env_variable(param)}"
     if source == ParameterSource.DEFAULT_MAP:
         return config.label if config else "config"
     return "default"
