@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from tests.conftest import REPO
 from tests.fake_steps import FakeStripBoilerplate, fake_chain
 from vocclean.check import KINDS, Thresholds, check_records, parse_kinds
+from vocclean.check.checker import format_rate
 from vocclean.check.formats import render
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep
@@ -88,6 +90,31 @@ def test_lines_of_plain_text_files_are_found_in_the_file():
     assert "corpus/a.txt:3: boilerplate: boilerplate (qr-follow" in render(result, "text")
 
 
+def test_lines_of_a_converted_plain_text_file_are_found_and_quoted_as_the_file_has_them():
+    """The steps quote a Traditional file's lines in Simplified, with full-width commas: the
+    collector finds them in the text as the steps saw it, then gives the file's line at that
+    number, and quotes it."""
+    article, qr_line = BASE.replace("国", "國"), "扫描二维码,关注這國帐号"
+    text = f"{article}\n\n{qr_line}\n{article}"
+    record = Record(id="t.txt", text=None, raw=text.encode(), source="corpus/t.txt")
+    result = check_records([record], fake_chain())
+    found = {f.kind: (f.line, f.message) for f in result.findings if f.line is not None}
+    assert found == {
+        "boilerplate": (3, f"boilerplate (qr-follow, rule zh-qr-scan): '{qr_line}'"),
+        "repeated-paragraph": (4, f"repeated paragraph: '{article}'"),
+    }
+    assert "other-script" in {f.kind for f in result.findings}  # the steps did convert it
+
+
+def test_a_converted_jsonl_record_is_quoted_as_the_steps_made_it():
+    (record,) = records(f"{BASE.replace('国', '國')}\n扫描二维码,关注這國帐号")
+    (finding,) = [f for f in check_records([record], fake_chain()).findings if f.kind == "boilerplate"]
+    assert (finding.line, finding.message) == (
+        1,
+        "boilerplate (qr-follow, rule zh-qr-scan): '扫描二维码，关注这国帐号'",
+    )
+
+
 def test_jsonl_findings_point_at_the_record_line():
     result = check_records(records(OTHER, f"{BASE}\n{QR_LINE}"), fake_chain())
     assert [(f.file, f.line) for f in result.findings] == [("c.jsonl", 2)]
@@ -108,6 +135,43 @@ def test_a_rate_at_its_maximum_passes_and_above_it_fails():
         records(dirty, dirty, *[BASE + str(n) for n in range(18)]), [FakeStripBoilerplate()]
     )
     assert above.failures == ["boilerplate rate 0.100 > 0.05"]
+
+
+@pytest.mark.parametrize(
+    ("rate", "limit", "shown"),
+    [
+        (0.6, 0.05, "0.600"),
+        (4 / 3000, 0.001, "0.0013"),  # not "0.001 > 0.001"
+        (0.0010004, 0.001, "0.0010004"),
+        (0.01041, 0.0104, "0.01041"),  # 3 decimals round it to 0.010, below its maximum
+        (0.04951, 0.0496, "0.0495"),  # a passing rate that 3 decimals would show above its maximum
+        (0.001, 0.001, "0.001"),
+    ],
+)
+def test_a_rate_is_shown_with_the_decimals_that_put_it_on_its_side_of_the_maximum(rate, limit, shown):
+    assert format_rate(rate, limit) == shown
+
+
+def test_a_rate_just_above_its_maximum_never_reads_as_equal_to_it():
+    dirty = f"{BASE}\n{QR_LINE}"
+    texts = [f"{dirty}{n}" if n < 4 else f"{BASE}{n}" for n in range(3000)]
+    thresholds = Thresholds(max_rates={"duplicate": 0.01, "mojibake": 0.001, "boilerplate": 0.001})
+    result = check_records(records(*texts), [FakeStripBoilerplate()], thresholds)
+    assert result.failures == ["boilerplate rate 0.0013 > 0.001"]
+    assert "boilerplate rate   0.0013  max 0.001    FAIL" in render(result, "text")
+    assert 'message="boilerplate rate 0.0013 &gt; 0.001"' in render(result, "junit")
+
+
+def test_no_records_fail_the_check_unless_min_records_is_0():
+    result = check_records([], fake_chain())
+    assert result.failures == ["no records read (--min-records 1)"]
+    assert "records                 0      min 1    FAIL" in render(result, "text")
+    suite = ET.fromstring(render(result, "junit")).find("testsuite")
+    failed = [case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None]
+    assert failed == ["min-records"]
+    assert check_records([], fake_chain(), Thresholds(min_records=0)).passed
+    fewer = check_records(records(BASE), fake_chain(), Thresholds(min_records=2))
+    assert fewer.failures == ["only 1 record(s) read (--min-records 2)"]
 
 
 def test_fail_on_makes_one_finding_of_a_kind_fail():
@@ -162,7 +226,9 @@ def test_junit_format_has_a_failing_case_per_failing_threshold_and_kind():
     suite = root.find("testsuite")
     failed = {case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None}
     assert failed == {"max-boilerplate-rate", "boilerplate"}
-    assert suite.get("failures") == "2" and int(suite.get("tests")) == len(KINDS) + 3
+    assert (
+        suite.get("failures") == "2" and int(suite.get("tests")) == len(KINDS) + 4
+    )  # + min-records, 3 rates
     tiny = next(case for case in suite.iter("testcase") if case.get("name") == "tiny")
     assert "c.jsonl:2: r2" in tiny.find("system-out").text
 
@@ -171,6 +237,23 @@ def test_junit_format_survives_control_characters_in_findings():
     record = Record(id="bad\x01id", text=f"{BASE}\n扫描二维码\x02关注", source="c.jsonl:1")
     xml = render(check_records([record], [FakeStripBoilerplate()]), "junit")
     assert ET.fromstring(xml) is not None and "\\x02" in xml
+
+
+# ESC [2J clears a terminal; \x9b is the one-character (C1) form of ESC [.
+HOSTILE_ID = "id\x1b[2J\x9b31m\x7f"
+CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # every control character but the newline
+
+
+@pytest.mark.parametrize("report_format", ["text", "json", "junit", "github"])
+def test_no_format_writes_a_control_character_from_an_id_or_a_quote(report_format):
+    record = Record(id=HOSTILE_ID, text=f"{BASE}\n扫描二维码\x01关注", source="c\x1b.jsonl:1")
+    report = render(check_records([record], [FakeStripBoilerplate()]), report_format)
+    assert CONTROL.search(report) is None
+    if report_format == "json":
+        finding = json.loads(report)["findings"][0]
+        assert (finding["id"], finding["file"]) == (HOSTILE_ID, "c\x1b.jsonl")
+    else:
+        assert "id\\x1b[2J\\x9b31m\\x7f" in report and "扫描二维码\\x01关注" in report
 
 
 def test_github_format_annotates_each_finding_with_file_and_line():

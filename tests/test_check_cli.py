@@ -59,6 +59,33 @@ def test_a_missing_input_or_a_bad_option_exits_2(tmp_path, corpus):
     assert vocclean("-i", str(corpus), "--report", str(tmp_path / "r.html"), "check").exit_code == 2
 
 
+@pytest.mark.parametrize("target", ["reports/", "existing"])
+def test_an_output_that_names_a_directory_is_refused_with_exit_2(tmp_path, corpus, target):
+    (tmp_path / "existing").mkdir()
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    result = vocclean("-i", str(corpus), "-o", f"{tmp_path}/{target}", "check")
+    assert result.exit_code == 2
+    assert "check writes one report file" in result.stderr and "names a directory" in result.stderr
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # no file named reports, no temporary
+
+
+def test_an_empty_input_fails_unless_min_records_is_0(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    result = vocclean("-i", str(empty), "check")
+    assert result.exit_code == 1
+    assert result.stdout.rstrip().endswith("FAILED (no records read (--min-records 1))")
+    assert CliRunner().invoke(main, ["check"], input="").exit_code == 1  # empty stdin
+    assert vocclean("-i", str(empty), "check", "--min-records", "0").exit_code == 0
+
+
+def test_progress_is_shown_when_asked_and_only_then(corpus):
+    shown = vocclean("--progress", "-i", str(corpus), "check")
+    assert "3 records" in shown.stderr and "MB/s" in shown.stderr
+    assert shown.stdout == vocclean("-i", str(corpus), "check").stdout
+    assert "MB/s" not in vocclean("-i", str(corpus), "check").stderr  # not a terminal
+
+
 def test_check_changes_nothing_and_writes_nothing(tmp_path, corpus):
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     vocclean("-i", str(corpus), "check")

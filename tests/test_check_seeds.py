@@ -53,6 +53,17 @@ def test_findings_in_the_seeds_point_at_their_lines():
     assert {lines[f["line"] - 1] for f in found} >= {"- END -", "Author:Dahe Cai Cube Time:2022.09.23"}
 
 
+def test_findings_in_a_traditional_file_point_at_its_lines_and_quote_them(tmp_path):
+    """normalize-script converts the article before strip-boilerplate quotes its lines."""
+    shutil.copy(FIXTURES / "fix_encoding" / "tw_ltn.utf8.txt", tmp_path)
+    _, data = check_json("-i", str(tmp_path))
+    found = [(f["line"], f["message"]) for f in data["findings"] if f["kind"] == "boilerplate"]
+    assert found == [
+        (2, "boilerplate prefix (dateline, rule zh-bracket-dateline): '〔記者王榮祥／高雄報導〕'"),
+        (4, "boilerplate (reading-prompt, rule zh-read-more): '請繼續往下閱讀...'"),
+    ]
+
+
 def test_check_passes_on_the_seeds_once_cleaned(tmp_path):
     cleaned = tmp_path / "cleaned.jsonl"
     result = CliRunner().invoke(main, ["-i", str(SEEDS), "-o", str(cleaned), "clean"])

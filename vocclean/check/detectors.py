@@ -23,8 +23,10 @@ from vocclean.steps.base import RecordStep, Step
 SNIPPET_CHARS = 60
 DEFAULT_MIN_CHARS = 50
 _WHERE = re.compile(r"^(?P<file>.+):(?P<line>\d+)$")
-# Private annotations of the inspect step, read and removed by the collector.
-SIZE_KEY, TEXT_KEY = "check_chars", "check_text"
+# Private annotations of the inspect steps, read and removed by the collector.
+SIZE_KEY, TEXT_KEY, SEEN_KEY = "check_chars", "check_text", "check_seen_text"
+# Steps whose annotations quote the lines they remove (found again in the file for the line number).
+LINE_STEPS = ("strip-boilerplate", "dedup-paragraphs")
 _UTF8_NAMES = frozenset({"utf-8", "utf8", "ascii", "utf-8-sig", "us-ascii"})
 
 
@@ -66,6 +68,7 @@ class FindingCollector:
         """Count the findings of a record that has left the detector chain (live or rejected)."""
         size = record.annotations.pop(SIZE_KEY, None)
         text = record.annotations.pop(TEXT_KEY, None) or ""
+        seen = record.annotations.pop(SEEN_KEY, None)
         found: list[tuple[str, str, str | None]] = []
         if size == 0:
             found.append(("empty", "the text is blank", None))
@@ -77,7 +80,7 @@ class FindingCollector:
         self.records += 1
         kinds = set()
         used: set[int] = set()
-        for kind, message, line_text in found:
+        for kind, message, quote in found:
             count = self.kinds[kind]
             count.findings += 1
             if kind not in kinds:
@@ -88,8 +91,12 @@ class FindingCollector:
                 continue
             self._kept[kind] += 1
             file, line = _line_of(record.source)
-            if line is None and line_text is not None:
-                line = _find_line(text, line_text, skip_first=kind == "repeated-paragraph", used=used)
+            if quote is not None:
+                if line is None:
+                    line, quote = _locate(
+                        text, seen, quote, skip_first=kind == "repeated-paragraph", used=used
+                    )
+                message = f"{message}: {_snippet(quote)}"
             self.findings.append(Finding(kind, file, line, record.id, message))
         for group, group_kinds in RATE_GROUPS.items():
             if kinds.intersection(group_kinds):
@@ -97,7 +104,8 @@ class FindingCollector:
 
 
 def annotation_findings(annotations: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
-    """(kind, message, offending line or None) for each thing a step would fix."""
+    """(kind, message, removed line or None) for each thing a step would fix; the message of a
+    removed line is completed with its quote once the line is found in the file."""
     encoding = annotations.get("encoding")
     if isinstance(encoding, str) and encoding.lower() not in _UTF8_NAMES:
         yield "non-utf8", f"encoded as {encoding}, not UTF-8", None
@@ -121,10 +129,10 @@ def annotation_findings(annotations: dict[str, Any]) -> Iterator[tuple[str, str,
     for entry in _entries(annotations.get("boilerplate")):
         line = removed_text(entry)
         what = "boilerplate prefix" if isinstance(entry, dict) and entry.get("prefix") else "boilerplate"
-        yield "boilerplate", f"{what}{_entry_label(entry)}: {_snippet(line)}", line
+        yield "boilerplate", f"{what}{_entry_label(entry)}", line
     for entry in _entries(annotations.get("repeated_paragraphs")):
         line = removed_text(entry)
-        yield "repeated-paragraph", f"repeated paragraph{_entry_label(entry)}: {_snippet(line)}", line
+        yield "repeated-paragraph", f"repeated paragraph{_entry_label(entry)}", line
 
 
 def rejection_finding(rejection: Rejection, annotations: dict[str, Any]) -> tuple[str, str]:
@@ -184,12 +192,32 @@ class DecodeAndInspect(DecodeUtf8):
         return record if record.rejected else self.inspector.process(record)
 
 
+class NoteSeenText(RecordStep):
+    """Notes a plain-text file's text as the line-removing steps see it, when the steps before
+    changed it (script conversion, punctuation): their quotes are found in this text, at the
+    line of the file that has the same number."""
+
+    name = "inspect-lines"
+
+    def process(self, record: Record) -> Record:
+        original = record.annotations.get(TEXT_KEY)
+        if original is not None and record.text is not None and record.text != original:
+            record.annotations[SEEN_KEY] = record.text
+        return record
+
+
 def detector_chain(steps: Iterable[Step]) -> list[Step]:
-    """The steps with the inspection placed right after decoding."""
+    """The steps with the inspection placed right after decoding, and the text noted again
+    before the first step that removes lines when other steps come between."""
     steps = list(steps)
     if steps and steps[0].accepts_bytes:
-        return [steps[0], InspectStep(), *steps[1:]]
-    return [DecodeAndInspect(), *steps]
+        chain = [steps[0], InspectStep(), *steps[1:]]
+    else:
+        chain = [DecodeAndInspect(), *steps]
+    first = next((n for n, step in enumerate(chain) if step.name in LINE_STEPS), None)
+    if first is not None and not isinstance(chain[first - 1], InspectStep | DecodeAndInspect):
+        chain.insert(first, NoteSeenText())
+    return chain
 
 
 def _line_of(source: str) -> tuple[str, int | None]:
@@ -197,8 +225,39 @@ def _line_of(source: str) -> tuple[str, int | None]:
     return (match["file"], int(match["line"])) if match else (source, None)
 
 
-def _find_line(text: str, wanted: str, *, skip_first: bool, used: set[int]) -> int | None:
-    """The line of ``text`` that ``wanted`` was removed from (1-based), or None.
+def _locate(
+    text: str, seen: str | None, quote: str, *, skip_first: bool, used: set[int]
+) -> tuple[int | None, str]:
+    """The line of the file's ``text`` that ``quote`` was removed from, and the quote as the file
+    has it. ``seen``: the text as the steps saw it, when they converted it first."""
+    lines = text.splitlines()
+    if seen is None:
+        return _find_line(lines, quote, skip_first=skip_first, used=used), quote
+    seen_lines = seen.splitlines()
+    if len(seen_lines) != len(lines):  # a step joined or split lines: search the file as it is
+        return _find_line(lines, quote, skip_first=skip_first, used=used), quote
+    number = _find_line(seen_lines, quote, skip_first=skip_first, used=used)
+    if number is None:
+        return None, quote
+    return number, _quote_in_file(lines[number - 1], seen_lines[number - 1], quote)
+
+
+def _quote_in_file(file_line: str, seen_line: str, quote: str) -> str:
+    """What ``quote`` (from ``seen_line``, as the steps made it) is in the file's line: the whole
+    line, or the same characters when the conversion kept the line's length; else the quote."""
+    if file_line == seen_line:
+        return quote
+    if loose_key(seen_line) == loose_key(quote):
+        return file_line
+    wanted = quote.strip().removesuffix("…")
+    start = seen_line.find(wanted)
+    if start < 0 or len(file_line) != len(seen_line):
+        return quote
+    return file_line[start : start + len(wanted)] + quote.strip()[len(wanted) :]
+
+
+def _find_line(lines: list[str], wanted: str, *, skip_first: bool, used: set[int]) -> int | None:
+    """The line of ``lines`` that ``wanted`` was removed from (1-based), or None.
 
     The whole line if one matches, else a line that starts with it (an annotation may
     hold a line cut short with "…", or a prefix stripped from its line). A repeated
@@ -208,10 +267,10 @@ def _find_line(text: str, wanted: str, *, skip_first: bool, used: set[int]) -> i
     key = loose_key(wanted.strip().removesuffix("…"))
     if not key:
         return None
-    lines = [loose_key(line) for line in text.splitlines()]
-    matches = [n for n, line in enumerate(lines, 1) if line == key]
+    keys = [loose_key(line) for line in lines]
+    matches = [n for n, line in enumerate(keys, 1) if line == key]
     if not matches:
-        matches = [n for n, line in enumerate(lines, 1) if line.startswith(key)]
+        matches = [n for n, line in enumerate(keys, 1) if line.startswith(key)]
     if skip_first:
         matches = matches[1:]
     number = next((n for n in matches if n not in used), None)

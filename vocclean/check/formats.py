@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from vocclean.check.checker import CheckResult
+from vocclean.check.checker import CheckResult, format_limit, format_rate, too_few_records
 from vocclean.check.detectors import Finding
 from vocclean.check.kinds import KINDS, RATE_GROUPS
 
@@ -32,8 +32,18 @@ def summary_line(result: CheckResult) -> str:
     return f"{head}: FAILED ({'; '.join(result.failures)})"
 
 
+# Control characters (C0, DEL, C1: ESC and CSI start terminal escapes) from an id, a file name or
+# a quote are written as \x1b in the text and github formats, so that a report printed in a CI
+# log cannot drive the terminal.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def render_text(result: CheckResult) -> str:
-    lines = [f"{f.where}: {f.kind}: {_who(f)}{f.message}" for f in result.findings]
+    lines = [_visible(f"{f.where}: {f.kind}: {_who(f)}{f.message}") for f in result.findings]
     for kind, count in result.omitted.items():
         lines.append(f"... and {count} more {kind} finding(s) (raise --max-findings to see them)")
     if lines:
@@ -43,10 +53,12 @@ def render_text(result: CheckResult) -> str:
     for kind, count in result.kinds.items():
         if count.findings or kind in result.thresholds.fail_on:
             rows.append((kind, str(count.records), str(count.findings), "FAIL" if kind in failing else "ok"))
+    if result.records < result.thresholds.min_records:
+        rows.append(("records", str(result.records), f"min {result.thresholds.min_records}", "FAIL"))
     for group, rate in result.rates.items():
         limit = result.thresholds.max_rates[group]
         status = "FAIL" if rate > limit else "ok"
-        rows.append((f"{group} rate", f"{rate:.3f}", f"max {limit:g}", status))
+        rows.append((f"{group} rate", format_rate(rate, limit), f"max {format_limit(limit)}", status))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         numbers = [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
@@ -75,6 +87,7 @@ def as_dict(result: CheckResult) -> dict[str, Any]:
             "max_rates": result.thresholds.max_rates,
             "fail_on": [k for k in KINDS if k in result.thresholds.fail_on],
             "min_chars": result.min_chars,
+            "min_records": result.thresholds.min_records,
         },
         "findings": [
             {"kind": f.kind, "file": f.file, "line": f.line, "id": f.record_id, "message": f.message}
@@ -97,11 +110,15 @@ def as_dict(result: CheckResult) -> dict[str, Any]:
 
 
 def render_json(result: CheckResult) -> str:
-    return json.dumps(as_dict(result), ensure_ascii=False, indent=2) + "\n"
+    """JSON escapes C0 control characters itself; DEL and C1 (which it may leave raw) can only be
+    inside strings, where \\u escapes read back the same."""
+    text = json.dumps(as_dict(result), ensure_ascii=False, indent=2) + "\n"
+    return re.sub("[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-# XML 1.0 cannot hold most control characters, whatever the escaping.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# XML 1.0 cannot hold most control characters, whatever the escaping; DEL and C1 it can, but a
+# report shown in a terminal should not drive it.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def _xml_text(text: str) -> str:
@@ -109,18 +126,23 @@ def _xml_text(text: str) -> str:
 
 
 def render_junit(result: CheckResult) -> str:
-    """One test case per rate threshold and one per kind of finding."""
+    """One test case for --min-records, one per rate threshold and one per kind of finding."""
     failing = result.failing_kinds()
     cases: list[ET.Element] = []
+    case = ET.Element("testcase", classname="vocclean.check.records", name="min-records")
+    if result.records < result.thresholds.min_records:
+        message = too_few_records(result.records, result.thresholds.min_records)
+        ET.SubElement(case, "failure", message=message, type="threshold")
+    cases.append(case)
     for group, rate in result.rates.items():
         limit = result.thresholds.max_rates[group]
         case = ET.Element("testcase", classname="vocclean.check.rates", name=f"max-{group}-rate")
         if rate > limit:
             kinds = ", ".join(RATE_GROUPS[group])
-            failure = ET.SubElement(
-                case, "failure", message=f"{group} rate {rate:.3f} > {limit:g}", type="threshold"
-            )
-            failure.text = _xml_text(f"records with {kinds}: {rate:.3f} of {result.records}")
+            shown = format_rate(rate, limit)
+            message = f"{group} rate {shown} > {format_limit(limit)}"
+            failure = ET.SubElement(case, "failure", message=message, type="threshold")
+            failure.text = _xml_text(f"records with {kinds}: {shown} of {result.records}")
         cases.append(case)
     for kind, count in result.kinds.items():
         case = ET.Element("testcase", classname="vocclean.check.kinds", name=kind)
@@ -154,7 +176,8 @@ def render_junit(result: CheckResult) -> str:
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return _visible(escaped)
 
 
 def _escape_property(text: str) -> str:

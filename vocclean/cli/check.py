@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -44,6 +45,11 @@ class CheckAction(ChainAction):
     def execute(self, steps: list[Step], options: RunOptions, ctx: click.Context) -> int:
         if options.rejects and on_command_line(ctx, "rejects"):
             raise click.UsageError("check writes no records: --rejects does not apply to it")
+        if options.output != "-" and (options.output.endswith("/") or Path(options.output).is_dir()):
+            raise click.UsageError(
+                f"check writes one report file, and -o {options.output} names a directory: "
+                "name a file (-o check.xml)"
+            )
         result = check_corpus(
             steps or default_steps(ctx, options.inputs),
             options,
@@ -99,6 +105,13 @@ def _rate_option(name: str, what: str):
     help="Articles with fewer non-blank characters are reported as tiny.",
 )
 @click.option(
+    "--min-records",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Fail when fewer records are read (an empty input is more often a broken one); 0 accepts it.",
+)
+@click.option(
     "--max-findings",
     type=click.IntRange(min=0),
     default=50,
@@ -112,14 +125,16 @@ def check_command(
     fail_on: frozenset[str],
     report_format: str,
     min_chars: int,
+    min_records: int,
     max_findings: int,
 ) -> CheckAction:
     """Check a corpus without changing it: run every step as a detector
     and report what it would fix or drop, with file, line and record id.
-    Exit 0 when every threshold holds, 1 when one fails, 2 on usage or
-    I/O error. Steps named before or after check replace the default set
-    (all steps, with their settings from vocclean.toml). The report goes
-    to stdout, or to the file named by the global -o.
+    Exit 0 when every threshold holds, 1 when one fails (an empty input
+    fails too: see --min-records), 2 on usage or I/O error. Steps named
+    before or after check replace the default set (all steps, with their
+    settings from vocclean.toml). The report goes to stdout, or to the
+    file named by the global -o.
 
     \b
     Examples:
@@ -133,4 +148,5 @@ def check_command(
         "mojibake": max_mojibake_rate,
         "boilerplate": max_boilerplate_rate,
     }
-    return CheckAction(Thresholds(rates, fail_on), report_format, min_chars, max_findings)
+    thresholds = Thresholds(rates, fail_on, min_records)
+    return CheckAction(thresholds, report_format, min_chars, max_findings)
