@@ -175,6 +175,17 @@ def test_the_head_kept_of_a_long_line_of_chinese_is_whole_characters_and_written
     assert readers.kept_head(b"\xff" * 2000) == b"\xff" * 1024  # not UTF-8 at all: as it was
 
 
+def test_a_file_that_fails_before_its_first_line_is_rejected_with_its_first_bytes(tmp_path):
+    """Not what its first bytes say (a JSONL line starting ``BZh``, a .gz that is not gzip): the
+    reject keeps the file's head as it is on disk, so nothing it held is lost without a trace."""
+    (tmp_path / "a.jsonl").write_bytes(b'BZh91AY&SY junk\n{"text": "a"}\n')
+    (tmp_path / "b.jsonl.gz").write_bytes(b"\x1f\x8b" + bytes(range(200)) * 10)
+    a, b = read_all(str(tmp_path))
+    assert a.rejected and "cannot read file" in a.rejection.reason
+    assert raw_for_rejects(a.raw) == {"raw": 'BZh91AY&SY junk\n{"text": "a"}\n'}
+    assert b.rejected and b.raw == (b"\x1f\x8b" + bytes(range(200)) * 10)[:1024]
+
+
 def test_an_id_that_is_not_a_string_is_its_json():
     options = ReadOptions()
     ids = [b'{"id": true, "text": "a"}', b'{"id": 7, "text": "a"}', b'{"id": [1, "b"], "text": "a"}']

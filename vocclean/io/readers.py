@@ -191,7 +191,21 @@ def _sniff_format(path: str) -> str:
 
 def _unreadable(source: InputFile, exc: BaseException, lines_read: int = 0) -> Record:
     where = f" after line {lines_read}, which was read" if lines_read else ""
-    return _file_rejected(source, f"cannot read file: {_failure(exc)}{where}")
+    record = _file_rejected(source, f"cannot read file: {_failure(exc)}{where}")
+    if not lines_read:  # what a file that is not what its name or first bytes say holds
+        record.raw = _file_head(source)
+    return record
+
+
+def _file_head(source: InputFile) -> bytes | None:
+    """The first bytes of a file as they are on disk (None from stdin, or when they cannot be read)."""
+    if source.is_stdin:
+        return None
+    try:
+        with open(source.path, "rb") as stream:
+            return kept_head(stream.read(KEPT_HEAD))
+    except OSError:
+        return None
 
 
 def _file_rejected(source: InputFile, reason: str) -> Record:
