@@ -328,3 +328,33 @@ def test_inputs_of_different_names_writing_one_output_are_named_in_a_warning(tmp
     assert result.exit_code == 0, result.output
     said = "a.jsonl and a.txt both write a.jsonl (one output per name: the records of both, in input order)"
     assert result.stderr == f"vocclean: {said}\n"
+
+
+def test_resume_with_two_roots_holding_one_name_skips_their_task_only_when_nothing_moved(tmp_path):
+    """a/x.jsonl and b/x.jsonl share out/x.jsonl (one task). The manifest matches whole tasks, by
+    path, size and time, in order: it crashed on --resume (the second entry, without counts,
+    replaced the first), and an input added, or the roots given in another order, with the same
+    size and time, was taken for finished (a record lost, or the old order kept)."""
+    for root, (key, text) in (("a", ("1", "甲")), ("b", ("2", "乙")), ("c", ("3", "丙"))):
+        (tmp_path / root).mkdir()
+        path = tmp_path / root / "x.jsonl"
+        path.write_text(f'{{"id": "{key}", "text": "{text}"}}\n', encoding="utf-8")
+        os.utime(path, ns=(1_700_000_000 * 10**9, 1_700_000_000 * 10**9))  # copies: one time
+
+    def run(*roots: str) -> list[str]:
+        inputs = [arg for root in roots for arg in ("-i", str(tmp_path / root))]
+        result = CliRunner().invoke(
+            main, [*inputs, "-o", f"{tmp_path / 'out'}/", "--resume", "-j", "2", "normalize-script"]
+        )
+        assert result.exit_code == 0, result.output
+        assert f"{tmp_path / roots[0] / 'x.jsonl'} and {tmp_path / roots[1] / 'x.jsonl'} both write" in (
+            result.stderr
+        )
+        return [json.loads(line)["id"] for line in (tmp_path / "out" / "x.jsonl").read_text().splitlines()]
+
+    assert run("a", "b") == ["1", "2"]
+    written = (tmp_path / "out" / "x.jsonl").stat().st_mtime_ns
+    assert run("a", "b") == ["1", "2"]  # finished: not redone
+    assert (tmp_path / "out" / "x.jsonl").stat().st_mtime_ns == written
+    assert run("b", "a") == ["2", "1"]  # another order: redone
+    assert run("b", "a", "c") == ["2", "1", "3"]  # an input added: redone

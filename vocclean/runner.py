@@ -267,15 +267,18 @@ def make_pipeline(steps: list[Step], options: RunOptions) -> Pipeline:
 
 
 def _warn_shared_outputs(inputs: list[InputFile], shown: int = 5) -> None:
-    """Inputs of different names that write one output file (``a.txt`` and ``a.jsonl`` both give
-    ``a.jsonl``): their records go in one after the other, which the user should know."""
-    first: dict[str, str] = {}  # output name -> the first input name that writes it
+    """Inputs that write one output file (``a.txt`` and ``a.jsonl`` both give ``a.jsonl``; two
+    ``-i`` folders with an ``x.jsonl`` each): their records go in one after the other, which the
+    user should know."""
+    first: dict[str, InputFile] = {}  # output name -> the first input that writes it
     clashes = []
     for source in inputs:
         name = DirectorySink.name_for(source.relative)
-        earlier = first.setdefault(name, source.relative)
-        if earlier != source.relative:
-            clashes.append(f"{earlier} and {source.relative} both write {name}")
+        earlier = first.setdefault(name, source)
+        if earlier.path != source.path:  # two roots' files of one relative name are named by path
+            same = earlier.relative == source.relative
+            one, other = (earlier.path, source.path) if same else (earlier.relative, source.relative)
+            clashes.append(f"{one} and {other} both write {name}")
     for clash in clashes[:shown]:
         warn(f"{clash} (one output per name: the records of both, in input order)")
     if len(clashes) > shown:

@@ -256,7 +256,7 @@ class Manifest:
         self.chain = chain
         self.rejects = rejects  # this run keeps rejects parts: a file finished without one is redone
         self._stream: IO[str] | None = None
-        self.done: dict[str, dict[str, Any]] = {}
+        self.done: dict[str, list[dict[str, Any]]] = {}  # output file -> its task's entries
         directory.mkdir(parents=True, exist_ok=True)
         if resume and self.path.exists():
             self._load()
@@ -271,25 +271,35 @@ class Manifest:
                 f"{self.path}: written by a different chain of steps or options; "
                 "run without --resume to start over, or rerun the command that wrote it"
             )
-        for entry in lines[1:]:
-            self.done[entry["input"]] = entry
+        for entry in lines[1:]:  # a task's entries are consecutive lines, its first one first
+            if "result" in entry:
+                self.done[entry["output"]] = [entry]
+            elif entry["output"] in self.done:
+                self.done[entry["output"]].append(entry)
 
     def _write_header(self) -> None:
         with open(self.path, "w", encoding="utf-8") as stream:
             stream.write(json.dumps({"vocclean_manifest": 1, "chain": self.chain}) + "\n")
 
-    def finished(self, source: InputFile) -> dict[str, Any] | None:
-        entry = self.done.get(source.relative)
-        if entry is None or entry["identity"] != _identity(source):
+    def finished(self, task: FileTask) -> dict[str, Any] | None:
+        """The counts of ``task`` if an earlier run finished it: the same inputs (path, size and
+        time) into the same output, in the same order; else None (redone whole: an input added,
+        changed or moved, or two roots' files of one name given in another order)."""
+        entries = self.done.get(task.output)
+        if entries is None or len(entries) != len(task.inputs):
             return None
-        if self.rejects and not entry.get("rejects"):  # finished by a run without --rejects
-            return None
-        return entry
+        for entry, source in zip(entries, task.inputs, strict=True):
+            if entry.get("path") != source.path or entry["identity"] != _identity(source):
+                return None
+            if self.rejects and not entry.get("rejects"):  # finished by a run without --rejects
+                return None
+        return entries[0]["result"]
 
     def add(self, task: FileTask, result: FileResult) -> None:
         entries = []
         for index, source in enumerate(task.inputs):
-            entry = {"input": source.relative, "identity": _identity(source), "output": task.output}
+            entry = {"input": source.relative, "path": source.path, "identity": _identity(source)}
+            entry["output"] = task.output
             entry["rejects"] = task.rejects_parts is not None  # its rejects part was kept
             if index == 0:  # a task's counts are recorded once, on its first input
                 entry["result"] = {k: v for k, v in vars(result).items() if k not in ("number", "samples")}
@@ -301,8 +311,7 @@ class Manifest:
         # the output files themselves (renamed, never fsynced) may be gone too (0.5 ms a file).
         self._stream.write("".join(json.dumps(e) + "\n" for e in entries))
         self._stream.flush()
-        for entry in entries:
-            self.done[entry["input"]] = entry
+        self.done[task.output] = entries
 
     def close(self) -> None:
         if self._stream is not None:
@@ -370,11 +379,11 @@ def run_batch(
     totals = run_totals(pipeline.stats)
     todo = []
     for task in tasks:  # each input's size and time read once (a dump has millions of files)
-        entries = [manifest.finished(source) for source in task.inputs]
-        if any(entry is None for entry in entries):
+        counts = manifest.finished(task)
+        if counts is None:
             todo.append(task)
         else:  # finished by an earlier run: its counts, in input order
-            _add(result, totals, FileResult(task.number, **entries[0]["result"]), observer)
+            _add(result, totals, FileResult(task.number, **counts), observer)
     progress = Progress(options.progress, ByteCounter())
     messages = 0
     try:
