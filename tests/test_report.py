@@ -234,7 +234,7 @@ def test_a_batch_run_reports_the_samples_and_reasons_of_a_streaming_run(tmp_path
     batch = report("-j", "2", "-o", str(tmp_path / "out") + "/", "--report", str(tmp_path / "b.json"))
     assert (tmp_path / "out" / ".vocclean-manifest.jsonl").exists()
     by_category = Counter(sample["category"] for sample in streamed["samples"])
-    assert len(by_category) == 5 and len(streamed["samples"]) == 12  # both caps cut
+    assert len(by_category) == 5 and set(by_category.values()) == {3}  # each category's cap cuts
     assert batch["samples"] == streamed["samples"]
     assert batch["rejections"] == streamed["rejections"] and streamed["rejections"]
     resumed = report(
@@ -267,3 +267,20 @@ def test_what_learning_counted_is_in_the_report_of_a_batch_run_too(tmp_path):
         counters.append(next(s["counters"] for s in steps if s["name"] == "strip-boilerplate"))
     assert (tmp_path / "out" / ".vocclean-manifest.jsonl").exists()  # the second run was batch mode
     assert counters[1] == counters[0] and counters[0]["learned"]["documents"] == 12
+
+
+def test_merged_parts_keep_the_samples_one_observer_would_under_both_caps():
+    from vocclean.report.observer import Sample
+
+    def sample(n: int, category: str) -> Sample:
+        return Sample(id=str(n), source=f"f:{n}", category=category, before="a", after="b")
+
+    parts = [
+        [sample(0, "x"), sample(1, "x")],
+        [sample(2, "x"), sample(3, "x"), sample(4, "y")],
+        [sample(5, "z")],
+    ]
+    observer = RunObserver(max_samples=4, per_category=3)
+    for part in parts:
+        observer.merge(part, [])
+    assert [s.id for s in observer.samples] == ["0", "1", "2", "4"]  # x capped at 3, then the total at 4

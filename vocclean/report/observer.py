@@ -52,7 +52,7 @@ class RunObserver:
 
     def __init__(
         self,
-        max_samples: int = 12,
+        max_samples: int = 36,  # room for every category: 4 kinds of change, "changed", 6 steps' rejects
         per_category: int = 3,
         max_pending: int = 10_000,
         max_chars: int = 20_000,
