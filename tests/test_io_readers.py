@@ -288,6 +288,24 @@ def test_parquet_rows_become_records(tmp_path):
     assert [(r.id, r.text, r.fields["n"]) for r in records] == [("p1", "一", 1), ("p2", "二", 2)]
 
 
+def test_parquet_binary_is_its_utf8_text_or_the_row_is_rejected_and_a_missing_float_is_null(tmp_path):
+    """Binary values came out as Python's repr (``"b'\\x00\\xff'"``): now the UTF-8 text they hold,
+    or the row rejected naming the field, kept in the reject with the value as base64."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    blobs = [b"\x00\xff", "中".encode(), None]
+    table = pa.table(
+        {"id": ["a", "b", "c"], "text": ["甲", "乙", "丙"], "f": [float("nan"), 1.5, None], "blob": blobs}
+    )
+    pq.write_table(table, tmp_path / "t.parquet")
+    bad, b, c = read_all(str(tmp_path / "t.parquet"))
+    assert bad.rejected and "the field 'blob' holds binary data, not UTF-8 text" in bad.rejection.reason
+    assert bad.fields == {"id": "a", "text": "甲", "f": None, "blob": "AP8="}
+    assert (b.fields["blob"], b.fields["f"]) == ("中", 1.5)
+    assert (c.fields["blob"], c.fields["f"]) == (None, None)
+
+
 @pytest.mark.parametrize(("annotations", "expected"), [(True, {"script": "mixed"}), (False, {})])
 def test_an_earlier_runs_vocclean_object_is_read_as_annotations_unless_told_not_to(annotations, expected):
     line = json.dumps({"id": "a", "text": "正文", "vocclean": {"script": "mixed"}}).encode()

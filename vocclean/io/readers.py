@@ -537,8 +537,43 @@ def _read_parquet(source: InputFile, options: ReadOptions, counter: ByteCounter)
         for row in batch.to_pylist():
             number += 1
             where = f"{source.path}:{number}"
-            line = orjson.dumps(row, default=str)
+            try:
+                line = orjson.dumps(row, default=_parquet_value)
+            except TypeError:  # a binary value that is not UTF-8 (orjson's error wraps the decode's)
+                yield _binary_row(row, where, source)
+                continue
             yield parse_json_record(line, where, source.relative, options)
+
+
+def _binary_row(row: dict[str, Any], where: str, source: InputFile) -> Record:
+    """A Parquet row with a value JSON cannot hold, rejected: in the reject, its binary values as base64."""
+    binary = [k for k, v in row.items() if isinstance(v, bytes) and not _utf8(v)]
+    kept = {k: base64.b64encode(v).decode() if k in binary else v for k, v in row.items()}
+    try:
+        fields = orjson.loads(orjson.dumps(kept, default=_parquet_value))
+    except TypeError:
+        fields = {}
+    record = Record(id=where, text=None, fields=fields, source=where, file=source.relative)
+    if not binary:
+        return record.reject(READ, "a value JSON cannot hold")
+    reason = f"the field {binary[0]!r} holds binary data, not UTF-8 text, which JSON cannot hold"
+    return record.reject(READ, f"{reason}; cast the column")
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _parquet_value(value: Any) -> str:
+    """A Parquet value JSON has no type for: binary as the UTF-8 text it holds (else an error), others
+    (decimals...) as their text. A missing float (null, or NaN as pandas writes it) is null."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return str(value)
 
 
 KEPT_HEAD = 1024  # bytes of a line or file too long to keep whole in a reject
