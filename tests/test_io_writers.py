@@ -528,3 +528,17 @@ def test_a_rejects_or_report_path_that_is_a_directory_is_named_and_leaves_nothin
         assert result.returncode == 2, result.stderr
         assert "vocclean: I/O error taken.json: Is a directory" in result.stderr.decode()
         assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "taken.json"]
+
+
+def test_a_report_that_cannot_be_written_fails_before_the_run_and_a_file_in_the_way_is_named(tmp_path):
+    (tmp_path / "in.jsonl").write_text(ONE_GOOD_ONE_BAD, encoding="utf-8")
+    (tmp_path / "f").write_text("a file, not a folder")
+    cases = [
+        (["-o", "out.jsonl", "--report", "f/r.json"], "vocclean: I/O error f/r.json: Not a directory"),
+        (["-o", "f/out.jsonl"], "vocclean: I/O error f/out.jsonl: Not a directory"),
+        (["-o", "out.jsonl", "--report", "s3://b/r.json"], "a report is written to a local path, not a URL"),
+    ]
+    for args, message in cases:
+        result = vocclean_cli("-i", "in.jsonl", *args, "fix-encoding", cwd=tmp_path)
+        assert result.returncode == 2 and message in result.stderr.decode(), (args, result.stderr)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["f", "in.jsonl"]  # no output was kept

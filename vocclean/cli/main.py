@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import traceback
+from pathlib import Path
 from typing import Any
 
 import click
@@ -20,6 +21,8 @@ from vocclean.cli.group_options import before_chain, report_option, show_config_
 from vocclean.config import ConfiguredGroup, command_line
 from vocclean.errors import VoccleanError
 from vocclean.io.readers import DEFAULT_MAX_RECORD_BYTES
+from vocclean.io.sources import is_url
+from vocclean.io.writers import make_folder, named_path
 from vocclean.report.files import write_report
 from vocclean.report.observer import RunObserver
 from vocclean.runner import RunOptions, resolved, run
@@ -185,6 +188,11 @@ def run_chain(steps, **options) -> None:
     observer = RunObserver() if options["report"] else None
     try:
         run_options = resolved(run_options, options["report"])
+        if options["report"] and action is None:  # written last: a folder it cannot go in fails now
+            if is_url(options["report"]):
+                raise VoccleanError(f"--report {options['report']}: a report is written to a local path, not a URL")
+            with named_path(options["report"]):
+                make_folder(Path(options["report"]).parent)
         if action is not None:
             ctx.exit(run_action(action, flat, run_options, ctx, options["report"]))
         result = run(flat, run_options, observer)

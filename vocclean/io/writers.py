@@ -10,6 +10,7 @@ socket is written directly (see ``AtomicFile``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import itertools
 import json
@@ -133,9 +134,9 @@ class AtomicFile:
         else:
             self.target = Path(os.path.realpath(path))
             self.writing = _temporary_name(self.target)
-        with _named(self.path):
+        with named_path(self.path):
             if not self.direct:
-                self.target.parent.mkdir(parents=True, exist_ok=True)
+                make_folder(self.target.parent)
             self._open("wb")
 
     def _open(self, mode: str) -> None:
@@ -161,7 +162,7 @@ class AtomicFile:
     def commit(self) -> None:
         self.suspend()
         if not self.direct:
-            with _named(self.path):
+            with named_path(self.path):
                 try:
                     os.replace(self.writing, self.target)
                 except OSError:  # a directory of that name, a read-only folder: nothing left behind
@@ -186,8 +187,17 @@ class AtomicFile:
             self.abort()
 
 
+def make_folder(folder: Path) -> None:
+    """``folder`` and its parents, as ``mkdir -p``; a file in the way is "Not a directory" (mkdir says
+    "File exists")."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder)) from exc
+
+
 @contextlib.contextmanager
-def _named(path: Path) -> Iterator[None]:
+def named_path(path: str | Path) -> Iterator[None]:
     """An OSError named by the path the user gave, not by the temporary file or the rename."""
     try:
         yield
