@@ -188,11 +188,8 @@ def run_chain(steps, **options) -> None:
     observer = RunObserver() if options["report"] else None
     try:
         run_options = resolved(run_options, options["report"])
-        if options["report"] and action is None:  # written last: a folder it cannot go in fails now
-            if is_url(options["report"]):
-                raise VoccleanError(f"--report {options['report']}: a report is written to a local path, not a URL")
-            with named_path(options["report"]):
-                make_folder(Path(options["report"]).parent)
+        if options["report"] and action is None:
+            _report_folder(options["report"])
         if action is not None:
             ctx.exit(run_action(action, flat, run_options, ctx, options["report"]))
         result = run(flat, run_options, observer)
@@ -221,6 +218,14 @@ def run_chain(steps, **options) -> None:
         click.echo(f"vocclean: internal error ({type(exc).__name__}: {exc}). {BUG}", err=True)
         ctx.exit(EXIT_INTERNAL)
     ctx.exit(EXIT_PROBLEMS if result.bad_input else EXIT_OK)
+
+
+def _report_folder(report: str) -> None:
+    """The report is written last: a folder it cannot go in fails before the run."""
+    if is_url(report):
+        raise VoccleanError(f"--report {report}: a report is written to a local path, not a URL")
+    with named_path(report):
+        make_folder(Path(report).parent)
 
 
 def _interrupted(ctx: click.Context, interrupt: KeyboardInterrupt) -> None:
