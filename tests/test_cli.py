@@ -495,3 +495,26 @@ def test_an_interrupt_dropped_by_a_finaliser_is_raised_again_after_it():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, cwd=REPO, timeout=60)
     assert (done.stdout, done.stderr) == (b"stopped\n", b"")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["dedup-articles", "--threshold", "nan"], b"Invalid value for '--threshold': 'nan' is not a number"),
+        (["dedup-paragraphs", "--similarity", "nan"], b"'--similarity': 'nan' is not a number"),
+        (["strip-boilerplate", "--learn", "--learn-min-share", "nan"], b"'--learn-min-share': 'nan'"),
+        (["strip-boilerplate", "--cut-from", "nan"], b"Invalid value for '--cut-from'"),
+        (["fix-encoding", "--drop-unrecoverable", "nan"], b"'--drop-unrecoverable': 'nan' is not a number"),
+        (["check", "--max-duplicate-rate", "nan"], b"'--max-duplicate-rate': 'nan' is not a number"),
+        (["dedup-articles", "--bands", "129"], b"128 permutations cannot make 129 bands"),
+        (["fix-encoding", "--encoding", "base64"], b"'base64' does not decode bytes to text"),
+        (["fix-encoding", "--encoding", "idna"], b"'idna' does not decode bytes to text"),
+    ],
+)
+def test_option_values_a_step_cannot_use_are_usage_errors_before_the_run(args, message):
+    """nan passed click's ranges (every comparison with it is false): a traceback with exit 1, or a
+    threshold that matched nothing; a codec that does not decode text rejected every record."""
+    result = vocclean(*args, stdin=jsonl({"id": "a", "text": "正文"}))
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and b"Traceback" not in result.stderr
+    assert result.stdout == b""

@@ -45,8 +45,10 @@ def test_forced_encoding_annotates_replaced_bytes():
     assert record.annotations["replaced_bytes"] == 1
 
 
-def test_a_png_is_rejected_with_a_reason():
-    record = FixEncoding().process(_raw("not_text.png"))
+@pytest.mark.parametrize("encoding", [None, "gbk", "utf-8", "latin-1"])
+def test_a_png_is_rejected_with_a_reason(encoding):
+    """A forced --encoding still rejects a file whose signature says it is not text."""
+    record = FixEncoding(encoding=encoding).process(_raw("not_text.png"))
     assert record.rejected
     assert record.rejection.step == "fix-encoding"
     assert record.rejection.reason == "binary data, not text (PNG image signature)"
@@ -81,7 +83,12 @@ def test_drop_unrecoverable_rejects_above_the_ratio_only():
     out = {r.id: step.process(r) for r in _records("mojibake.jsonl")}
     assert [rid for rid, r in out.items() if r.rejected] == ["unrecoverable"]
     assert out["unrecoverable"].rejection.details == {"chars": 13, "ratio": round(13 / 19, 4)}
-    assert "68.4% of characters" in out["unrecoverable"].rejection.reason
+    assert (
+        "13 of 19 characters, 68.4% (above --drop-unrecoverable 0.5)" in out["unrecoverable"].rejection.reason
+    )
+    # At a threshold the rounded ratio equals, the counts say why it is above.
+    close = FixEncoding(drop_unrecoverable=0.6842).process(_records("mojibake.jsonl")[4])
+    assert close.rejected and "13 of 19 characters" in close.rejection.reason
 
 
 def test_step_survives_pickling():

@@ -106,6 +106,23 @@ def test_zero_zone_sizes_turn_weak_rules_off():
     assert strip(text, head_lines=0, tail_lines=0).text == text
 
 
+@pytest.mark.parametrize("head_lines", [0, 1, 2, 3])
+def test_a_lead_in_on_the_second_line_goes_whatever_the_weak_head_zone(head_lines):
+    """--head-lines sizes the weak head rules' zone; lead-ins are looked for in the first two kept
+    lines on their own (with 0 or 1 the dateline stayed; --keep-dateline is what keeps it)."""
+    text = "\n".join(
+        [
+            "陳其邁說明旗津加強版防疫措施。（記者李惠洲攝）",
+            "〔記者王榮祥／高雄報導〕高雄市長今天宣布防疫措施。",
+            *BODY,
+        ]
+    )
+    record = strip(text, head_lines=head_lines)
+    assert record.text.splitlines()[1] == "高雄市長今天宣布防疫措施。"
+    assert removed(record) == [["dateline", "zh-bracket-dateline", "prefix"]]
+    assert strip(text, head_lines=head_lines, keep_dateline=True).text == text
+
+
 def test_cut_from_decides_whether_an_end_marker_cuts():
     text = "\n".join([BODY[0], "- END -", *BODY[1:]])
     assert strip(text, cut_from=0.9).text == "\n".join([BODY[0], *BODY[1:]])

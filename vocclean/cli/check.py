@@ -11,6 +11,7 @@ from vocclean.check import DEFAULT_FAIL_ON, DEFAULT_MAX_RATES, KINDS, Thresholds
 from vocclean.check.detectors import DEFAULT_MIN_CHARS
 from vocclean.check.formats import FORMATS, render, summary_line
 from vocclean.cli.actions import ChainAction, default_steps, on_command_line
+from vocclean.cli.params import Ratio
 from vocclean.io.writers import write_stdout
 from vocclean.report.files import write_text_atomically
 from vocclean.runner import RunOptions
@@ -69,7 +70,7 @@ class CheckAction(ChainAction):
 def _rate_option(name: str, what: str):
     return click.option(
         f"--max-{name}-rate",
-        type=click.FloatRange(0.0, 1.0),
+        type=Ratio(0.0, 1.0),
         default=DEFAULT_MAX_RATES[name],
         show_default=True,
         metavar="R",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from vocclean.cli.params import Ratio
 from vocclean.steps.dedup_articles import DedupArticles, parse_keep
 
 
@@ -18,7 +19,7 @@ def _check_keep(_ctx: click.Context, _param: click.Parameter, value: str) -> str
 @click.command("dedup-articles")
 @click.option(
     "--threshold",
-    type=click.FloatRange(0.0, 1.0, min_open=True),
+    type=Ratio(0.0, 1.0, min_open=True),
     default=0.6,
     show_default=True,
     help="Near duplicates: Jaccard similarity of the shingle sets, verified on every candidate pair.",
@@ -47,7 +48,7 @@ def _check_keep(_ctx: click.Context, _param: click.Parameter, value: str) -> str
 )
 @click.option(
     "--lead-threshold",
-    type=click.FloatRange(0.0, 1.0),
+    type=Ratio(0.0, 1.0),
     default=0.9,
     show_default=True,
     help="Also duplicates when the openings (first --lead-shingles shingles) are this similar: "
@@ -137,4 +138,7 @@ def dedup_articles_command(**options) -> DedupArticles:
       vocclean -i news.jsonl -o unique.jsonl dedup-articles --within-days 7 --date-field published
       vocclean -i news.jsonl --annotate dedup-articles --mark-only --threshold 0.7
     """
-    return DedupArticles(**options)
+    try:
+        return DedupArticles(**options)
+    except ValueError as exc:  # settings that are valid one by one but not together (--bands, --num-perm)
+        raise click.UsageError(str(exc)) from None

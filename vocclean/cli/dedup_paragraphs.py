@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
+from vocclean.cli.params import Ratio
 from vocclean.steps.dedup_paragraphs import DedupParagraphs
 
 
 @click.command("dedup-paragraphs")
 @click.option(
     "--similarity",
-    type=click.FloatRange(0.0, 1.0, min_open=True),
+    type=Ratio(0.0, 1.0, min_open=True),
     default=0.85,
     show_default=True,
     help="Near repeats: rapidfuzz ratio of the normalised paragraphs, 0..1.",

@@ -6,6 +6,7 @@ import codecs
 
 import click
 
+from vocclean.cli.params import Ratio
 from vocclean.steps.fix_encoding import FixEncoding
 
 
@@ -17,6 +18,12 @@ def _codec_name(_ctx: click.Context, _param: click.Parameter, value: str | None)
     except LookupError:
         raise click.BadParameter(
             f"unknown encoding {value!r} (try gb18030, big5, utf-16, shift_jis)"
+        ) from None
+    try:  # a text codec decodes any bytes, with replacements (base64, rot13, idna cannot)
+        bytes(range(256)).decode(value, "replace")
+    except (LookupError, UnicodeError):
+        raise click.BadParameter(
+            f"{value!r} does not decode bytes to text (try gb18030, big5, utf-16, shift_jis)"
         ) from None
     return value
 
@@ -33,7 +40,7 @@ def _codec_name(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @click.option(
     "--drop-unrecoverable",
     metavar="RATIO",
-    type=click.FloatRange(0.0, 1.0),
+    type=Ratio(0.0, 1.0),
     default=None,
     help="Reject articles whose share of unrecoverable characters (锟斤拷, 烫烫烫, U+FFFD, ? between hanzi) "
     "is above RATIO, e.g. 0.05. Default: keep them, annotated.",

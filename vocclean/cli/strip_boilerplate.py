@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from vocclean.cli.params import Ratio
 from vocclean.record import Record
 from vocclean.steps.strip_boilerplate import LearnBoilerplate, StripBoilerplate, describe_removal
 from vocclean.text.boilerplate import Removal
@@ -62,7 +63,7 @@ def learn_threshold_options(prefix: str) -> Callable[[Callable[..., Any]], Calla
         ),
         click.option(
             f"--{prefix}min-share",
-            type=click.FloatRange(0.0, 1.0),
+            type=Ratio(0.0, 1.0),
             default=DEFAULT_MIN_SHARE,
             show_default=True,
             help="...and in at least this share of the documents.",
@@ -122,7 +123,7 @@ def learn_threshold_options(prefix: str) -> Callable[[Callable[..., Any]], Calla
 )
 @click.option(
     "--cut-from",
-    type=click.FloatRange(0.0, 1.0),
+    type=Ratio(0.0, 1.0),
     default=0.25,
     show_default=True,
     help="An END marker or related-articles heading cuts the rest only after this share of the text.",

@@ -87,8 +87,8 @@ class FixEncoding(RecordStep):
             if self.drop_unrecoverable is not None and damage.ratio > self.drop_unrecoverable:
                 return record.reject(
                     self.name,
-                    f"unrecoverable damage: {damage.ratio:.1%} of characters "
-                    f"(above --drop-unrecoverable {self.drop_unrecoverable})",
+                    f"unrecoverable damage: {damage.chars} of {round(damage.chars / damage.ratio)} "
+                    f"characters, {damage.ratio:.1%} (above --drop-unrecoverable {self.drop_unrecoverable})",
                     chars=damage.chars,
                     ratio=round(damage.ratio, 4),
                 )

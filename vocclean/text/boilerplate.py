@@ -220,7 +220,9 @@ class BoilerplateMatcher:
         zone = "head" if head else "tail"
         size, rules = (self.head_lines, self._head) if head else (self.tail_lines, self._tail)
         zone_kept: list[int] = []
-        if size == 0:
+        # Lead-ins are looked for in the first PREFIX_LINES kept lines whatever --head-lines says.
+        limit = max(size, PREFIX_LINES) if head else size
+        if limit == 0:
             return zone_kept
         lead_ins, position = self._prefix, self._order
         kept = 0
@@ -239,17 +241,18 @@ class BoilerplateMatcher:
                     prefixes[i] = Removal(i, match.group(0), rule.kind, rule.name, prefix=True)
             elif prefixes and i in prefixes:
                 line = line[len(prefixes[i].text) :].strip()
-            candidates = by_line.get(i) if by_line else None
-            hit_rule: Rule | None = _first_match(candidates, line, zone) if candidates else None
-            other = rules.rule_for(line)
-            if other is not None and (hit_rule is None or position[other.name] < position[hit_rule.name]):
-                hit_rule = other
-            if hit_rule is not None:
-                removed[i] = Removal(i, stripped[i], hit_rule.kind, hit_rule.name)
-                continue
-            zone_kept.append(i)
+            if kept < size:  # the zone of the weak rules
+                candidates = by_line.get(i) if by_line else None
+                hit_rule: Rule | None = _first_match(candidates, line, zone) if candidates else None
+                other = rules.rule_for(line)
+                if other is not None and (hit_rule is None or position[other.name] < position[hit_rule.name]):
+                    hit_rule = other
+                if hit_rule is not None:
+                    removed[i] = Removal(i, stripped[i], hit_rule.kind, hit_rule.name)
+                    continue
+                zone_kept.append(i)
             kept += 1
-            if kept >= size:
+            if kept >= limit:
                 break
         return zone_kept
 

@@ -151,10 +151,18 @@ def _chardet_codec(data: bytes) -> tuple[str | None, str | None]:
     return codec, guess.get("language")
 
 
-def _binary_reason(data: bytes) -> str | None:
+def _signature(data: bytes) -> str | None:
+    """Why ``data`` is a known binary format (an image, an archive...), not text in any encoding."""
     for magic, kind in _MAGIC:
         if data.startswith(magic):
             return f"binary data, not text ({kind} signature)"
+    return None
+
+
+def _binary_reason(data: bytes) -> str | None:
+    signature = _signature(data)
+    if signature:
+        return signature
     controls = len(_CONTROL_BYTES.findall(data[:65536]))
     sample = min(len(data), 65536)
     if b"\x00" in data[:65536]:
@@ -229,14 +237,18 @@ def _best_cjk(data: bytes, chardet_family: str | None) -> tuple[float, Decoded] 
 def decode_bytes(data: bytes, encoding: str | None = None) -> Decoded:
     """Decode a plain-text file's bytes; raise :class:`NotText` for binary data.
 
-    Order: ``encoding`` if given (undecodable bytes replaced and counted);
+    Order: ``encoding`` if given (undecodable bytes replaced and counted; a file signature such
+    as PNG's still rejects);
     a BOM; strict UTF-8 (or 7-bit ISO-2022/HZ); then the best-scoring of the
     CJK candidates (GB18030, Big5-HKSCS, BOM-less UTF-16/32, and chardet's
     answer with a small bonus) when it looks like writing; then chardet's
     non-CJK answer (Latin, Cyrillic...); as a last resort GB18030 with
     replacement.
     """
-    if encoding:
+    if encoding:  # the file's signature still counts: control bytes may be the codec's (UTF-16)
+        signature = _signature(data)
+        if signature:
+            raise NotText(signature)
         return decode_with_replacement(data, preferred_codec(encoding))
     for bom, codec in _BOMS:
         if data.startswith(bom):
