@@ -128,7 +128,7 @@ class AtomicFile:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)  # the name asked for: its extension chooses the compression
         self.descriptor = inherited_descriptor(self.path)
-        self.direct = written_in_place(self.path)
+        self.direct = self.descriptor is not None or _is_special_file(self.path)
         if self.direct:
             self.target = self.writing = self.path
         else:
