@@ -276,3 +276,8 @@ def test_text_format_lists_findings_then_a_table_then_the_verdict():
     assert text.startswith("c.jsonl:1: boilerplate: r1: boilerplate (qr-follow, rule zh-qr-scan)")
     assert "boilerplate rate    0.333   max 0.05    FAIL" in text
     assert text.rstrip().endswith("FAILED (boilerplate rate 0.333 > 0.05)")
+
+
+def test_a_check_without_steps_says_which_to_give_instead_of_passing_unchecked():
+    with pytest.raises(ValueError, match="check needs the steps to run as detectors"):
+        check_records([], [])

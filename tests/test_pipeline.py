@@ -114,3 +114,62 @@ def test_fit_gets_a_replay_of_the_records_as_they_reach_the_step():
     )
     assert seen == ["HELLO"]
     assert len(run_out) == 2
+
+
+def test_a_chain_made_by_hand_passes_rejected_records_on_at_their_places():
+    """``s2(s1(records))`` without a Pipeline: a step passes a record an earlier one rejected
+    on untouched, so none is lost, and a dedup index never holds it (Y was rejected as a
+    duplicate of X, which normalize-script had rejected: both were lost)."""
+    from vocclean.steps.dedup_articles import DedupArticles
+    from vocclean.steps.dedup_paragraphs import DedupParagraphs
+    from vocclean.steps.normalize_script import NormalizeScript
+    from vocclean.steps.strip_boilerplate import StripBoilerplate
+
+    simplified = (
+        "国务院总理主持召开常务会议，部署进一步稳经济的措施，要求各地区各部门狠抓落实，确保政策效果尽快显现。"
+    )
+    mixed = (
+        "國務院總理主持召開常務會議，部署進一步穩經濟的措施，要求各地區各部門狠抓落實，确保政策效果尽快显现。"
+    )
+    records = [Record("X", mixed), Record("Y", simplified), Record("Z", "另一条新闻的正文，与前面的无关。")]
+    steps = [
+        NormalizeScript(mixed="reject"),
+        StripBoilerplate(learn=True),
+        DedupParagraphs(across_docs=True),
+        DedupArticles(),
+    ]
+    stream = records
+    for step in steps:
+        stream = step(stream)
+    out = list(stream)
+    assert [r.id for r in out] == ["X", "Y", "Z"]
+    assert out[0].rejection.step == "normalize-script" and out[0].text == mixed
+    assert [r.rejection for r in out[1:]] == [None, None]
+    assert (
+        Pipeline(steps=[NormalizeScript(mixed="reject"), DedupArticles()])
+        .run([Record("X", mixed), Record("Y", simplified)], lambda record: None)
+        .__next__()
+        .id
+        == "Y"
+    )
+
+
+def test_run_options_take_one_path_or_path_objects_and_a_run_leaves_the_programs_frozen_objects(tmp_path):
+    """A library user's mistakes: a path alone was read letter by letter (``d: no such file``),
+    a Path failed in ``startswith``; and ``run`` unfroze objects the program had frozen."""
+    import gc
+
+    from vocclean.runner import RunOptions, run
+
+    source = tmp_path / "a.jsonl"
+    source.write_text('{"id": "a", "text": "正文"}\n', encoding="utf-8")
+    assert RunOptions(inputs=str(source)).inputs == (str(source),)
+    options = RunOptions(inputs=(source,), output=tmp_path / "out.jsonl")
+    assert (options.inputs, options.output) == ((str(source),), str(tmp_path / "out.jsonl"))
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert run([], options).written == 1
+        assert gc.get_freeze_count() == frozen > 0
+    finally:
+        gc.unfreeze()

@@ -78,6 +78,11 @@ def check_records(
     records must carry no annotations of an earlier run (``ReadOptions``). ``progress``: a progress
     line on stderr (None: when stderr is a terminal), the records checked and ``byte_counter``'s bytes.
     """
+    if not steps:  # the CLI builds clean's steps when none is named; a program says which it wants
+        raise ValueError(
+            "check needs the steps to run as detectors, e.g. clean's: FixEncoding(), NormalizeScript(), "
+            "StripBoilerplate(learn=True), DedupParagraphs(), DedupArticles()"
+        )
     thresholds = thresholds or Thresholds()
     collector = FindingCollector(max_findings, min_chars)
     pipeline = make_pipeline(detector_chain(steps), RunOptions(jobs=jobs))

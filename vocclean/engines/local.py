@@ -61,7 +61,7 @@ from vocclean.io.spool import (
 )
 from vocclean.pipeline import CountingIterator, Meter, Pipeline, StepClock, StepStats
 from vocclean.record import Record
-from vocclean.steps.base import RecordStep, Step
+from vocclean.steps.base import RecordStep, RejectsAside, Step
 
 __all__ = [
     "DEFAULT_CHUNK_CHARS",
@@ -650,32 +650,13 @@ def _count(records: Iterator[Record], stats: StepStats) -> Iterator[Record]:
         yield record
 
 
-class _WholeStream:
-    """Runs a whole-stream step on the live records of a stream that also carries unrouted rejects.
-
-    A reject the step pulls past is put back into its output just before the
-    step's next output record: where the serial pipeline routes it.
-    """
+class _WholeStream(RejectsAside):
+    """A whole-stream step of the chain, run on the live records of a stream that also carries
+    unrouted rejects (``RejectsAside``: each is put back where the serial pipeline routes it)."""
 
     def __init__(self, step: Step) -> None:
+        super().__init__()
         self.step = step
-        self.pulled: list[Record] = []
-
-    def live(self, stream: Iterator[Record]) -> Iterator[Record]:
-        for record in stream:
-            if record.rejection is None:
-                yield record
-            else:
-                self.pulled.append(record)
-
-    def merge(self, output: Iterator[Record]) -> Iterator[Record]:
-        for record in output:
-            if self.pulled:
-                yield from self.pulled
-                self.pulled.clear()
-            yield record
-        yield from self.pulled
-        self.pulled.clear()
 
 
 class FitMap(RecordStep):

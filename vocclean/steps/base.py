@@ -1,15 +1,17 @@
 """What every step is: a callable over an iterator of records.
 
-A step takes the live records of the stream and yields records. A record it
+A step takes the records of the stream and yields records. A record it
 yields with ``record.reject(...)`` called on it leaves the stream: the pipeline
-sends it to the rejects file and later steps never see it. Steps know nothing
-of click; the CLI only builds them.
+sends it to the rejects file and later steps never see it. Chained by hand
+(``s2(s1(records))``), a step passes a rejected record on untouched, at its
+place (``RejectsAside``): it neither changes it nor counts it (a dedup index
+never holds it). Steps know nothing of click; the CLI only builds them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from vocclean.record import Record
 
@@ -57,8 +59,47 @@ class RecordStep(Step):
     def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
         process = self.process
         for record in records:
+            if record.rejection is not None:  # rejected by an earlier step: passed on as it is
+                yield record
+                continue
             try:
                 yield process(record)
             except Exception as exc:  # a bug must cost one record, not the run
                 self.stats["errors/internal"] += 1
                 yield record.reject(self.name, f"internal error: {type(exc).__name__}: {exc}")
+
+
+class RejectsAside:
+    """Runs a whole-stream step on the live records of a stream that also carries rejected ones.
+
+    ``live`` gives the step the live records and sets the rejected ones aside; ``merge`` puts
+    each back just before the step's next output record (where a pipeline routes it), and the
+    last ones after its output ends. So a rejected record keeps its place and is seen by no step.
+    """
+
+    def __init__(self) -> None:
+        self.pulled: list[Record] = []
+
+    def live(self, stream: Iterable[Record]) -> Iterator[Record]:
+        for record in stream:
+            if record.rejection is None:
+                yield record
+            else:
+                self.pulled.append(record)
+
+    def merge(self, output: Iterable[Record]) -> Iterator[Record]:
+        for record in output:
+            if self.pulled:
+                yield from self.pulled
+                self.pulled.clear()
+            yield record
+        yield from self.pulled
+        self.pulled.clear()
+
+
+def passing_rejects(
+    run: Callable[[Iterable[Record]], Iterable[Record]], records: Iterable[Record]
+) -> Iterator[Record]:
+    """``run`` over the live records of ``records``, the rejected ones passed on at their places."""
+    aside = RejectsAside()
+    return aside.merge(run(aside.live(records)))

@@ -32,7 +32,7 @@ from vocclean.dates import UNDATED, day_number
 from vocclean.duplicate_finder import DuplicateFinder, FinderParams, PreparedBatch, prepare_batch
 from vocclean.io.writers import AtomicFile
 from vocclean.record import Record
-from vocclean.steps.base import Step
+from vocclean.steps.base import Step, passing_rejects
 from vocclean.text.shingles import Shingler
 
 __all__ = ["DedupArticles", "parse_keep"]
@@ -149,7 +149,7 @@ class DedupArticles(Step):
         )
 
     def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
-        return self.run(records)
+        return passing_rejects(self.run, records)
 
     def prepare(self, texts: list[str]) -> PreparedBatch:
         """The pure, costly part of indexing a batch (shingles, signatures, band keys).

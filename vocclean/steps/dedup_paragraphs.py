@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vocclean.record import Record
-from vocclean.steps.base import RecordStep
+from vocclean.steps.base import RecordStep, passing_rejects
 from vocclean.text.normalize_key import key_hash, make_to_simplified
 from vocclean.text.paragraph_index import ParagraphIndex
 from vocclean.text.paragraphs import Paragraphs, find_repeats, remove_paragraphs, split_paragraphs
@@ -118,9 +118,11 @@ class DedupParagraphs(RecordStep):
 
     def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
         if self.index is None:
-            yield from super().__call__(records)
-            return
-        # Across documents: batches, so that the index answers a whole batch with one numpy look-up.
+            return super().__call__(records)
+        return passing_rejects(self._across, records)
+
+    def _across(self, records: Iterable[Record]) -> Iterator[Record]:
+        """Across documents: batches, so that the index answers a whole batch with one numpy look-up."""
         batch: list[Record] = []
         for record in records:
             batch.append(record)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from vocclean.record import Record
-from vocclean.steps.base import RecordStep, Step
+from vocclean.steps.base import RecordStep, Step, passing_rejects
 from vocclean.text.boilerplate import BoilerplateMatcher, Removal
 from vocclean.text.boilerplate_notes import RemovalCounts, explain, truncate
 from vocclean.text.boilerplate_rules import KINDS, Rule, builtin_pack_paths, load_packs
@@ -184,7 +184,7 @@ class StripBoilerplate(RecordStep):
 
     def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
         try:
-            yield from self._stream(records)
+            yield from passing_rejects(self._stream, records)
         finally:  # engines read the Counter itself (``Pipeline``, ``run_chunk``), not the property
             self._flush_stats()
 
@@ -270,7 +270,8 @@ class LearnBoilerplate(Step):
     def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
         add = self.counter.add
         for record in records:
-            add(record.text)
+            if record.rejection is None:  # a rejected record teaches nothing
+                add(record.text)
             yield record
         self.model = self.counter.model(min_docs=self.min_docs, min_share=self.min_share)
         self.model.save(self.model_path)
