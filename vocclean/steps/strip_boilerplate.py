@@ -184,15 +184,17 @@ class StripBoilerplate(RecordStep):
 
     def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
         try:
-            yield from passing_rejects(self._stream, records)
+            yield from self._stream(records)
         finally:  # engines read the Counter itself (``Pipeline``, ``run_chunk``), not the property
             self._flush_stats()
 
     def _stream(self, records: Iterable[Record]) -> Iterator[Record]:
         if not self._needs_learning:
-            yield from super().__call__(records)
-            return
-        # stdin: learn from a bounded first window, then clean it and the rest.
+            return super().__call__(records)  # a rejected record passes on (RecordStep)
+        return passing_rejects(self._learn_then_clean, records)
+
+    def _learn_then_clean(self, records: Iterable[Record]) -> Iterator[Record]:
+        """stdin: learn from a bounded first window, then clean it and the rest."""
         iterator = iter(records)
         window = list(itertools.islice(iterator, self.learn_window))
         self.stats["learned/window"] = len(window)
