@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from vocclean.pipeline import DecodeUtf8, Pipeline, with_decoding
 from vocclean.record import Record
 from vocclean.steps.base import RecordStep, Step
@@ -173,3 +175,38 @@ def test_run_options_take_one_path_or_path_objects_and_a_run_leaves_the_programs
         assert gc.get_freeze_count() == frozen > 0
     finally:
         gc.unfreeze()
+
+
+def test_steps_built_in_python_refuse_settings_the_command_line_refuses():
+    """They were accepted and changed results (max_candidates=0 turned near duplicates off) or failed
+    once the input was read (learn_min_docs=0)."""
+    from vocclean.steps.dedup_articles import DedupArticles
+    from vocclean.steps.dedup_paragraphs import DedupParagraphs
+    from vocclean.steps.fix_encoding import FixEncoding
+    from vocclean.steps.strip_boilerplate import LearnBoilerplate, StripBoilerplate
+
+    cases = [
+        (lambda: DedupArticles(max_candidates=0), "max_candidates must be at least 1, not 0"),
+        (lambda: DedupArticles(num_perm=70000), "num_perm must be from 2 to 65535, not 70000"),
+        (lambda: DedupArticles(lead_threshold=2.0), "lead_threshold must be from 0 to 1, not 2.0"),
+        (lambda: DedupParagraphs(min_chars=-5), "min_chars must be at least 1, not -5"),
+        (lambda: DedupParagraphs(max_edit_regions=-1), "max_edit_regions must be at least 0, not -1"),
+        (lambda: StripBoilerplate(learn=True, learn_min_docs=0), "learn_min_docs must be at least 1, not 0"),
+        (
+            lambda: StripBoilerplate(learn_min_share=float("nan")),
+            "learn_min_share must be from 0 to 1, not nan",
+        ),
+        (lambda: LearnBoilerplate(model="m.json", min_share=2), "min_share must be from 0 to 1, not 2"),
+        (lambda: FixEncoding(encoding="base64"), "'base64' does not decode bytes to text"),
+    ]
+    for build, message in cases:
+        with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            build()
+
+
+def test_a_name_alone_where_a_step_takes_several_is_one_name():
+    from vocclean.steps.normalize_script import NormalizeScript
+    from vocclean.steps.strip_boilerplate import StripBoilerplate
+
+    assert StripBoilerplate(disable="credit").disabled == StripBoilerplate(disable=["credit"]).disabled
+    assert NormalizeScript(skip_rules="zh-period").skip_rules == ("zh-period",)

@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-import codecs
-
 import click
 
 from vocclean.cli.params import Ratio
 from vocclean.steps.fix_encoding import FixEncoding
+from vocclean.text.decode import preferred_codec
+
+EXAMPLES = "try gb18030, big5, utf-16, shift_jis"
 
 
 def _codec_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        codecs.lookup(value)
+        preferred_codec(value)
     except LookupError:
-        raise click.BadParameter(
-            f"unknown encoding {value!r} (try gb18030, big5, utf-16, shift_jis)"
-        ) from None
-    try:  # a text codec decodes any bytes, with replacements (base64, rot13, idna cannot)
-        bytes(range(256)).decode(value, "replace")
-    except (LookupError, UnicodeError):
-        raise click.BadParameter(
-            f"{value!r} does not decode bytes to text (try gb18030, big5, utf-16, shift_jis)"
-        ) from None
+        raise click.BadParameter(f"unknown encoding {value!r} ({EXAMPLES})") from None
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc} ({EXAMPLES})") from None
     return value
 
 

@@ -16,6 +16,23 @@ from collections.abc import Callable, Iterable, Iterator
 from vocclean.record import Record
 
 
+def in_range(name: str, value: float, low: float | None = None, high: float | None = None) -> None:
+    """Raise ValueError unless ``low <= value <= high`` (either bound may be left out); nan is in no
+    range. Steps check their settings with it when built, as the command line checks its options."""
+    if not ((low is None or value >= low) and (high is None or value <= high)):
+        bounds = (
+            f"from {low} to {high}"
+            if low is not None and high is not None
+            else (f"at least {low}" if low is not None else f"at most {high}")
+        )
+        raise ValueError(f"{name} must be {bounds}, not {value!r}")
+
+
+def names(value: str | Iterable[str]) -> tuple[str, ...]:
+    """A setting that takes several names: one name alone is one, not its letters."""
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 class Step:
     """Base class for steps.
 

@@ -32,7 +32,7 @@ from vocclean.dates import UNDATED, day_number
 from vocclean.duplicate_finder import DuplicateFinder, FinderParams, PreparedBatch, prepare_batch
 from vocclean.io.writers import AtomicFile
 from vocclean.record import Record
-from vocclean.steps.base import Step, passing_rejects
+from vocclean.steps.base import Step, in_range, passing_rejects
 from vocclean.text.shingles import Shingler
 
 __all__ = ["DedupArticles", "parse_keep"]
@@ -115,6 +115,20 @@ class DedupArticles(Step):
         tmp_dir: str | None = None,
     ) -> None:
         super().__init__()
+        if not 0 < threshold <= 1:
+            raise ValueError(f"threshold must be above 0 and at most 1, not {threshold!r}")
+        for name, value, low, high in (
+            ("num_perm", num_perm, 2, 65535),
+            ("ngram", ngram, 1, 32),
+            ("bands", bands, 0, None),
+            ("lead_shingles", lead_shingles, 1, None),
+            ("lead_threshold", lead_threshold, 0, 1),
+            ("max_candidates", max_candidates, 1, None),
+            ("min_shingles", min_shingles, 0, None),
+            ("batch_size", batch_size, 1, None),
+            ("within_days", 0 if within_days is None else within_days, 0, None),
+        ):
+            in_range(name, value, low, high)
         self.policy, self.keep_field = parse_keep(keep)
         # keep=field:NAME reads that field, within_days the date field
         self.reads_fields = self.policy == "field" or within_days is not None
@@ -133,8 +147,6 @@ class DedupArticles(Step):
         bands_rows = self.params.lsh()
         if not 1 <= bands_rows[0] * bands_rows[1] <= num_perm:
             raise ValueError(f"{num_perm} permutations cannot make {bands_rows[0]} bands")
-        if batch_size < 1 or not 0 < threshold <= 1 or (within_days is not None and within_days < 0):
-            raise ValueError(f"invalid batch size {batch_size}, threshold {threshold} or days {within_days}")
         self.keep = keep
         self.clusters_path = Path(clusters) if clusters is not None else None
         self.mark_only = mark_only

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vocclean.record import Record
-from vocclean.steps.base import RecordStep, passing_rejects
+from vocclean.steps.base import RecordStep, in_range, passing_rejects
 from vocclean.text.normalize_key import key_hash, make_to_simplified
 from vocclean.text.paragraph_index import ParagraphIndex
 from vocclean.text.paragraphs import Paragraphs, find_repeats, remove_paragraphs, split_paragraphs
@@ -81,8 +81,14 @@ class DedupParagraphs(RecordStep):
         super().__init__()
         if not 0.0 < similarity <= 1.0:
             raise ValueError(f"similarity must be in (0, 1], got {similarity}")
-        if max_docs_with_paragraph is not None and max_docs_with_paragraph < 1:
-            raise ValueError(f"max_docs_with_paragraph must be at least 1, got {max_docs_with_paragraph}")
+        for name, value, low in (
+            ("min_chars", min_chars, 1),
+            ("min_exact_chars", min_exact_chars, 1),
+            ("max_edit_regions", max_edit_regions, 0),
+            ("max_docs_with_paragraph", 1 if max_docs_with_paragraph is None else max_docs_with_paragraph, 1),
+            ("max_index_paragraphs", max_index_paragraphs, 1),
+        ):
+            in_range(name, value, low)
         self.similarity = similarity
         self.min_chars = min_chars
         self.min_exact_chars = min_exact_chars

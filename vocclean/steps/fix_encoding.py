@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from vocclean.record import Record
-from vocclean.steps.base import RecordStep
+from vocclean.steps.base import RecordStep, in_range
 from vocclean.text.clean_gate import may_need_fixing
 from vocclean.text.damage import find_unrecoverable
 from vocclean.text.decode import NotText, decode_bytes, preferred_codec
@@ -40,8 +40,8 @@ class FixEncoding(RecordStep):
         super().__init__()
         self.guess_lost_bytes = guess_lost_bytes
         self.encoding = preferred_codec(encoding) if encoding else None
-        if drop_unrecoverable is not None and not 0.0 <= drop_unrecoverable <= 1.0:
-            raise ValueError(f"drop_unrecoverable must be between 0 and 1, not {drop_unrecoverable}")
+        if drop_unrecoverable is not None:
+            in_range("drop_unrecoverable", drop_unrecoverable, 0, 1)
         self.drop_unrecoverable = drop_unrecoverable
 
     def process(self, record: Record) -> Record:

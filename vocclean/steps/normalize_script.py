@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from vocclean.record import Record
-from vocclean.steps.base import RecordStep
+from vocclean.steps.base import RecordStep, names
 from vocclean.text.punctuation import PunctuationRules
 from vocclean.text.script import (
     SCRIPTS,
@@ -67,7 +67,7 @@ class NormalizeScript(RecordStep):
         self.config = config if config is not None else config_for(to, phrases)
         self.mixed = mixed
         self.punctuation = punctuation
-        self.skip_rules = tuple(sorted(set(skip_rules)))
+        self.skip_rules = tuple(sorted(set(names(skip_rules))))
         self.minority_share = minority_share
         self._convert_scripts = source_scripts(self.config) | ({"mixed"} if mixed == "convert" else set())
         self._rules = PunctuationRules(self.skip_rules) if punctuation else None

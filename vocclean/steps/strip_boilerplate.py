@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from vocclean.record import Record
-from vocclean.steps.base import RecordStep, Step, passing_rejects
+from vocclean.steps.base import RecordStep, Step, in_range, names, passing_rejects
 from vocclean.text.boilerplate import BoilerplateMatcher, Removal
 from vocclean.text.boilerplate_notes import RemovalCounts, explain, truncate
 from vocclean.text.boilerplate_rules import KINDS, Rule, builtin_pack_paths, load_packs
@@ -117,13 +117,20 @@ class StripBoilerplate(RecordStep):
         report: Reporter | None = None,
     ) -> None:
         super().__init__()
-        if learn_window < 1:
-            raise ValueError(f"learn_window must be at least 1, got {learn_window}")
-        if min_chars < 0:
-            raise ValueError(f"min_chars must be >= 0, got {min_chars}")
-        packs = [*(builtin_pack_paths() if builtin_rules else []), *map(Path, rules)]
+        for name, value, low, high in (
+            ("head_lines", head_lines, 0, None),
+            ("tail_lines", tail_lines, 0, None),
+            ("cut_from", cut_from, 0, 1),
+            ("learn_min_docs", learn_min_docs, 1, None),
+            ("learn_min_share", learn_min_share, 0, 1),
+            ("learn_max_chars", learn_max_chars, 2, None),
+            ("learn_window", learn_window, 1, None),
+            ("min_chars", min_chars, 0, None),
+        ):
+            in_range(name, value, low, high)
+        packs = [*(builtin_pack_paths() if builtin_rules else []), *map(Path, names(rules))]
         self.all_rules: list[Rule] = load_packs(packs)
-        self.disabled = frozenset(disable)
+        self.disabled = frozenset(names(disable))
         _check_disable(self.disabled, self.all_rules)
         active = [r for r in self.all_rules if r.name not in self.disabled and r.kind not in self.disabled]
         self.rules = active
@@ -262,6 +269,9 @@ class LearnBoilerplate(Step):
         max_chars: int = 60,
     ) -> None:
         super().__init__()
+        in_range("min_docs", min_docs, 1)
+        in_range("min_share", min_share, 0, 1)
+        in_range("max_chars", max_chars, 2)
         self.model_path = Path(model)
         self.min_docs = min_docs
         self.min_share = min_share

@@ -111,8 +111,15 @@ _MIN_CJK_SCORE = 0.5
 
 
 def preferred_codec(name: str) -> str:
-    """The codec vocclean decodes with for an encoding name (GBK -> gb18030, Big5 -> big5hkscs)."""
+    """The codec vocclean decodes with for an encoding name (GBK -> gb18030, Big5 -> big5hkscs).
+
+    LookupError for a name Python does not know; ValueError for a codec that does not decode bytes
+    to text (base64, rot13, idna: a text codec decodes any bytes, with replacements)."""
     codec = codecs.lookup(name).name
+    try:
+        bytes(range(256)).decode(codec, "replace")
+    except (LookupError, UnicodeError):
+        raise ValueError(f"{name!r} does not decode bytes to text") from None
     family = _FAMILY_OF_CODEC.get(codec)
     if family in ("gb18030", "big5hkscs"):
         return family
