@@ -150,9 +150,7 @@ def run(steps: list[Step], options: RunOptions, observer: RunObserver | None = N
         raise VoccleanError(f"unknown engine {options.engine!r}: use local or dask")
     inputs = expand_inputs(options.inputs)
     if _is_directory(options):
-        _refuse_writing_inputs(inputs, options.output, options.format == "text")
-        if options.format != "text":
-            _warn_shared_outputs(inputs)
+        _check_output_names(inputs, options.output, options.format == "text")
     if _batch_mode(steps, options, inputs):
         from vocclean.engines.batch import run_batch
 
@@ -279,14 +277,40 @@ def make_pipeline(steps: list[Step], options: RunOptions) -> Pipeline:
     return ParallelPipeline(steps, jobs=jobs, chunk_records=options.chunk_records)
 
 
-def _warn_shared_outputs(inputs: list[InputFile], shown: int = 5) -> None:
-    """Inputs that write one output file (``a.txt`` and ``a.jsonl`` both give ``a.jsonl``; two
-    ``-i`` folders with an ``x.jsonl`` each): their records go in one after the other, which the
-    user should know."""
+def _check_output_names(inputs: list[InputFile], directory: str, text: bool, shown: int = 5) -> None:
+    """A directory output's file names, one pass over the inputs (a dump has millions).
+
+    Refused: an output file over its own input (``-i dump -o dump/``: a JSONL input keeps its
+    name). Warned: inputs that write one output file (``a.txt`` and ``a.jsonl`` both give
+    ``a.jsonl``; two ``-i`` folders with an ``x.jsonl`` each): their records go in one after the
+    other, which the user should know (``--format text`` names files by id: nothing to warn).
+    Each folder's real path is looked up once.
+    """
+    real: dict[str, str] = {}
+
+    def real_path(folder: str) -> str:
+        if folder not in real:
+            real[folder] = os.path.realpath(folder)
+        return real[folder]
+
     first: dict[str, InputFile] = {}  # output name -> the first input that writes it
     clashes = []
     for source in inputs:
-        name = DirectorySink.name_for(source.relative)
+        name = strip_compression(source.relative) if text else DirectorySink.name_for(source.relative)
+        target = Path(directory, name)
+        local = not source.is_stdin and not is_url(source.path)
+        named_alike = (not text or source.format == "text") and target.name == Path(source.path).name
+        if (  # --format text names the files of JSONL records by their ids
+            local
+            and named_alike
+            and real_path(str(target.parent)) == real_path(os.path.dirname(source.path) or ".")
+        ):
+            raise VoccleanError(
+                f"-o {directory} would write {target} over its input {source.path}: "
+                "give -o a directory of its own"
+            )
+        if text:
+            continue
         earlier = first.setdefault(name, source)
         if earlier.path != source.path:  # two roots' files of one relative name are named by path
             same = earlier.relative == source.relative
@@ -296,30 +320,6 @@ def _warn_shared_outputs(inputs: list[InputFile], shown: int = 5) -> None:
         warn(f"{clash} (one output per name: the records of both, in input order)")
     if len(clashes) > shown:
         warn(f"{len(clashes) - shown} more inputs share an output name with an earlier one")
-
-
-def _refuse_writing_inputs(inputs: list[InputFile], directory: str, text: bool) -> None:
-    """A directory output that would write an output file over its own input (``-i dump -o dump/``:
-    a JSONL input keeps its name). Each folder's real path is looked up once."""
-    real: dict[str, str] = {}
-
-    def real_path(folder: str) -> str:
-        if folder not in real:
-            real[folder] = os.path.realpath(folder)
-        return real[folder]
-
-    for source in inputs:
-        if source.is_stdin or is_url(source.path) or (text and source.format != "text"):
-            continue  # --format text names the files of JSONL records by their ids
-        name = strip_compression(source.relative) if text else DirectorySink.name_for(source.relative)
-        target = Path(directory, name)
-        if target.name == Path(source.path).name and real_path(str(target.parent)) == real_path(
-            os.path.dirname(source.path) or "."
-        ):
-            raise VoccleanError(
-                f"-o {directory} would write {target} over its input {source.path}: "
-                "give -o a directory of its own"
-            )
 
 
 def _is_directory(options: RunOptions) -> bool:
