@@ -38,25 +38,10 @@ sys.path.insert(0, str(REPO))
 
 from vocclean.check import check_corpus  # noqa: E402
 from vocclean.runner import RunOptions, run  # noqa: E402
-from vocclean.steps.dedup_articles import DedupArticles  # noqa: E402
-from vocclean.steps.dedup_paragraphs import DedupParagraphs  # noqa: E402
-from vocclean.steps.fix_encoding import FixEncoding  # noqa: E402
-from vocclean.steps.normalize_script import NormalizeScript  # noqa: E402
-from vocclean.steps.strip_boilerplate import StripBoilerplate  # noqa: E402
+from vocclean.steps.clean import clean_steps  # noqa: E402
 
 XWLB = REPO.parent / "shared" / "data" / "xwlb_cctv_news_zh" / "stories.jsonl.gz"
 SEEDS = REPO / "fixtures" / "seeds"
-
-
-def all_steps() -> list:
-    """Every step with its defaults, as `clean` builds them for file inputs."""
-    return [
-        FixEncoding(),
-        NormalizeScript(),
-        StripBoilerplate(learn=True),
-        DedupParagraphs(),
-        DedupArticles(),
-    ]
 
 
 def build_corpus(path: Path, stories: int) -> str:
@@ -87,7 +72,7 @@ def median_seconds(action: Callable[[list], object], reps: int) -> float:
     gets fresh ones: dedup and learned boilerplate keep state)."""
     times = []
     for _ in range(reps):
-        steps = all_steps()
+        steps = clean_steps()
         start = time.perf_counter()
         action(steps)
         times.append(time.perf_counter() - start)

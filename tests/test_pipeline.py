@@ -210,3 +210,93 @@ def test_a_name_alone_where_a_step_takes_several_is_one_name():
 
     assert StripBoilerplate(disable="credit").disabled == StripBoilerplate(disable=["credit"]).disabled
     assert NormalizeScript(skip_rules="zh-period").skip_rules == ("zh-period",)
+
+
+def test_normalize_script_refuses_config_with_to_or_phrases_as_the_command_line_does():
+    """``config`` won silently over ``to`` (the CLI refuses the pair)."""
+    from vocclean.steps.normalize_script import NormalizeScript
+
+    for given in ({"to": "taiwan"}, {"to": "simplified"}, {"phrases": True}):
+        with pytest.raises(ValueError, match="config replaces to and phrases"):
+            NormalizeScript(config="t2s", **given)
+    assert NormalizeScript(config="t2tw").config == "t2tw"
+    assert NormalizeScript().config == "t2s" and NormalizeScript().to == "simplified"
+    assert NormalizeScript(to="taiwan", phrases=True).config == "s2twp"
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (Record(3, "文本"), "a record: id must be a str, not int (3)"),
+        (Record("b", 5), "record 'b': text must be a str or None, not int (5)"),
+        (Record("c", b"\xe4\xb8\xad"), "bytes to decode go in raw"),
+        (Record("d", "文本", fields=[("id", "d")]), "record 'd': fields must be a dict, not list"),
+        ({"id": "e", "text": "文本"}, "records must be vocclean.record.Record objects, not dict"),
+    ],
+)
+def test_records_built_by_hand_of_the_wrong_types_are_refused_before_any_step(record, message):
+    """They failed deep in dedup-articles (AttributeError) or were rejected as internal errors."""
+    from vocclean.steps.dedup_articles import DedupArticles
+
+    records = [Record("ok", "这是一篇文章。"), record]
+    with pytest.raises(TypeError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        list(Pipeline([Upper(), DedupArticles()]).run(records, on_reject=lambda r: None))
+    with pytest.raises(TypeError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        factory = lambda: iter([Record("ok", "这是一篇文章。"), record])  # noqa: E731
+        list(Pipeline([_learning_step()]).run(iter(()), lambda r: None, records_factory=factory))
+
+
+def _learning_step():
+    from vocclean.steps.strip_boilerplate import StripBoilerplate
+
+    return StripBoilerplate(learn=True)
+
+
+def test_dedup_paragraphs_dry_run_reports_to_a_callback_and_changes_nothing():
+    """It printed to stderr only, where StripBoilerplate takes a ``report`` callback."""
+    from vocclean.steps.dedup_paragraphs import DedupParagraphs
+
+    paragraph = "这是一段足够长的段落，用来检查重复段落的删除是否正确，不应当被误删。"
+    text = f"{paragraph}\n其他内容也在这里，另外一段完全不同的文字写在这里。\n{paragraph}"
+    seen = []
+    step = DedupParagraphs(dry_run=True, report=lambda record, found: seen.append((record.id, found)))
+    (out,) = list(step([Record("a", text)]))
+    assert out.text == text and out.rejection is None and "repeated_paragraphs" not in out.annotations
+    assert [(doc, [entry["paragraph"] for entry in found]) for doc, found in seen] == [("a", [2])]
+    real = DedupParagraphs()
+    (cleaned,) = list(real([Record("a", text)]))
+    assert cleaned.annotations["repeated_paragraphs"] == seen[0][1]
+
+
+def test_clean_steps_run_from_python_give_what_the_command_line_clean_gives(tmp_path):
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from vocclean.cli.actions import CLEAN_ORDER
+    from vocclean.cli.main import main
+    from vocclean.runner import RunOptions, run
+    from vocclean.steps.clean import clean_steps
+
+    assert [step.name for step in clean_steps()] == list(CLEAN_ORDER)
+    assert [step.learn for step in clean_steps() if step.name == "strip-boilerplate"] == [True]
+    assert [step.learn for step in clean_steps(learn=False) if step.name == "strip-boilerplate"] == [False]
+    fixtures = str(Path(__file__).resolve().parent.parent / "fixtures")
+    command = CliRunner().invoke(main, ["-i", fixtures, "-o", str(tmp_path / "cli.jsonl"), "-j1", "clean"])
+    assert command.exit_code == 0, command.output
+    result = run(clean_steps(), RunOptions(inputs=(fixtures,), output=str(tmp_path / "api.jsonl"), jobs=1))
+    cli_output = (tmp_path / "cli.jsonl").read_bytes()
+    assert result.written >= 5 and cli_output.count(b"\n") == result.written
+    assert (tmp_path / "api.jsonl").read_bytes() == cli_output
+
+
+def test_the_package_says_it_is_typed():
+    """PEP 561: type checkers read vocclean's annotations only when py.typed is installed with it."""
+    import tomllib
+    from pathlib import Path
+
+    import vocclean
+
+    assert (Path(vocclean.__file__).parent / "py.typed").is_file()
+    pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    assert "py.typed" in pyproject["tool"]["setuptools"]["package-data"]["vocclean"]

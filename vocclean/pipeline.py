@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from vocclean.io.spool import Spool
-from vocclean.record import Record
+from vocclean.record import Record, check_record
 from vocclean.steps.base import RecordStep, Step
 
 BAD_INPUT_STEPS = frozenset({"read", "decode"})
@@ -134,7 +134,7 @@ class Pipeline:
             return
         if records_factory is not None:
             self._fit(records_factory)
-        meter = Meter(self._live(iter(records), read, on_reject))
+        meter = Meter(self._live(iter(records), read, on_reject, check=True))
         yield from self._chain(meter, 0, len(self.steps), on_reject)
         read.seconds = meter.seconds
         read.records_in = read.records_out + read.rejected
@@ -162,7 +162,7 @@ class Pipeline:
             before = copy.deepcopy(self.steps[:index])
 
             def replay(before: list[Step] = before) -> Iterator[Record]:
-                stream: Iterator[Record] = (r for r in records_factory() if not r.rejected)
+                stream = self._live(records_factory(), StepStats("replay"), _ignore, check=True)
                 for earlier in before:
                     stream = (r for r in earlier(stream) if not r.rejected)
                 return stream
@@ -203,7 +203,7 @@ class Pipeline:
         step = self.steps[index]
         spool = Spool(spool_dir, self.spool_text_field(index, records_factory))
         read = self.stats[0]
-        meter = Meter(self._live(records_factory(), read, spool.add))
+        meter = Meter(self._live(records_factory(), read, spool.add, check=True))
         live = self._chain(meter, 0, index, spool.add)
 
         def spooled() -> Iterator[Record]:
@@ -221,15 +221,23 @@ class Pipeline:
 
     @staticmethod
     def _live(
-        records: Iterator[Record], stats: StepStats, on_reject: Callable[[Record], None]
+        records: Iterator[Record], stats: StepStats, on_reject: Callable[[Record], None], check: bool = False
     ) -> Iterator[Record]:
+        """The live records; rejected ones go to ``on_reject``. ``check``: the run's input, whose
+        records may have been built by hand (``check_record``)."""
         for record in records:
+            if check:
+                check_record(record)
             if record.rejection is not None:
                 stats.rejected += 1
                 on_reject(record)
             else:
                 stats.records_out += 1
                 yield record
+
+
+def _ignore(record: Record) -> None:
+    """A replay's rejects: the run itself routes them."""
 
 
 class CountingIterator:

@@ -52,3 +52,33 @@ class Record:
     @property
     def rejected(self) -> bool:
         return self.rejection is not None
+
+
+_TYPES = (
+    ("id", str, "a str"),
+    ("text", (str, type(None)), "a str or None"),
+    ("raw", (bytes, type(None)), "bytes or None"),
+    ("fields", dict, "a dict"),
+    ("annotations", dict, "a dict"),
+)
+
+
+def check_record(record: object) -> None:
+    """Raise ``TypeError`` for a record not of the documented types (one built by hand).
+
+    Readers always build valid records; a program's own could otherwise fail
+    deep inside a step, or be rejected as an internal error.
+    """
+    if not isinstance(record, Record):
+        raise TypeError(f"records must be vocclean.record.Record objects, not {type(record).__name__}")
+    for name, types, wanted in _TYPES:
+        value = getattr(record, name)
+        if not isinstance(value, types):
+            who = f"record {record.id!r}" if isinstance(record.id, str) else "a record"
+            hint = (
+                "bytes to decode go in raw, as Record(id, None, raw=...), before FixEncoding"
+                if name == "text" and isinstance(value, bytes)
+                else "build records as Record(id: str, text: str | None)"
+            )
+            found = f"{type(value).__name__} ({value!r:.60})"
+            raise TypeError(f"{who}: {name} must be {wanted}, not {found}; {hint}")

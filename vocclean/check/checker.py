@@ -80,8 +80,7 @@ def check_records(
     """
     if not steps:  # the CLI builds clean's steps when none is named; a program says which it wants
         raise ValueError(
-            "check needs the steps to run as detectors, e.g. clean's: FixEncoding(), NormalizeScript(), "
-            "StripBoilerplate(learn=True), DedupParagraphs(), DedupArticles()"
+            "check needs the steps to run as detectors, e.g. clean's: vocclean.steps.clean.clean_steps()"
         )
     thresholds = thresholds or Thresholds()
     collector = FindingCollector(max_findings, min_chars)

@@ -108,7 +108,7 @@ def normalize_script_command(
             raise click.UsageError(f"--config cannot be combined with --{explicit[0]}", ctx)
     try:
         return NormalizeScript(
-            to=to,
+            to=to if config is None else None,
             config=config,
             phrases=phrases,
             mixed=mixed,

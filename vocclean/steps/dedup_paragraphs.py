@@ -18,7 +18,7 @@ lines that separated them); nothing else is rewritten.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from vocclean.text.normalize_key import key_hash, make_to_simplified
 from vocclean.text.paragraph_index import ParagraphIndex
 from vocclean.text.paragraphs import Paragraphs, find_repeats, remove_paragraphs, split_paragraphs
 
-__all__ = ["DedupParagraphs"]
+__all__ = ["DedupParagraphs", "describe_to_stderr"]
 
 ANNOTATION_TEXT_CHARS = 60
 INDEX_BATCH = 256  # records per index look-up in across-docs mode
@@ -38,6 +38,8 @@ INDEX_BATCH = 256  # records per index look-up in across-docs mode
 REJECT_REASON = "all paragraphs were repeats"
 # Across documents only lines of min_chars key characters are compared: a copy keeps its short lines.
 REJECT_REASON_SHORT = "all paragraphs long enough to compare were repeats of earlier documents"
+
+Reporter = Callable[[Record, list[dict[str, Any]]], None]
 
 
 class DedupParagraphs(RecordStep):
@@ -59,7 +61,10 @@ class DedupParagraphs(RecordStep):
       (implies ``across_docs``; None means 1 when ``across_docs`` is on).
     - ``max_index_paragraphs`` (50,000,000): bound of the cross-document index.
     - ``fold_script`` (False): fold Traditional to Simplified in keys (opencc t2s).
-    - ``dry_run`` (False): report what would be removed on stderr, change nothing.
+    - ``dry_run`` (False): report what would be removed, change nothing.
+    - ``report`` (None): called with (record, annotation) in a dry run, the
+      annotation being the ``repeated_paragraphs`` list a real run would
+      write; default: one line per paragraph on stderr.
     """
 
     name = "dedup-paragraphs"
@@ -77,6 +82,7 @@ class DedupParagraphs(RecordStep):
         max_index_paragraphs: int = 50_000_000,
         fold_script: bool = False,
         dry_run: bool = False,
+        report: Reporter | None = None,
     ) -> None:
         super().__init__()
         if not 0.0 < similarity <= 1.0:
@@ -98,6 +104,7 @@ class DedupParagraphs(RecordStep):
         self.max_index_paragraphs = max_index_paragraphs
         self.fold_script = fold_script
         self.dry_run = dry_run
+        self.report = report if report is not None else describe_to_stderr
         self.per_record = not self.across_docs
         self.index = ParagraphIndex(max_index_paragraphs) if self.across_docs else None
         self._to_simplified = make_to_simplified() if fold_script else None
@@ -216,7 +223,7 @@ class DedupParagraphs(RecordStep):
         if self.dry_run:
             for entry in found:
                 self.stats[f"would_remove_paragraphs/{entry[3]}"] += 1
-            self._report(record, annotation)
+            self.report(record, annotation)
             return record
         for entry, line in zip(found, removed_lines, strict=True):
             self.stats[f"removed_paragraphs/{entry[3]}"] += 1
@@ -238,14 +245,6 @@ class DedupParagraphs(RecordStep):
         removed = {entry[0] for entry in found}
         return all(len(key) < self.min_chars for i, key in enumerate(keys) if i not in removed)
 
-    def _report(self, record: Record, annotation: list[dict[str, Any]]) -> None:
-        for entry in annotation:
-            print(
-                f"dedup-paragraphs: would remove {record.id} paragraph {entry['paragraph']}"
-                f" (repeats {entry['repeats']}, similarity {entry['similarity']:.3f}): {entry['text']}",
-                file=sys.stderr,
-            )
-
 
 @dataclass(slots=True)
 class _Analysis:
@@ -253,6 +252,16 @@ class _Analysis:
     found: list[tuple[int, int | str, float, str]]  # (paragraph, repeats, similarity, stats kind)
     hashes: dict[int, int]  # across documents: paragraph hash -> position of the kept paragraph
     same_hash: list[tuple[int, int]]  # (hash, position) of further kept paragraphs with a hash in ``hashes``
+
+
+def describe_to_stderr(record: Record, annotation: list[dict[str, Any]]) -> None:
+    """A dry run's default report: one line per paragraph that would be removed."""
+    for entry in annotation:
+        print(
+            f"dedup-paragraphs: would remove {record.id} paragraph {entry['paragraph']}"
+            f" (repeats {entry['repeats']}, similarity {entry['similarity']:.3f}): {entry['text']}",
+            file=sys.stderr,
+        )
 
 
 def _truncate(text: str) -> str:

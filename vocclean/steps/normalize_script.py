@@ -35,7 +35,8 @@ class NormalizeScript(RecordStep):
 
     ``to`` is ``simplified``, ``traditional``, ``taiwan`` or ``hongkong``;
     ``phrases`` picks opencc's vocabulary-converting config for that target
-    (tw2sp, s2twp, s2hkp). ``config`` overrides both with any opencc config.
+    (tw2sp, s2twp, s2hkp). ``config`` names any opencc config instead of
+    both (given with either, it is a ``ValueError``, as on the command line).
     ``mixed`` decides articles that mix both scripts: ``keep`` (flagged in
     the ``script`` annotation), ``convert`` or ``reject``. ``punctuation``
     switches the punctuation rules on or off; ``skip_rules`` names rules to
@@ -51,7 +52,7 @@ class NormalizeScript(RecordStep):
 
     def __init__(
         self,
-        to: str = "simplified",
+        to: str | None = None,
         config: str | None = None,
         phrases: bool = False,
         mixed: str = "keep",
@@ -60,11 +61,15 @@ class NormalizeScript(RecordStep):
         minority_share: float = 0.1,
     ) -> None:
         super().__init__()
+        if config is not None and (to is not None or phrases):
+            given = "to" if to is not None else "phrases"
+            raise ValueError(f"config replaces to and phrases: give config or {given}, not both")
         if mixed not in MIXED_CHOICES:
             raise ValueError(f"mixed must be one of {', '.join(MIXED_CHOICES)}, not {mixed!r}")
-        self.to = to
-        self.phrases = phrases
-        self.config = config if config is not None else config_for(to, phrases)
+        if config is None:
+            to = to or "simplified"
+            config = config_for(to, phrases)
+        self.to, self.phrases, self.config = to, phrases, config
         self.mixed = mixed
         self.punctuation = punctuation
         self.skip_rules = tuple(sorted(set(names(skip_rules))))
