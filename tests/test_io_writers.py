@@ -494,6 +494,27 @@ def test_text_format_names_both_records_that_would_share_a_file(tmp_path):
     result = vocclean_cli("--format", "text", "-o", str(tmp_path / "out"), "fix-encoding", stdin=records)
     assert result.returncode == 2
     assert "records 'a/b' and 'a_b' would be written to the same text file" in result.stderr.decode()
+    assert not (tmp_path / "out").exists()  # the folder the run made goes with it (it stayed, empty)
+    (tmp_path / "kept").mkdir()
+    result = vocclean_cli("--format", "text", "-o", str(tmp_path / "kept"), "fix-encoding", stdin=records)
+    assert result.returncode == 2 and (tmp_path / "kept").is_dir()  # a folder that was there stays
+
+
+def test_a_directory_output_that_fails_takes_back_the_folders_it_made_and_only_those(tmp_path):
+    from vocclean.io.writers import DirectorySink
+    from vocclean.record import Record
+
+    (tmp_path / "out" / "old").mkdir(parents=True)
+    sink = DirectorySink(tmp_path / "out")
+    for name in ("new/deep/a.jsonl", "old/b.jsonl", "c.jsonl"):
+        sink.write(Record("x", "t", file=name), b"{}\n")
+    assert (tmp_path / "out" / "new" / "deep").is_dir()
+    sink.abort()
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["out", "out/old"]
+    sink = DirectorySink(tmp_path / "fresh" / "out")
+    sink.write(Record("x", "t", file="sub/a.jsonl"), b"{}\n")
+    sink.abort()
+    assert list(tmp_path.iterdir()) == [tmp_path / "out"]
 
 
 def test_annotate_merges_into_an_earlier_runs_notes_and_refuses_to_replace_a_users_field(tmp_path):
@@ -523,10 +544,13 @@ def test_annotate_merges_into_an_earlier_runs_notes_and_refuses_to_replace_a_use
 def test_a_rejects_or_report_path_that_is_a_directory_is_named_and_leaves_nothing(tmp_path):
     (tmp_path / "in.jsonl").write_text(ONE_GOOD_ONE_BAD, encoding="utf-8")
     (tmp_path / "taken.json").mkdir()
-    for flag in ("--rejects", "--report"):
+    for flag, message in (
+        ("--rejects", "vocclean: I/O error taken.json: Is a directory"),
+        ("--report", "Invalid value for '--report': File 'taken.json' is a directory."),  # before the run
+    ):
         result = vocclean_cli("-i", "in.jsonl", flag, "taken.json", "fix-encoding", cwd=tmp_path)
         assert result.returncode == 2, result.stderr
-        assert "vocclean: I/O error taken.json: Is a directory" in result.stderr.decode()
+        assert message in result.stderr.decode()
         assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "taken.json"]
 
 

@@ -284,3 +284,37 @@ def test_merged_parts_keep_the_samples_one_observer_would_under_both_caps():
     for part in parts:
         observer.merge(part, [])
     assert [s.id for s in observer.samples] == ["0", "1", "2", "4"]  # x capped at 3, then the total at 4
+
+
+def test_report_given_several_times_writes_one_report_of_the_run_in_each_format(tmp_path, monkeypatch):
+    """--report twice kept the last one only; now each path gets the run's report in its format."""
+    from click.testing import CliRunner
+
+    from vocclean.cli import main
+
+    corpus = write_corpus(tmp_path / "corpus.jsonl")
+    monkeypatch.chdir(tmp_path)
+
+    def clean(*args: str, env: dict | None = None):
+        command = ["-i", str(corpus), "-o", "out.jsonl", *args, "fix-encoding"]
+        return CliRunner().invoke(main, command, env=env)
+
+    done = clean("--report", "a.json", "--report", "a.html", "--report", "a.json")
+    assert done.exit_code == 1, done.output  # the corpus has a line that is not JSON
+    report = json.loads(Path("a.json").read_text(encoding="utf-8"))
+    assert report["totals"]["records_in"] == len(CORPUS) + 1
+    html = Path("a.html").read_text(encoding="utf-8")
+    assert f"<b>{len(CORPUS) + 1:,}</b><span>records in</span>" in html
+    refused = clean("--report", "b.json", "--report", "out.json", "-o", "out.json")
+    assert refused.exit_code == 2 and "--report out.json is the same file as -o out.json" in refused.output
+    assert not Path("b.json").exists()
+    refused = clean("--report", "c.json", "--report", "c.txt")
+    assert refused.exit_code == 2 and "c.txt: a report is .json or .html" in refused.output
+    assert not Path("c.json").exists()
+    spaced = clean(env={"VOCCLEAN_REPORT": "my report.json:env.html"})  # as PATH: os.pathsep between paths
+    assert spaced.exit_code == 1, spaced.output
+    assert Path("my report.json").is_file() and Path("env.html").is_file()
+    Path("vocclean.toml").write_text('report = ["toml.json", "toml.html"]\n', encoding="utf-8")
+    assert clean().exit_code == 1 and Path("toml.json").is_file() and Path("toml.html").is_file()
+    Path("vocclean.toml").write_text('report = "one.json"\n', encoding="utf-8")
+    assert clean().exit_code == 1 and Path("one.json").is_file()

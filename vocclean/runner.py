@@ -12,7 +12,7 @@ import contextlib
 import gc
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -91,9 +91,9 @@ def inputs_are_files(options: RunOptions) -> bool:
     return all(argument != "-" for argument in options.inputs)
 
 
-def resolved(options: RunOptions, report: str | None = None) -> RunOptions:
+def resolved(options: RunOptions, reports: Sequence[str] = ()) -> RunOptions:
     """``options`` with ``file://`` URLs as paths, refusing paths this engine cannot reach, and
-    outputs (``report``: the run's report, if any) that are an input or another output.
+    outputs (``reports``: the run's reports, if any) that are an input or another output.
 
     The local engine reads no fsspec URL (``s3://``, ``memory://``...): it would take one for a
     file name. Workers of a ``--scheduler`` cluster do not run in this folder: a relative path
@@ -102,7 +102,8 @@ def resolved(options: RunOptions, report: str | None = None) -> RunOptions:
     inputs = tuple(local_path(path) for path in options.inputs)
     output = local_path(options.output)
     rejects = None if options.rejects is None else local_path(options.rejects)
-    _refuse_shared_files(inputs, [("-o", output), ("--rejects", rejects), ("--report", report)])
+    reported = [("--report", report) for report in reports]
+    _refuse_shared_files(inputs, [("-o", output), ("--rejects", rejects), *reported])
     for flag, name in (("--text-field", options.text_field), ("--id-field", options.id_field)):
         if name == NOTES_FIELD and (options.annotate or rejects is not None):
             raise VoccleanError(

@@ -72,10 +72,14 @@ def default_steps(ctx: click.Context, inputs: tuple[str, ...], learn: bool | Non
 
 
 def run_action(
-    action: ChainAction, items: list[object], options: RunOptions, ctx: click.Context, report: str | None
+    action: ChainAction,
+    items: list[object],
+    options: RunOptions,
+    ctx: click.Context,
+    reports: tuple[str, ...],
 ) -> int:
     """Run ``action`` over the chain's other steps; its exit code."""
-    if report and on_command_line(ctx, "report"):
+    if reports and on_command_line(ctx, "report"):
         raise click.UsageError(f"--report is for cleaning runs; {action.name} prints its own output")
     steps = [item for item in items if item is not action]
     return action.execute(steps, options, ctx)  # type: ignore[arg-type]

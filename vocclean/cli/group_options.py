@@ -8,22 +8,24 @@ from vocclean.config import show_config
 from vocclean.report.files import report_renderer
 
 
-def _report_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None:
+def _report_paths(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    for path in value:
         try:
-            report_renderer(value)
+            report_renderer(path)
         except ValueError as exc:
             raise click.BadParameter(str(exc), ctx, param) from None
-    return value
+    return tuple(dict.fromkeys(value))  # a path given twice is one report
 
 
 report_option = click.option(
     "--report",
     metavar="PATH",
-    callback=_report_path,
+    multiple=True,
+    type=click.Path(dir_okay=False),  # several in one environment variable: separated by os.pathsep
+    callback=_report_paths,
     help="Write a report of the run: PATH.json (numbers per step, removals by kind and rule, "
     "encodings, scripts, duplicate clusters, time) or PATH.html (the same as a page with charts "
-    "and before/after samples).",
+    "and before/after samples). Repeatable: --report r.json --report r.html writes both.",
 )
 
 show_config_option = click.option(

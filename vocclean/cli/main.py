@@ -23,7 +23,7 @@ from vocclean.errors import VoccleanError
 from vocclean.io.readers import DEFAULT_MAX_RECORD_BYTES
 from vocclean.io.sources import is_url
 from vocclean.io.writers import make_folder, named_path
-from vocclean.report.files import write_report
+from vocclean.report.files import write_reports
 from vocclean.report.observer import RunObserver
 from vocclean.runner import RunOptions, resolved, run
 
@@ -185,16 +185,17 @@ def run_chain(steps, **options) -> None:
     if run_options.scheduler and run_options.engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
     action = find_action(flat)
-    observer = RunObserver() if options["report"] else None
+    reports = options["report"]
+    observer = RunObserver() if reports else None
     try:
-        run_options = resolved(run_options, options["report"])
-        if options["report"] and action is None:
-            _report_folder(options["report"])
+        run_options = resolved(run_options, reports)
         if action is not None:
-            ctx.exit(run_action(action, flat, run_options, ctx, options["report"]))
+            ctx.exit(run_action(action, flat, run_options, ctx, reports))
+        for report in reports:
+            _report_folder(report)
         result = run(flat, run_options, observer)
-        if options["report"]:
-            write_report(options["report"], result, run_options, observer, command_line(ctx))
+        if reports:
+            write_reports(reports, result, run_options, observer, command_line(ctx))
     except VoccleanError as exc:
         click.echo(f"vocclean: {exc}", err=True)
         ctx.exit(exc.exit_code)

@@ -315,6 +315,15 @@ class DirectorySink:
         self.files: dict[str, AtomicFile] = {}
         self.open: OrderedDict[str, AtomicFile] = OrderedDict()
         self.expected: list[str] = []
+        self.made: set[Path] = set()  # folders its files made: a run that fails takes them back
+
+    def _new_file(self, name: str) -> AtomicFile:
+        path = _inside(self.directory, name)
+        folder = path.parent
+        while not folder.exists():
+            self.made.add(folder)
+            folder = folder.parent
+        return AtomicFile(path)
 
     def output_name(self, record: Record) -> str:
         return self.name_for(record.file)
@@ -339,7 +348,7 @@ class DirectorySink:
             return handle
         handle = self.files.get(name)
         if handle is None:
-            handle = AtomicFile(_inside(self.directory, name))
+            handle = self._new_file(name)
             self.files[name] = handle
         else:
             handle.reopen()
@@ -355,14 +364,19 @@ class DirectorySink:
     def commit(self) -> None:
         for name in self.expected:
             if name not in self.files:
-                self.files[name] = AtomicFile(_inside(self.directory, name))
+                self.files[name] = self._new_file(name)
                 self.open[name] = self.files[name]
         for handle in self.files.values():
             handle.commit()
 
     def abort(self) -> None:
+        """Remove every temporary file, then the folders they made that are left empty (deepest
+        first; a folder that holds anything else stays)."""
         for handle in self.files.values():
             handle.abort()
+        for folder in sorted(self.made, key=lambda path: len(path.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 class TextDirectorySink(DirectorySink):
@@ -388,7 +402,7 @@ class TextDirectorySink(DirectorySink):
                 f"{name}: records {self.ids[name]!r} and {record.id!r} would be written to the same text "
                 "file (their ids give one file name): give them ids that differ in letters or digits"
             )
-        handle = AtomicFile(_inside(self.directory, name))
+        handle = self._new_file(name)
         handle.stream.write(data)
         handle.suspend()
         self.files[name] = handle

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from vocclean.io.writers import AtomicFile
@@ -22,15 +23,17 @@ def report_renderer(path: str):
     return RENDERERS[suffix]
 
 
-def write_report(
-    path: str,
+def write_reports(
+    paths: Sequence[str],
     result: RunResult,
     options: RunOptions,
     observer: RunObserver | None = None,
     command: list[str] | None = None,
 ) -> None:
-    text = report_renderer(path)(build_report(result, options, observer, command))
-    write_text_atomically(path, text)
+    """One report of the run, written to each path in the format its suffix names."""
+    report = build_report(result, options, observer, command)
+    for path in paths:
+        write_text_atomically(path, report_renderer(path)(report))
 
 
 def write_text_atomically(path: str, text: str) -> None:
