@@ -252,7 +252,7 @@ import os, signal, sys
 {patch}
 from vocclean.entry import main
 source, out = sys.argv[1:]
-sys.argv = ["vocclean", "-j", "2", "--chunk-records", "5", "-i", source, "-o", out, "normalize-script"]
+sys.argv = ["vocclean", "-j", "3", "--chunk-records", "5", "-i", source, "-o", out, "normalize-script"]
 main()
 """
 
@@ -297,7 +297,7 @@ def test_workers_are_forked_with_sigint_held_so_a_ctrl_c_cannot_kill_one_before_
 os.register_at_fork(after_in_child=forked)"""
     result = run_signalled(tmp_path, patch)
     assert result.returncode == 0, result.stderr
-    assert log.read_text().split() == ["True", "True"]  # both workers
+    assert log.read_text().split() == ["True", "True"]  # both workers of -j 3
 
 
 def test_progress_is_off_in_a_pipe_and_forced_with_progress():

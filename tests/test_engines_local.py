@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import threading
+import time
 
 import pytest
 
@@ -133,7 +134,8 @@ def run(pipeline: Pipeline, records: list[Record]):
 
 def without_pids(result):
     out, rejects, stats = result
-    return [(i, t, {k: v for k, v in a.items() if k != "tagged_by"}) for i, t, a in out], rejects, stats
+    pids = ("tagged_by", "prepared_by")
+    return [(i, t, {k: v for k, v in a.items() if k not in pids}) for i, t, a in out], rejects, stats
 
 
 CHAINS = {
@@ -153,11 +155,31 @@ def test_output_rejects_order_and_stats_equal_the_serial_pipeline(chain):
     assert serial[1], "the corpus must exercise rejects"
 
 
-def test_per_article_steps_really_run_in_worker_processes():
-    out, _, _ = run(ParallelPipeline([Tag()], jobs=2, chunk_records=40), corpus())
-    pids = {annotations["tagged_by"] for _, _, annotations in out}
-    assert os.getpid() not in pids
-    assert len(pids) == 2
+class SlowTag(Tag):
+    """Tag at about 2 ms a record: the workers fall behind a main process that only reads."""
+
+    name = "slow-tag"
+
+    def process(self, record):
+        time.sleep(0.002)
+        return super().process(record)
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_jobs_n_cleans_chunks_in_n_processes_this_one_when_the_workers_are_behind(jobs):
+    """-j N: N - 1 worker processes and this one, which cleans a chunk itself whenever
+    PENDING_PER_WORKER chunks per worker already wait (until 2026-11-23: N workers and this
+    process only waiting); the output is the serial pipeline's all the same."""
+    serial = run(Pipeline([SlowTag()]), corpus(600))
+    result = run(ParallelPipeline([SlowTag()], jobs=jobs, chunk_records=20), corpus(600))
+    out = result[0]
+    pids = [annotations["tagged_by"] for _, _, annotations in out]
+    workers = set(pids) - {os.getpid()}
+    assert len(workers) == jobs - 1
+    assert os.getpid() in pids, "the main process cleaned no chunk"
+    firsts = [pids[i] for i in range(0, len(pids), 20)]
+    assert os.getpid() not in firsts[: local.PENDING_PER_WORKER * (jobs - 1)]  # the first go to workers
+    assert without_pids(result) == without_pids(serial)
 
 
 def test_worker_counters_are_merged_into_the_parents_step_objects():
@@ -200,7 +222,7 @@ def test_an_unpicklable_step_is_refused_before_any_work_with_its_name():
 
 def test_a_worker_that_dies_stops_the_run_with_an_error_not_a_hang():
     records = corpus()
-    records[700] = Record(id="x", text="die")
+    records[10] = Record(id="x", text="die")  # in the first chunk: always sent to a worker
     with pytest.raises(VoccleanError, match="worker process died"):
         run(ParallelPipeline([DiesInWorker()], jobs=2, chunk_records=40), records)
 
@@ -241,7 +263,7 @@ class PreparedFirstCopy(Step):
             if batch and (record is None or len(batch) == self.batch_size):
                 arrays = self.prepare([r.text for r in batch]) if prepared is None else next(prepared)
                 for item, (pid, _) in zip(batch, arrays, strict=True):
-                    item.annotate(tagged_by=pid)
+                    item.annotate(prepared_by=pid)
                     if item.text in seen:
                         yield item.reject(self.name, "seen")
                     else:
@@ -256,8 +278,8 @@ def test_a_whole_stream_steps_prepare_runs_on_workers_and_rejects_keep_their_pla
     parallel = run(ParallelPipeline(chain(), jobs=3, chunk_records=40), corpus())  # 3: see local.py
     assert without_pids(parallel) == without_pids(serial)
     assert any(reason == "seen" for _, _, reason in serial[1]) and any(s == "read" for _, s, _ in serial[1])
-    pids = {annotations["tagged_by"] for _, _, annotations in parallel[0]}
-    assert os.getpid() not in pids
+    pids = {annotations["prepared_by"] for _, _, annotations in parallel[0]}
+    assert pids and os.getpid() not in pids
 
 
 class CountedDedup(DedupArticles):
@@ -290,7 +312,10 @@ def test_dedup_articles_after_a_segment_is_hashed_by_the_workers_with_the_same_o
     parallel = run(ParallelPipeline(chain(), jobs=2, chunk_records=40), stories())
     assert parallel == serial
     assert any(step == "dedup-articles" for _, step, _ in serial[1])
-    assert CountedDedup.prepared_here == 0  # every chunk was hashed in a worker
+    # A chunk is hashed where it was cleaned: by the worker (the first PENDING_PER_WORKER chunks
+    # always go there) or here, when that many already wait at the worker.
+    chunks = -(-sum(1 for r in stories() if len(r.text) >= 3) // 40)
+    assert CountedDedup.prepared_here <= chunks - local.PENDING_PER_WORKER
 
 
 def test_a_segment_of_inline_steps_runs_here_and_feeds_nothing(monkeypatch):
@@ -328,14 +353,28 @@ def test_chunks_prepared_in_pieces_join_into_the_steps_batches():
         )
 
 
-@pytest.mark.parametrize(("step", "seen"), [(FieldPeek, ["id", "text", "url"]), (BlindPeek, [])])
+class FieldPeekWhere(FieldPeek):
+    def process(self, record):
+        record.annotate(pid=os.getpid())
+        return super().process(record)
+
+
+class BlindPeekWhere(FieldPeekWhere, BlindPeek):
+    pass
+
+
+@pytest.mark.parametrize(("step", "seen"), [(FieldPeekWhere, ["id", "text", "url"]), (BlindPeekWhere, [])])
 def test_workers_get_the_fields_only_of_steps_that_read_them_and_every_field_comes_back(step, seen):
     records = [
         Record(id=str(i), text=f"t{i}", fields={"id": str(i), "text": f"t{i}", "url": f"u{i}"})
         for i in range(300)
     ]
     out = list(ParallelPipeline([step()], jobs=2, chunk_records=40).run(records, lambda r: None))
-    assert [r.annotations["seen"] for r in out] == [seen] * 300
+    in_workers = [r.annotations["seen"] for r in out if r.annotations["pid"] != os.getpid()]
+    assert len(in_workers) >= 40 * local.PENDING_PER_WORKER and in_workers == [seen] * len(in_workers)
+    # A chunk cleaned in this process (the worker behind) has its records as they are, fields and all.
+    here = [r.annotations["seen"] for r in out if r.annotations["pid"] == os.getpid()]
+    assert here == [["id", "text", "url"]] * len(here)
     assert [r.fields for r in out] == [{"id": str(i), "text": f"t{i}", "url": f"u{i}"} for i in range(300)]
 
 
@@ -370,4 +409,5 @@ def test_the_learning_pass_digests_records_on_the_workers_and_learns_what_one_pr
     parallel = learned(ParallelPipeline([DropShort(), CountedLearning(learn=True)], jobs=2, chunk_records=40))
     assert parallel == serial
     assert "甲乙丙丁戊己庚辛壬癸" in serial[1] and not any("甲乙" in text for text in serial[0])
-    assert CountedLearning.mapped_here == 0  # every record was digested in a worker
+    # Digested where they were cleaned: the first PENDING_PER_WORKER chunks always by the worker.
+    assert CountedLearning.mapped_here <= 600 - 40 * local.PENDING_PER_WORKER

@@ -180,9 +180,17 @@ def test_the_second_pass_on_workers_reads_fields_only_for_steps_that_read_them(
         replay = Replay(expand_inputs((str(source),)), ReadOptions())
         out = list(pipeline.run(iter(replay()), lambda r: None, replay, str(spool_root) if spooled else None))
         results[spooled] = [as_tuple(r) for r in out]
+    seen_by = {tuple(r[6]["seen"]) for r in results[True]}
+    if peek is BlindPeek:  # what it saw depends on where its chunk ran (it reads what it says it does not)
+        for records in results.values():
+            for record in records:
+                record[6].pop("seen")
     written = {spooled: [as_written(Record(*r)) for r in results[spooled]] for spooled in results}
     assert written[True] == written[False]
-    assert {tuple(r[6]["seen"]) for r in results[True]} == {tuple(seen)}
+    if peek is FieldPeek:
+        assert seen_by == {tuple(seen)}
+    else:  # a chunk cleaned in this process (the worker behind) has the fields at hand, read or not
+        assert tuple(seen) in seen_by and seen_by <= {(), ("id", "text")}
     assert all(sorted(r[2]) == ["id", "text"] for r in results[True])
     # The input's text reaches a step that reads fields; otherwise the spool left it out.
     assert {r[2]["text"] is None for r in results[True]} == {peek is BlindPeek}

@@ -6,14 +6,27 @@ is a stage of its own. Segments run on chunks of records in worker
 processes; whole-stream steps run here, in the parent, in stream order, so
 their index and decisions stay single and deterministic.
 
+Processes: ``-j N`` works in N processes, ``N - 1`` workers and this one. A
+chunk goes to the workers while fewer than ``PENDING_PER_WORKER`` chunks per
+worker wait there; otherwise this process cleans it itself, between its own
+work (reading, the whole-stream steps, writing), with the code ``-j 1`` runs.
+So this process is never idle while the workers are behind, and the chunks
+it cleans cost no trip between processes. (Until 2026-11-23 ``-j 2`` started
+two workers and this process only waited for them: three processes on two
+cores, and every chunk's records and results pickled both ways.) Chunks and
+results travel as files in the pool's scratch folder (``PickleFile``), not
+through the pipes: a worker never waits for this busy process to fill or
+empty a pipe.
+
 Order: chunks are submitted in input order and their results taken back in
 the same order, and within a chunk every record (live or rejected, by any
 step of the segment) keeps its position. Records rejected before a segment
 (by the reader or a whole-stream step) wait beside the chunk and are routed
 at their position too, so the rejects file is byte-identical to ``-j 1``.
 
-Memory: at most ``2 * jobs + 1`` chunks are in flight, each at most
-``chunk_records`` records or ``chunk_chars`` characters of text.
+Memory: at most ``PENDING_PER_WORKER`` chunks per worker are in flight, and
+one here, each at most ``chunk_records`` records or ``chunk_chars``
+characters of text.
 
 Start-up: a pool costs some tens of milliseconds per worker (fork) and more
 with spawn; an input of fewer than ``POOL_MIN_CHUNKS`` chunks runs in this
@@ -31,8 +44,10 @@ import copy
 import multiprocessing
 import os
 import pickle
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter, deque
@@ -79,7 +94,12 @@ __all__ = [
 DEFAULT_CHUNK_RECORDS = 512
 DEFAULT_CHUNK_CHARS = 4_000_000
 POOL_MIN_CHUNKS = 3
+# Chunks waiting at each worker before this process cleans the next one itself: enough that a
+# worker never waits for work while this one cleans a chunk (xwlb: about 30 ms a chunk);
+# 3, 4, 6 and 8 measured within 2% of each other (bench/LOG.md, 2026-11-23).
+PENDING_PER_WORKER = 6
 LIVE = -1  # reject_step value of a record that left the segment alive
+Waiting = list[tuple[int, Record]]  # records rejected earlier, each with the position it comes before
 
 
 def default_jobs() -> int:
@@ -241,18 +261,41 @@ def _exit_with(parent: int, every: float = 0.5) -> None:
     os._exit(1)
 
 
-def _run_in_worker(segment: int, packed: list[tuple]) -> ChunkResult:
+def _run_in_worker(segment: int, chunk: PickleFile, result_path: str) -> PickleFile:
     feed = _WORKER_FEEDS[segment] if segment < len(_WORKER_FEEDS) else None
-    return run_chunk_remotely(_WORKER_SEGMENTS[segment], unpack(packed), feed)
+    result = run_chunk_remotely(_WORKER_SEGMENTS[segment], unpack(chunk.read()), feed)
+    return PickleFile.write(result_path, result)
 
 
-def _run_file_in_worker(segment: int, path: str) -> ChunkResult:
+def _run_file_in_worker(segment: int, path: str, result_path: str) -> PickleFile:
     """A chunk the worker reads from a spool file itself (without the input fields, which its
     steps do not read): its records come back whole."""
     feed = _WORKER_FEEDS[segment] if segment < len(_WORKER_FEEDS) else None
     result = _run_and_prepare(_WORKER_SEGMENTS[segment], load_chunk_apart(path), feed)
     result.packed, result.records = pack(result.records), []
-    return result
+    return PickleFile.write(result_path, result)
+
+
+@dataclass(frozen=True)
+class PickleFile:
+    """A chunk on its way to a worker, or its result on its way back, pickled to a file: only
+    the path crosses the pool's pipes, which move data only as fast as a thread of this process
+    that needs the GIL empties or fills them (64 KB at a time, each up to a 5 ms switch apart)."""
+
+    path: str
+
+    @classmethod
+    def write(cls, path: str, value: Any) -> PickleFile:
+        with open(path, "wb") as stream:
+            stream.write(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        return cls(path)
+
+    def read(self) -> Any:
+        """The value, once: the file is deleted."""
+        with open(self.path, "rb") as stream:
+            data = stream.read()
+        os.unlink(self.path)
+        return pickle.loads(data)
 
 
 def _prepare_in_worker(segment: int, texts: list[str]) -> Any:
@@ -293,15 +336,29 @@ def _apply_changes(records: list[Record], result: ChunkResult) -> None:
 
 
 class WorkerPool:
-    """``jobs`` worker processes holding copies of the segments' steps, started on first use."""
+    """Worker processes holding copies of the segments' steps, started on first use.
+
+    ``processes``: how many (default ``jobs``). ``shares_work``: fewer than
+    ``jobs``, the caller cleaning chunks too (``Segment``).
+    """
 
     prepare_on_workers_from_jobs = PREPARE_ON_WORKERS_FROM_JOBS
 
-    def __init__(self, jobs: int, segments: list[list[Step]], feeds: list[Step | None] | None = None) -> None:
+    def __init__(
+        self,
+        jobs: int,
+        segments: list[list[Step]],
+        feeds: list[Step | None] | None = None,
+        processes: int | None = None,
+    ) -> None:
         self.jobs = jobs
+        self.processes = max(1, processes if processes is not None else jobs)
+        self.shares_work = self.processes < jobs
         self.segments = segments
         self.feeds = feeds or []
         self._executor: ProcessPoolExecutor | None = None
+        self._scratch: str | None = None  # chunks and results on their way (PickleFile)
+        self._files = 0
 
     def executor(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -312,20 +369,28 @@ class WorkerPool:
             _pickled_steps(self.segments + [[feed] for feed in self.feeds if feed is not None])
             method = "fork" if sys.platform.startswith("linux") else "spawn"
             self._executor = ProcessPoolExecutor(
-                self.jobs,
+                self.processes,
                 mp_context=multiprocessing.get_context(method),
                 initializer=_init_worker,
                 initargs=(self.segments, self.feeds),
             )
         return self._executor
 
-    def submit(self, segment: int, records: list[Record], fields: bool = True) -> Future[ChunkResult]:
+    def submit(self, segment: int, records: list[Record], fields: bool = True) -> Future[PickleFile]:
         """``fields`` False: the records' input fields stay here (the segment's steps do not read
         them; half the bytes of xwlb)."""
-        return self.call(_run_in_worker, segment, pack(records, fields))
+        chunk = PickleFile.write(self._scratch_path(), pack(records, fields))
+        return self.call(_run_in_worker, segment, chunk, self._scratch_path())
 
-    def submit_file(self, segment: int, path: str) -> Future[ChunkResult]:
-        return self.call(_run_file_in_worker, segment, path)
+    def submit_file(self, segment: int, path: str) -> Future[PickleFile]:
+        return self.call(_run_file_in_worker, segment, path, self._scratch_path())
+
+    def _scratch_path(self) -> str:
+        """A new file name in the pool's scratch folder (made on first use, removed at close)."""
+        if self._scratch is None:
+            self._scratch = tempfile.mkdtemp(prefix="vocclean-pool-")
+        self._files += 1
+        return os.path.join(self._scratch, f"{self._files}.pickle")
 
     def submit_prepare(self, segment: int, texts: list[str]) -> Future[Any]:
         return self.call(_prepare_in_worker, segment, texts)
@@ -337,18 +402,21 @@ class WorkerPool:
         with interrupts.held():  # the first submit forks the workers; each sets SIGINT aside
             return self.executor().submit(function, *args)
 
-    def result(self, future: Future[ChunkResult]) -> ChunkResult:
-        return future.result()
+    def result(self, future: Future[Any]) -> Any:
+        value = future.result()
+        return value.read() if isinstance(value, PickleFile) else value
 
     def close(self, failed: bool = False) -> None:
         executor, self._executor = self._executor, None
-        if executor is None:
-            return
-        # A run that is over (Ctrl-C, | head, a full disk) drops the chunks not started and waits
-        # for the few in flight. Workers are not killed: one killed while sending its result
-        # leaves the executor's manager thread blocked on a half-read message, and the process
-        # hangs at exit. Workers ignore SIGINT, so in-flight chunks always finish.
-        executor.shutdown(wait=True, cancel_futures=failed)
+        scratch, self._scratch = self._scratch, None
+        if executor is not None:
+            # A run that is over (Ctrl-C, | head, a full disk) drops the chunks not started and
+            # waits for the few in flight. Workers are not killed: one killed while sending its
+            # result leaves the executor's manager thread blocked on a half-read message, and the
+            # process hangs at exit. Workers ignore SIGINT, so in-flight chunks always finish.
+            executor.shutdown(wait=True, cancel_futures=failed)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)  # chunks and results not taken (a failed run)
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -398,20 +466,25 @@ class Segment:
         self.here = is_inline(steps)  # never sent to workers
 
     def __call__(self, stream: Iterable[Record]) -> Iterator[Record]:
+        def here(item: tuple[list[Record], Waiting]) -> Iterator[Record]:
+            live, waiting = item
+            return self._emit(run_chunk(self.steps, live, fresh_counters=False), waiting)
+
         chunks = _chunks(iter(stream), self.chunk_records, self.chunk_chars)
         head = list(islice(chunks, POOL_MIN_CHUNKS))
         if self.pool.jobs <= 1 or self.here or len(head) < POOL_MIN_CHUNKS:
-            for live, waiting in chain(head, chunks):
-                yield from self._emit(run_chunk(self.steps, live, fresh_counters=False), waiting)
+            for item in chain(head, chunks):
+                yield from here(item)
             return
-        in_flight: deque[tuple[Any, list[Record], list[tuple[int, Record]]]] = deque()
-        limit = 2 * self.pool.jobs + 1
-        for live, waiting in chain(head, chunks):
-            in_flight.append((self.pool.submit(self.number, live, self.send_fields), live, waiting))
-            while len(in_flight) >= limit or (in_flight and in_flight[0][0].done()):
-                yield from self._collect(*in_flight.popleft())
-        while in_flight:
-            yield from self._collect(*in_flight.popleft())
+
+        def send(item: tuple[list[Record], Waiting]) -> tuple[Any, Any]:
+            live, waiting = item
+            return self.pool.submit(self.number, live, self.send_fields), (live, waiting)
+
+        def collect(future: Any, sent: tuple[list[Record], Waiting]) -> Iterator[Record]:
+            return self._collect(future, *sent)
+
+        yield from self._in_order(chain(head, chunks), send, here, collect)
 
     def from_spool(self, chunks: Iterable[SpooledChunk]) -> Iterator[Record]:
         """``self(spool.records())``, but each chunk file goes to a worker by its path: the worker
@@ -423,39 +496,75 @@ class Segment:
         if self.send_fields:
             yield from self(records_of(chunks))
             return
+
+        def here(chunk: SpooledChunk) -> Iterator[Record]:
+            # A chunk of only inline records (every record rejected in the first pass) has no file.
+            live = load_chunk(chunk.path) if chunk.path is not None else []
+            return self._emit(run_chunk(self.steps, live, fresh_counters=False), chunk.waiting)
+
         head = list(islice(chunks, POOL_MIN_CHUNKS))
         if self.pool.jobs <= 1 or self.here or len(head) < POOL_MIN_CHUNKS:
             for chunk in chain(head, chunks):
-                live = load_chunk(chunk.path) if chunk.path is not None else []
-                yield from self._emit(run_chunk(self.steps, live, fresh_counters=False), chunk.waiting)
+                yield from here(chunk)
             return
-        in_flight: deque[tuple[Any, list[dict[str, Any]], list[tuple[int, Record]]]] = deque()
-        limit = 2 * self.pool.jobs + 1
-        for chunk in chain(head, chunks):
-            # Only inline records (every record rejected in the first pass): nothing to clean.
-            if chunk.path is None:
-                in_flight.append((None, [], chunk.waiting))
-            else:
-                future = self.pool.submit_file(self.number, chunk.path)
-                in_flight.append((future, load_fields(chunk.path), chunk.waiting))
-            while len(in_flight) >= limit or (in_flight and _ready(in_flight[0][0])):
-                yield from self._collect_file(*in_flight.popleft())
-        while in_flight:
-            yield from self._collect_file(*in_flight.popleft())
 
-    def _collect(
-        self, future: Any, live: list[Record], waiting: list[tuple[int, Record]]
+        def send(chunk: SpooledChunk) -> tuple[Any, Any]:
+            future = self.pool.submit_file(self.number, chunk.path)
+            return future, (load_fields(chunk.path), chunk.waiting)
+
+        def collect(future: Any, sent: tuple[list[dict[str, Any]], Waiting]) -> Iterator[Record]:
+            return self._collect_file(future, *sent)
+
+        yield from self._in_order(
+            chain(head, chunks), send, here, collect, local=lambda chunk: chunk.path is None
+        )
+
+    def _in_order(
+        self,
+        items: Iterable[Any],
+        send: Callable[[Any], tuple[Any, Any]],
+        here: Callable[[Any], Iterator[Record]],
+        collect: Callable[[Any, Any], Iterator[Record]],
+        local: Callable[[Any], bool] = lambda item: False,
     ) -> Iterator[Record]:
+        """The records of ``items`` (chunks) in order: each ``send`` to the workers, or cleaned
+        ``here`` when the pool shares the work and enough chunks already wait there (see the
+        module's docstring), or when ``local`` says it needs no worker. A pool that does not
+        share (Dask's) takes the oldest result back first instead."""
+        shares = getattr(self.pool, "shares_work", False)
+        limit = PENDING_PER_WORKER * self.pool.processes if shares else 2 * self.pool.jobs + 1
+        # (future, what ``collect`` needs), or (None, the records of a chunk cleaned here: a
+        # generator, so that its arrays reach the next step's feed in order, when taken).
+        in_flight: deque[tuple[Any, Any]] = deque()
+        pending = 0  # chunks sent and not taken back
+
+        def take() -> Iterator[Record]:
+            nonlocal pending
+            future, value = in_flight.popleft()
+            if future is None:
+                return value
+            pending -= 1
+            return collect(future, value)
+
+        for item in items:
+            if local(item) or (shares and pending >= limit):
+                in_flight.append((None, here(item)))
+            else:
+                while pending >= limit:  # a pool that does not share: wait for the oldest chunk
+                    yield from take()
+                in_flight.append(send(item))
+                pending += 1
+            while in_flight and _ready(in_flight[0][0]):
+                yield from take()
+        while in_flight:
+            yield from take()
+
+    def _collect(self, future: Any, live: list[Record], waiting: Waiting) -> Iterator[Record]:
         result = self._result(future)
         _apply_changes(live, result)
         yield from self._emit(result, waiting, merge=True)
 
-    def _collect_file(
-        self, future: Any, fields: list[dict[str, Any]], waiting: list[tuple[int, Record]]
-    ) -> Iterator[Record]:
-        if future is None:
-            yield from self._emit(run_chunk(self.steps, [], fresh_counters=False), waiting)
-            return
+    def _collect_file(self, future: Any, fields: list[dict[str, Any]], waiting: Waiting) -> Iterator[Record]:
         result = self._result(future)
         # A step that set fields replaces the input fields, as in ``_apply_changes``.
         result.records = [
@@ -473,9 +582,7 @@ class Segment:
                 "Run with -j 1 to see which record fails"
             ) from exc
 
-    def _emit(
-        self, result: ChunkResult, waiting: list[tuple[int, Record]], merge: bool = False
-    ) -> Iterator[Record]:
+    def _emit(self, result: ChunkResult, waiting: Waiting, merge: bool = False) -> Iterator[Record]:
         if self.feed is not None:  # before the records: the next step asks for a batch's arrays
             prepared = result.prepared  # after them
             self.feed.push(prepared if prepared is not None else self.feed.step.prepare(live_texts(result)))
@@ -495,10 +602,10 @@ def _ready(future: Any) -> bool:
 
 def _chunks(
     stream: Iterator[Record], max_records: int, max_chars: int
-) -> Iterator[tuple[list[Record], list[tuple[int, Record]]]]:
+) -> Iterator[tuple[list[Record], Waiting]]:
     """Live records in chunks, each with the already-rejected records that came before each position."""
     live: list[Record] = []
-    waiting: list[tuple[int, Record]] = []
+    waiting: Waiting = []
     chars = 0
     for record in stream:
         if record.rejection is not None:
@@ -821,8 +928,9 @@ class ParallelPipeline(Pipeline):
         return index, spool
 
     def _pool(self, steps: list[Step]) -> Any:
-        """Where segments run: a WorkerPool (started on first use) or, on Dask, the cluster."""
-        return WorkerPool(self.jobs, segments_of(steps), feeds_of(steps))
+        """Where segments run: a WorkerPool (started on first use) or, on Dask, the cluster.
+        This process cleans chunks too (``Segment``): ``jobs - 1`` workers."""
+        return WorkerPool(self.jobs, segments_of(steps), feeds_of(steps), processes=self.jobs - 1)
 
     def _fold(
         self,
