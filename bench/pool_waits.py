@@ -5,11 +5,13 @@ worker pool's queue calls timed (patched here, in this script only):
 
 - per pool (a spooled run has two: the learning pass, then the cleaning
   pass), its wall seconds from the first chunk submitted to the pool closed,
-  and the main process's CPU and the seconds it waited for the oldest
-  chunk's result;
-- per worker, its CPU, the seconds it was blocked sending results (the
-  result pipe is full until the main process's reader thread, which needs
-  the GIL, empties it) and the seconds it waited for work.
+  the main process's CPU, the seconds it waited for the oldest chunk's
+  result, and the chunks it cleaned itself (``-j N`` has ``N - 1`` workers
+  and the main process cleans a chunk when they are behind);
+- per worker, its CPU, the seconds it was blocked sending results (a pipe
+  full until the main process's reader thread, which needs the GIL, empties
+  it; since 2026-11-23 only a result file's name goes through the pipe) and
+  the seconds it waited for work.
 
 A worker's figures are written to a scratch file at each result (workers
 leave by ``os._exit``), read after the run.
@@ -32,7 +34,7 @@ import vocclean.engines.local as local
 
 MAIN = os.getpid()
 COLUMNS = (
-    "pool", "wall s", "main CPU s", "main waits for results s",
+    "pool", "wall s", "main CPU s", "main waits for results s", "chunks cleaned by main",
     "worker", "CPU s", "blocked sending s", "waits for work s",
 )  # fmt: skip
 
@@ -43,16 +45,17 @@ class Pools:
     def __init__(self) -> None:
         self.rows: list[dict] = []
         self.waiting = 0.0  # for results, in the pool now open
+        self.here = 0  # chunks the main process cleaned, in the pool now open
 
     def opened(self, pool: local.WorkerPool) -> None:
         self.rows.append({"pool": pool, "wall": time.perf_counter(), "cpu": time.process_time()})
-        self.waiting = 0.0
+        self.waiting, self.here = 0.0, 0
 
     def closed(self, pool: local.WorkerPool, pids: list[int]) -> None:
         row = next(row for row in self.rows if row["pool"] is pool)
         row["wall"] = time.perf_counter() - row["wall"]
         row["cpu"] = time.process_time() - row["cpu"]
-        row["waiting"], row["pids"] = self.waiting, pids
+        row["waiting"], row["pids"], row["here"] = self.waiting, pids, self.here
 
 
 def instrument(scratch: Path, pools: Pools) -> None:
@@ -106,7 +109,15 @@ def instrument(scratch: Path, pools: Pools) -> None:
         finally:
             pools.waiting += time.perf_counter() - started
 
+    run_chunk = local.run_chunk
+
+    def counted_run_chunk(steps, records, fresh_counters):
+        if os.getpid() == MAIN and pools.rows:
+            pools.here += 1
+        return run_chunk(steps, records, fresh_counters)
+
     futures_process._sendback_result = timed_send
+    local.run_chunk = counted_run_chunk
     multiprocessing.queues.Queue.get = timed_get
     local.WorkerPool.executor, local.WorkerPool.close = timed_executor, timed_close
     local.Segment._result = timed_result
@@ -140,10 +151,9 @@ def main() -> None:
             for pid in row.get("pids", []):
                 path = Path(scratch) / str(pid)
                 cpu, send, get = map(float, path.read_text().split()) if path.exists() else (0.0, 0.0, 0.0)
-                print(
-                    f"| {number} | {row['wall']:.2f} | {row['cpu']:.2f} | {row['waiting']:.2f} "
-                    f"| {pid} | {cpu:.2f} | {send:.2f} | {get:.2f} |"
-                )
+                pool = f"{number} | {row['wall']:.2f} | {row['cpu']:.2f} | {row['waiting']:.2f}"
+                pool += f" | {row['here']}"
+                print(f"| {pool} | {pid} | {cpu:.2f} | {send:.2f} | {get:.2f} |")
 
 
 if __name__ == "__main__":
