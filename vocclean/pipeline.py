@@ -109,6 +109,8 @@ class Pipeline:
     """
 
     spools = True  # see ``spooled_step``
+    # Check the input records' types (``check_record``): off where vocclean's readers made them.
+    checks_input = True
 
     def __init__(self, steps: Iterable[Step]) -> None:
         self.steps = with_decoding(list(steps))
@@ -134,7 +136,7 @@ class Pipeline:
             return
         if records_factory is not None:
             self._fit(records_factory)
-        meter = Meter(self._live(iter(records), read, on_reject, check=True))
+        meter = Meter(self._live(iter(records), read, on_reject, check=self.checks_input))
         yield from self._chain(meter, 0, len(self.steps), on_reject)
         read.seconds = meter.seconds
         read.records_in = read.records_out + read.rejected
@@ -162,7 +164,7 @@ class Pipeline:
             before = copy.deepcopy(self.steps[:index])
 
             def replay(before: list[Step] = before) -> Iterator[Record]:
-                stream = self._live(records_factory(), StepStats("replay"), _ignore, check=True)
+                stream = self._live(records_factory(), StepStats("replay"), _ignore, self.checks_input)
                 for earlier in before:
                     stream = (r for r in earlier(stream) if not r.rejected)
                 return stream
@@ -203,7 +205,7 @@ class Pipeline:
         step = self.steps[index]
         spool = Spool(spool_dir, self.spool_text_field(index, records_factory))
         read = self.stats[0]
-        meter = Meter(self._live(records_factory(), read, spool.add, check=True))
+        meter = Meter(self._live(records_factory(), read, spool.add, check=self.checks_input))
         live = self._chain(meter, 0, index, spool.add)
 
         def spooled() -> Iterator[Record]:
