@@ -10,7 +10,10 @@ found (tests/cases/fuzz/), and tests/fuzz/run.py runs them under atheris.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -73,9 +76,12 @@ class StepTarget:
         check_run(self._steps, records)
 
 
+@functools.cache
 def _scratch() -> Path:
-    folder = Path(tempfile.gettempdir()) / f"vocclean-fuzz-{os.getpid()}"
-    folder.mkdir(exist_ok=True)
+    """This process's folder for the file target's inputs, removed when the process exits (each
+    test run left one behind in the temporary folder)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"vocclean-fuzz-{os.getpid()}-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
 
 
