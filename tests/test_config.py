@@ -28,6 +28,14 @@ def vocclean(*args: str, env: dict | None = None):
     return CliRunner().invoke(main, list(args), env=env)
 
 
+def written_id(workdir, toml: str) -> str:
+    """Run fix-encoding with ``toml`` as vocclean.toml (it names input and output); the id written."""
+    (workdir / "vocclean.toml").write_text(toml)
+    result = vocclean("fix-encoding")
+    assert result.exit_code == 0, result.output
+    return json.loads((workdir / "out.jsonl").read_text())["id"]
+
+
 def check_exit(*args: str, env: dict | None = None) -> int:
     return vocclean("-i", "short.jsonl", *args, "check", env=env).exit_code
 
@@ -42,10 +50,7 @@ def test_a_command_table_in_vocclean_toml_sets_that_commands_options(workdir):
 
 
 def test_global_options_at_the_top_of_vocclean_toml(workdir):
-    (workdir / "vocclean.toml").write_text('input = ["short.jsonl"]\noutput = "out.jsonl"\n')
-    result = vocclean("fix-encoding")
-    assert result.exit_code == 0, result.output
-    assert json.loads((workdir / "out.jsonl").read_text())["id"] == "short"
+    assert written_id(workdir, 'input = ["short.jsonl"]\noutput = "out.jsonl"\n') == "short"
 
 
 def test_the_command_line_wins_over_the_file(workdir):
@@ -140,10 +145,7 @@ def test_a_bad_value_from_the_environment_names_the_variable(workdir, args, env,
 
 def test_a_string_for_a_repeatable_option_is_one_value_not_split(workdir):
     (workdir / "my corpus.jsonl").write_text(SHORT, encoding="utf-8")
-    (workdir / "vocclean.toml").write_text('input = "my corpus.jsonl"\noutput = "out.jsonl"\n')
-    result = vocclean("fix-encoding")
-    assert result.exit_code == 0, result.output
-    assert json.loads((workdir / "out.jsonl").read_text())["id"] == "short"
+    assert written_id(workdir, 'input = "my corpus.jsonl"\noutput = "out.jsonl"\n') == "short"
 
 
 def test_a_string_for_a_repeatable_command_option_is_a_list_of_one(workdir):
