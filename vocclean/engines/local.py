@@ -11,7 +11,9 @@ chunk goes to the workers while fewer than ``PENDING_PER_WORKER`` chunks per
 worker wait there; otherwise this process cleans it itself, between its own
 work (reading, the whole-stream steps, writing), with the code ``-j 1`` runs.
 So this process is never idle while the workers are behind, and the chunks
-it cleans cost no trip between processes. (Until 2026-11-23 ``-j 2`` started
+it cleans cost no trip between processes. At the end of its input it takes
+back the chunks no worker has started (``claim``: whoever renames a chunk's
+file first cleans it) rather than wait while the workers work through them. (Until 2026-11-23 ``-j 2`` started
 two workers and this process only waited for them: three processes on two
 cores, and every chunk's records and results pickled both ways.) Chunks and
 results travel as files in the pool's scratch folder (``PickleFile``), not
@@ -54,6 +56,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Any
@@ -261,19 +264,40 @@ def _exit_with(parent: int, every: float = 0.5) -> None:
     os._exit(1)
 
 
-def _run_in_worker(segment: int, chunk: PickleFile, result_path: str) -> PickleFile:
+def _run_in_worker(segment: int, chunk: PickleFile, result_path: str) -> PickleFile | None:
+    """None: the parent took the chunk back before this worker started it (``claim``)."""
+    claimed = claim(chunk.path, BY_WORKER)
+    if claimed is None:
+        return None
     feed = _WORKER_FEEDS[segment] if segment < len(_WORKER_FEEDS) else None
-    result = run_chunk_remotely(_WORKER_SEGMENTS[segment], unpack(chunk.read()), feed)
+    result = run_chunk_remotely(_WORKER_SEGMENTS[segment], unpack(PickleFile(claimed).read()), feed)
     return PickleFile.write(result_path, result)
 
 
-def _run_file_in_worker(segment: int, path: str, result_path: str) -> PickleFile:
+def _run_file_in_worker(segment: int, path: str, result_path: str) -> PickleFile | None:
     """A chunk the worker reads from a spool file itself (without the input fields, which its
-    steps do not read): its records come back whole."""
+    steps do not read): its records come back whole. None: taken back, as in ``_run_in_worker``."""
+    claimed = claim(path, BY_WORKER)
+    if claimed is None:
+        return None
     feed = _WORKER_FEEDS[segment] if segment < len(_WORKER_FEEDS) else None
-    result = _run_and_prepare(_WORKER_SEGMENTS[segment], load_chunk_apart(path), feed)
+    result = _run_and_prepare(_WORKER_SEGMENTS[segment], load_chunk_apart(claimed), feed)
     result.packed, result.records = pack(result.records), []
     return PickleFile.write(result_path, result)
+
+
+BY_WORKER, BY_PARENT = ".worker", ".parent"
+
+
+def claim(path: str, by: str) -> str | None:
+    """Take a chunk's file for one process: renamed (``path`` + ``by``), its new path; None if
+    the other side renamed it first. A worker claims its chunk before it starts; the parent, at
+    the end of its input, claims the chunks no worker has started, to clean them itself."""
+    try:
+        os.rename(path, path + by)
+    except FileNotFoundError:
+        return None
+    return path + by
 
 
 @dataclass(frozen=True)
@@ -359,6 +383,7 @@ class WorkerPool:
         self._executor: ProcessPoolExecutor | None = None
         self._scratch: str | None = None  # chunks and results on their way (PickleFile)
         self._files = 0
+        self._chunk_files: dict[Future[Any], str] = {}  # the chunk file of each future not taken
 
     def executor(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -380,10 +405,20 @@ class WorkerPool:
         """``fields`` False: the records' input fields stay here (the segment's steps do not read
         them; half the bytes of xwlb)."""
         chunk = PickleFile.write(self._scratch_path(), pack(records, fields))
-        return self.call(_run_in_worker, segment, chunk, self._scratch_path())
+        future = self.call(_run_in_worker, segment, chunk, self._scratch_path())
+        self._chunk_files[future] = chunk.path
+        return future
 
     def submit_file(self, segment: int, path: str) -> Future[PickleFile]:
-        return self.call(_run_file_in_worker, segment, path, self._scratch_path())
+        future = self.call(_run_file_in_worker, segment, path, self._scratch_path())
+        self._chunk_files[future] = path
+        return future
+
+    def take_back(self, future: Future[Any]) -> str | None:
+        """The chunk file of ``future`` (renamed) if no worker has started it: that worker will
+        skip it, and its result is never to be read. None: a worker has it."""
+        path = self._chunk_files.pop(future, None)
+        return None if path is None else claim(path, BY_PARENT)
 
     def _scratch_path(self) -> str:
         """A new file name in the pool's scratch folder (made on first use, removed at close)."""
@@ -397,13 +432,16 @@ class WorkerPool:
 
     def call(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
         """``function(*args)`` on a worker (a module-level function: it is pickled by name)."""
-        if self._executor is not None:
-            return self._executor.submit(function, *args)
-        with interrupts.held():  # the first submit forks the workers; each sets SIGINT aside
-            return self.executor().submit(function, *args)
+        with _worker_deaths():  # a worker that died breaks the pool: no submit either
+            if self._executor is not None:
+                return self._executor.submit(function, *args)
+            with interrupts.held():  # the first submit forks the workers; each sets SIGINT aside
+                return self.executor().submit(function, *args)
 
     def result(self, future: Future[Any]) -> Any:
-        value = future.result()
+        self._chunk_files.pop(future, None)
+        with _worker_deaths():
+            value = future.result()
         return value.read() if isinstance(value, PickleFile) else value
 
     def close(self, failed: bool = False) -> None:
@@ -423,6 +461,17 @@ class WorkerPool:
 
     def __exit__(self, kind, value, traceback) -> None:
         self.close(failed=kind is not None)
+
+
+@contextmanager
+def _worker_deaths() -> Iterator[None]:
+    try:
+        yield
+    except BrokenProcessPool as exc:
+        raise VoccleanError(
+            "a worker process died (killed, or out of memory?); no partial output was kept. "
+            "Run with -j 1 to see which record fails"
+        ) from exc
 
 
 def _pickled_steps(segments: list[list[Step]]) -> bytes:
@@ -484,7 +533,11 @@ class Segment:
         def collect(future: Any, sent: tuple[list[Record], Waiting]) -> Iterator[Record]:
             return self._collect(future, *sent)
 
-        yield from self._in_order(chain(head, chunks), send, here, collect)
+        def reclaim(sent: tuple[list[Record], Waiting], path: str) -> Iterator[Record]:
+            os.unlink(path)  # the records are still here
+            return here(sent)
+
+        yield from self._in_order(chain(head, chunks), send, here, collect, reclaim)
 
     def from_spool(self, chunks: Iterable[SpooledChunk]) -> Iterator[Record]:
         """``self(spool.records())``, but each chunk file goes to a worker by its path: the worker
@@ -515,8 +568,15 @@ class Segment:
         def collect(future: Any, sent: tuple[list[dict[str, Any]], Waiting]) -> Iterator[Record]:
             return self._collect_file(future, *sent)
 
+        def reclaim(sent: tuple[list[dict[str, Any]], Waiting], path: str) -> Iterator[Record]:
+            fields, waiting = sent  # ``send`` read them (and deleted their file)
+            live = load_chunk_apart(path)
+            for record, own in zip(live, fields, strict=True):
+                record.fields = own
+            return self._emit(run_chunk(self.steps, live, fresh_counters=False), waiting)
+
         yield from self._in_order(
-            chain(head, chunks), send, here, collect, local=lambda chunk: chunk.path is None
+            chain(head, chunks), send, here, collect, reclaim, local=lambda chunk: chunk.path is None
         )
 
     def _in_order(
@@ -525,17 +585,22 @@ class Segment:
         send: Callable[[Any], tuple[Any, Any]],
         here: Callable[[Any], Iterator[Record]],
         collect: Callable[[Any, Any], Iterator[Record]],
+        reclaim: Callable[[Any, str], Iterator[Record]],
         local: Callable[[Any], bool] = lambda item: False,
     ) -> Iterator[Record]:
         """The records of ``items`` (chunks) in order: each ``send`` to the workers, or cleaned
         ``here`` when the pool shares the work and enough chunks already wait there (see the
         module's docstring), or when ``local`` says it needs no worker. A pool that does not
-        share (Dask's) takes the oldest result back first instead."""
+        share (Dask's) takes the oldest result back first instead.
+
+        At the end of the items, while the oldest result is not back, this process takes back
+        the newest chunk no worker has started (``reclaim``: what ``send`` gave and the chunk's
+        file, cleaned here) instead of waiting for the workers to work through their queue."""
         shares = getattr(self.pool, "shares_work", False)
         limit = PENDING_PER_WORKER * self.pool.processes if shares else 2 * self.pool.jobs + 1
-        # (future, what ``collect`` needs), or (None, the records of a chunk cleaned here: a
-        # generator, so that its arrays reach the next step's feed in order, when taken).
-        in_flight: deque[tuple[Any, Any]] = deque()
+        # [future, what ``collect`` needs], or [None, the records of a chunk cleaned here: a
+        # generator, so that its arrays reach the next step's feed in order, when taken].
+        in_flight: deque[list[Any]] = deque()
         pending = 0  # chunks sent and not taken back
 
         def take() -> Iterator[Record]:
@@ -546,17 +611,34 @@ class Segment:
             pending -= 1
             return collect(future, value)
 
+        def reclaim_newest() -> bool:
+            """Clean here the newest chunk sent and not started (False: none is left)."""
+            nonlocal pending
+            for entry in reversed(in_flight):
+                future, value = entry
+                if future is None:
+                    continue
+                path = self.pool.take_back(future)
+                if path is None:  # a worker has it, and the older ones (workers take them in order)
+                    return False
+                entry[:] = [None, reclaim(value, path)]
+                pending -= 1
+                return True
+            return False
+
         for item in items:
             if local(item) or (shares and pending >= limit):
-                in_flight.append((None, here(item)))
+                in_flight.append([None, here(item)])
             else:
                 while pending >= limit:  # a pool that does not share: wait for the oldest chunk
                     yield from take()
-                in_flight.append(send(item))
+                in_flight.append([*send(item)])
                 pending += 1
             while in_flight and _ready(in_flight[0][0]):
                 yield from take()
         while in_flight:
+            while shares and not _ready(in_flight[0][0]) and reclaim_newest():
+                pass
             yield from take()
 
     def _collect(self, future: Any, live: list[Record], waiting: Waiting) -> Iterator[Record]:
@@ -574,13 +656,7 @@ class Segment:
         yield from self._emit(result, waiting, merge=True)
 
     def _result(self, future: Any) -> ChunkResult:
-        try:
-            return self.pool.result(future)
-        except BrokenProcessPool as exc:
-            raise VoccleanError(
-                "a worker process died (killed, or out of memory?); no partial output was kept. "
-                "Run with -j 1 to see which record fails"
-            ) from exc
+        return self.pool.result(future)
 
     def _emit(self, result: ChunkResult, waiting: Waiting, merge: bool = False) -> Iterator[Record]:
         if self.feed is not None:  # before the records: the next step asks for a batch's arrays
@@ -738,13 +814,7 @@ class PreparedAhead:
     def _result(self, pending: Any) -> Any:
         if isinstance(pending, tuple):
             return pending[1]
-        try:
-            return self.pool.result(pending)
-        except BrokenProcessPool as exc:
-            raise VoccleanError(
-                "a worker process died (killed, or out of memory?); no partial output was kept. "
-                "Run with -j 1 to see which record fails"
-            ) from exc
+        return self.pool.result(pending)
 
 
 def _count(records: Iterator[Record], stats: StepStats) -> Iterator[Record]:
