@@ -7,7 +7,9 @@ and reports it with the real step's annotation keys, stats keys and rejections.
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from difflib import SequenceMatcher
@@ -179,3 +181,28 @@ class BlindPeek(FieldPeek):
     """Notes which input fields it can see, saying it does not read them."""
 
     reads_fields = False
+
+
+class WorkerFirst:
+    """A mixin holding this process's first record until a worker has cleaned one (``armed``
+    gives the flag file). At the end of its input this process takes back the chunks a worker
+    has not started, so on a small input a freshly forked worker may get none; a test of what
+    workers do has at least one chunk done there."""
+
+    flag: str | None = None
+    parent = os.getpid()
+
+    @classmethod
+    def armed(cls, directory) -> None:
+        cls.flag, cls.parent = str(directory / "a-worker-cleaned-a-record"), os.getpid()
+
+    def process(self, record):
+        if os.getpid() != self.parent:
+            if not os.path.exists(self.flag):
+                open(self.flag, "w").close()
+        else:
+            deadline = time.monotonic() + 60
+            while not os.path.exists(self.flag):
+                assert time.monotonic() < deadline, "no worker cleaned a record in 60 s"
+                time.sleep(0.001)
+        return super().process(record)

@@ -10,13 +10,15 @@ from concurrent.futures import Future
 
 import pytest
 
-from tests.fake_steps import BlindPeek, FieldPeek
+from tests.fake_steps import BlindPeek, FieldPeek, WorkerFirst
 from vocclean.engines import local
 from vocclean.engines.local import ParallelPipeline, WorkerPool, stages
 from vocclean.errors import VoccleanError
 from vocclean.io.spool import Spool, write_chunk
 from vocclean.pipeline import DecodeUtf8, Pipeline, StepStats
 from vocclean.record import Record
+from vocclean.report.observer import RunObserver
+from vocclean.runner import RunOptions, make_pipeline, run_streaming
 from vocclean.steps.base import RecordStep, Step
 from vocclean.steps.dedup_articles import DedupArticles
 from vocclean.steps.strip_boilerplate import StripBoilerplate
@@ -28,31 +30,6 @@ class DropShort(RecordStep):
     def process(self, record):
         self.stats["seen/records"] += 1
         return record.reject(self.name, "short") if len(record.text) < 3 else record
-
-
-class WorkerFirst:
-    """A mixin holding this process's first record until a worker has cleaned one (``armed``
-    gives the flag file). At the end of its input this process takes back the chunks a worker
-    has not started, so on a small input a freshly forked worker may get none; a test of what
-    workers do has at least one chunk done there."""
-
-    flag: str | None = None
-    parent = os.getpid()
-
-    @classmethod
-    def armed(cls, directory) -> None:
-        cls.flag, cls.parent = str(directory / "a-worker-cleaned-a-record"), os.getpid()
-
-    def process(self, record):
-        if os.getpid() != self.parent:
-            if not os.path.exists(self.flag):
-                open(self.flag, "w").close()
-        else:
-            deadline = time.monotonic() + 60
-            while not os.path.exists(self.flag):
-                assert time.monotonic() < deadline, "no worker cleaned a record in 60 s"
-                time.sleep(0.001)
-        return super().process(record)
 
 
 class GatedDropShort(WorkerFirst, DropShort):
@@ -500,6 +477,54 @@ def test_workers_get_the_fields_only_of_steps_that_read_them_and_every_field_com
     here = [r.annotations["seen"] for r in out if r.annotations["pid"] == os.getpid()]
     assert here == [["id", "text", "url"]] * len(here)
     assert [r.fields for r in out] == [{"id": str(i), "text": f"t{i}", "url": f"u{i}"} for i in range(300)]
+
+
+class GatedTag(WorkerFirst, Tag):
+    pass
+
+
+@pytest.mark.parametrize("keeps", [True, False])
+def test_workers_send_back_the_records_notes_only_when_they_are_kept(tmp_path, keeps):
+    """``keeps_notes`` False (a run that writes no notes, no rejects, no report): the chunks
+    cleaned on workers come back without their annotations; the rest is the same."""
+    serial = run(Pipeline([Tag()]), corpus(600))
+    GatedTag.armed(tmp_path)
+    pipeline = ParallelPipeline([GatedTag()], jobs=2, chunk_records=40)
+    pipeline.keeps_notes = keeps
+    out, rejects, stats = run(pipeline, corpus(600))
+    on_workers = [notes for _, _, notes in out if notes.get("tagged_by") != os.getpid()]
+    assert len(on_workers) >= 40
+    if keeps:
+        assert all(notes["tagged_by"] != os.getpid() for notes in on_workers)
+    else:
+        assert on_workers == [{}] * len(on_workers)
+    assert [(i, t) for i, t, _ in out] == [(i, t) for i, t, _ in serial[0]]
+    assert (rejects, stats) == serial[1:]
+
+
+@pytest.mark.parametrize(
+    ("options", "observed", "keeps"),
+    [
+        ({}, False, False),
+        ({"annotate": True}, False, True),
+        ({"rejects": "r.jsonl"}, False, True),
+        ({}, True, True),
+    ],
+)
+def test_a_run_keeps_the_notes_only_where_something_reads_them(tmp_path, options, observed, keeps):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "1", "text": "正文"}\n', encoding="utf-8")
+    if "rejects" in options:
+        options = {"rejects": str(tmp_path / options["rejects"])}
+    made = []
+
+    def factory(steps, run_options):
+        made.append(make_pipeline(steps, run_options))
+        return made[-1]
+
+    run_options = RunOptions(inputs=(str(source),), output=str(tmp_path / "out.jsonl"), jobs=2, **options)
+    run_streaming([Tag()], run_options, RunObserver() if observed else None, factory)
+    assert made[0].keeps_notes is keeps
 
 
 class CountedLearning(StripBoilerplate):

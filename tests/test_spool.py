@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.fake_steps import BlindPeek, FieldPeek
+from tests.fake_steps import BlindPeek, FieldPeek, WorkerFirst
 from vocclean.engines.local import ParallelPipeline
 from vocclean.io.readers import ReadOptions, Replay
 from vocclean.io.sources import expand_inputs
@@ -195,6 +195,37 @@ def test_the_second_pass_on_workers_reads_fields_only_for_steps_that_read_them(
     # The input's text reaches a step that reads fields; otherwise the spool left it out.
     assert {r[2]["text"] is None for r in results[True]} == {peek is BlindPeek}
     assert all(r[2]["text"] is not None for r in results[False])
+    assert list(spool_root.iterdir()) == []
+
+
+class GatedBlindPeek(WorkerFirst, BlindPeek):
+    pass
+
+
+@pytest.mark.parametrize("keeps", [True, False])
+def test_the_second_pass_on_workers_sends_back_the_notes_only_when_they_are_kept(
+    tmp_path, corpus_and_spool_root, keeps
+):
+    """The chunk files cleaned on workers come back without their records' annotations where the
+    run keeps no notes (``keeps_notes``); what is written is the same."""
+    source, spool_root = corpus_and_spool_root
+    GatedBlindPeek.armed(tmp_path)
+    pipeline = ParallelPipeline(
+        [StripBoilerplate(learn=True, learn_min_docs=3), GatedBlindPeek()], jobs=2, chunk_records=16
+    )
+    pipeline.keeps_notes = keeps
+    replay = Replay(expand_inputs((str(source),)), ReadOptions())
+    out = list(pipeline.run(iter(replay()), lambda r: None, replay, str(spool_root)))
+    seen_here = [r for r in out if r.annotations.get("seen") == ["id", "text"]]  # fields at hand
+    on_workers = [r for r in out if r not in seen_here]
+    assert len(on_workers) >= 16
+    if keeps:
+        assert all(r.annotations["seen"] == [] and r.annotations["boilerplate"] for r in on_workers)
+    else:
+        assert all(r.annotations == {} for r in on_workers)
+    assert all(r.annotations["boilerplate"] for r in seen_here)
+    assert [(r.id, r.text) for r in out] == [(str(n), r.text) for n, r in enumerate(out)]
+    assert {r.text.count("\n") for r in out} == {0}  # the credit lines are gone everywhere
     assert list(spool_root.iterdir()) == []
 
 

@@ -111,6 +111,10 @@ class Pipeline:
     spools = True  # see ``spooled_step``
     # Check the input records' types (``check_record``): off where vocclean's readers made them.
     checks_input = True
+    # The records that come out (and those rejected) carry the steps' notes (``annotations``).
+    # False where nothing reads them (no --annotate, no rejects file, no report): an engine may
+    # then leave out the notes its workers made, rather than send them back.
+    keeps_notes = True
 
     def __init__(self, steps: Iterable[Step]) -> None:
         self.steps = with_decoding(list(steps))

@@ -184,6 +184,7 @@ def run_streaming(
     result = RunResult()
     pipeline = (pipeline_factory or make_pipeline)(steps, options)
     pipeline.checks_input = False  # the readers' records are of the right types
+    pipeline.keeps_notes = options.annotate or rejects is not None or observer is not None
 
     def on_reject(record: Record) -> None:
         result.rejected += 1

@@ -194,8 +194,8 @@ class DaskPipeline(ParallelPipeline):
         super().__init__(steps, jobs=_threads(client), chunk_records=chunk_records)
         self.client = client
 
-    def _pool(self, steps: list[Step]) -> DaskPool:
-        return DaskPool(self.client, segments_of(steps))
+    def _pool(self, steps: list[Step], notes: bool = True) -> DaskPool:
+        return DaskPool(self.client, segments_of(steps))  # notes always come back from Dask
 
 
 class DaskPool:

@@ -264,24 +264,29 @@ def _exit_with(parent: int, every: float = 0.5) -> None:
     os._exit(1)
 
 
-def _run_in_worker(segment: int, chunk: PickleFile, result_path: str) -> PickleFile | None:
-    """None: the parent took the chunk back before this worker started it (``claim``)."""
+def _run_in_worker(segment: int, chunk: PickleFile, result_path: str, notes: bool) -> PickleFile | None:
+    """None: the parent took the chunk back before this worker started it (``claim``).
+    ``notes`` False: the records' annotations stay here (see ``Pipeline.keeps_notes``)."""
     claimed = claim(chunk.path, BY_WORKER)
     if claimed is None:
         return None
     feed = _WORKER_FEEDS[segment] if segment < len(_WORKER_FEEDS) else None
-    result = run_chunk_remotely(_WORKER_SEGMENTS[segment], unpack(PickleFile(claimed).read()), feed)
-    return PickleFile.write(result_path, result)
+    records = unpack(PickleFile(claimed).read())
+    return PickleFile.write(result_path, run_chunk_remotely(_WORKER_SEGMENTS[segment], records, feed, notes))
 
 
-def _run_file_in_worker(segment: int, path: str, result_path: str) -> PickleFile | None:
+def _run_file_in_worker(segment: int, path: str, result_path: str, notes: bool) -> PickleFile | None:
     """A chunk the worker reads from a spool file itself (without the input fields, which its
-    steps do not read): its records come back whole. None: taken back, as in ``_run_in_worker``."""
+    steps do not read): its records come back whole, their annotations only with ``notes``.
+    None: taken back, as in ``_run_in_worker``."""
     claimed = claim(path, BY_WORKER)
     if claimed is None:
         return None
     feed = _WORKER_FEEDS[segment] if segment < len(_WORKER_FEEDS) else None
     result = _run_and_prepare(_WORKER_SEGMENTS[segment], load_chunk_apart(claimed), feed)
+    if not notes:
+        for record in result.records:
+            record.annotations = {}
     result.packed, result.records = pack(result.records), []
     return PickleFile.write(result_path, result)
 
@@ -334,16 +339,26 @@ def _run_and_prepare(steps: list[Step], records: list[Record], feed: Step | None
     return result
 
 
-def run_chunk_remotely(steps: list[Step], records: list[Record], feed: Step | None = None) -> ChunkResult:
+def run_chunk_remotely(
+    steps: list[Step], records: list[Record], feed: Step | None = None, notes: bool = True
+) -> ChunkResult:
     """Run a chunk in a worker and send back what steps change, not the input fields they left alone.
 
     ``feed``: the whole-stream step after the segment; its ``prepare`` of the
-    surviving texts comes back with the chunk.
+    surviving texts comes back with the chunk. ``notes`` False: not the
+    annotations either (``{}``).
     """
     before = [r.fields.copy() for r in records]  # shallow: steps replace values, they do not edit them
     result = _run_and_prepare(steps, records, feed)
     result.changes = [
-        (r.id, r.text, r.raw, r.annotations, r.rejection, None if r.fields == fields else r.fields)
+        (
+            r.id,
+            r.text,
+            r.raw,
+            r.annotations if notes else {},
+            r.rejection,
+            None if r.fields == fields else r.fields,
+        )
         for r, fields in zip(result.records, before, strict=True)
     ]
     result.records = []
@@ -363,7 +378,8 @@ class WorkerPool:
     """Worker processes holding copies of the segments' steps, started on first use.
 
     ``processes``: how many (default ``jobs``). ``shares_work``: fewer than
-    ``jobs``, the caller cleaning chunks too (``Segment``).
+    ``jobs``, the caller cleaning chunks too (``Segment``). ``notes`` False:
+    chunks come back without their records' annotations (nothing reads them).
     """
 
     prepare_on_workers_from_jobs = PREPARE_ON_WORKERS_FROM_JOBS
@@ -374,8 +390,10 @@ class WorkerPool:
         segments: list[list[Step]],
         feeds: list[Step | None] | None = None,
         processes: int | None = None,
+        notes: bool = True,
     ) -> None:
         self.jobs = jobs
+        self.notes = notes
         self.processes = max(1, processes if processes is not None else jobs)
         self.shares_work = self.processes < jobs
         self.segments = segments
@@ -405,12 +423,12 @@ class WorkerPool:
         """``fields`` False: the records' input fields stay here (the segment's steps do not read
         them; half the bytes of xwlb)."""
         chunk = PickleFile.write(self._scratch_path(), pack(records, fields))
-        future = self.call(_run_in_worker, segment, chunk, self._scratch_path())
+        future = self.call(_run_in_worker, segment, chunk, self._scratch_path(), self.notes)
         self._chunk_files[future] = chunk.path
         return future
 
     def submit_file(self, segment: int, path: str) -> Future[PickleFile]:
-        future = self.call(_run_file_in_worker, segment, path, self._scratch_path())
+        future = self.call(_run_file_in_worker, segment, path, self._scratch_path(), self.notes)
         self._chunk_files[future] = path
         return future
 
@@ -940,7 +958,7 @@ class ParallelPipeline(Pipeline):
                 self._fit(records_factory)
             start, source = 0, Meter(_count(iter(records), read))
         steps = self.steps[start:]
-        with self._pool(steps) as pool:
+        with self._pool(steps, notes=self.keeps_notes) as pool:
             stream = self._fold(source, steps, pool, self.stats[start + 1 :], spool)
             for record in stream:
                 if record.rejection is None:
@@ -997,10 +1015,13 @@ class ParallelPipeline(Pipeline):
         read.records_in = read.records_out + read.rejected
         return index, spool
 
-    def _pool(self, steps: list[Step]) -> Any:
+    def _pool(self, steps: list[Step], notes: bool = True) -> Any:
         """Where segments run: a WorkerPool (started on first use) or, on Dask, the cluster.
-        This process cleans chunks too (``Segment``): ``jobs - 1`` workers."""
-        return WorkerPool(self.jobs, segments_of(steps), feeds_of(steps), processes=self.jobs - 1)
+        This process cleans chunks too (``Segment``): ``jobs - 1`` workers. ``notes``: see
+        ``WorkerPool`` (the passes before the last read what their workers noted)."""
+        return WorkerPool(
+            self.jobs, segments_of(steps), feeds_of(steps), processes=self.jobs - 1, notes=notes
+        )
 
     def _fold(
         self,
