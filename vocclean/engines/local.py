@@ -315,8 +315,8 @@ class PickleFile:
 
     @classmethod
     def write(cls, path: str, value: Any) -> PickleFile:
-        with open(path, "wb") as stream:
-            stream.write(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        with open(path, "wb") as stream:  # no copy of the whole pickle in memory first
+            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
         return cls(path)
 
     def read(self) -> Any:
