@@ -120,18 +120,18 @@ def _burn(count: int) -> int:
 
 
 def parallel_ceiling(reps: int, count: int = 20_000_000) -> float:
-    """How much faster this machine runs two pure-Python loops in two processes than one after another."""
+    """How much faster this machine runs two pure-Python loops in two processes than one after
+    another. Both in fresh worker processes (a pool of one, a pool of two), so that neither
+    measure runs in this process, beside its threads and its heap."""
     import multiprocessing
 
-    ratios = []
-    for _ in range(reps):
+    def two_loops(processes: int) -> float:
         started = time.perf_counter()
-        _burn(count), _burn(count)
-        serial = time.perf_counter() - started
-        started = time.perf_counter()
-        with multiprocessing.get_context("fork").Pool(2) as pool:
-            pool.map(_burn, [count, count])
-        ratios.append(serial / (time.perf_counter() - started))
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            pool.map(_burn, [count, count], chunksize=1)
+        return time.perf_counter() - started
+
+    ratios = [two_loops(1) / two_loops(2) for _ in range(reps)]
     return statistics.median(ratios)
 
 
