@@ -100,7 +100,7 @@ def instrument(scratch: Path, pools: Pools) -> None:
         else:
             close(self, failed)
 
-    result = local.Segment._result
+    result = local.WorkerPool.result
 
     def timed_result(self, future):
         started = time.perf_counter()
@@ -120,7 +120,7 @@ def instrument(scratch: Path, pools: Pools) -> None:
     local.run_chunk = counted_run_chunk
     multiprocessing.queues.Queue.get = timed_get
     local.WorkerPool.executor, local.WorkerPool.close = timed_executor, timed_close
-    local.Segment._result = timed_result
+    local.WorkerPool.result = timed_result
 
 
 def main() -> None:

@@ -13,12 +13,12 @@ work (reading, the whole-stream steps, writing), with the code ``-j 1`` runs.
 So this process is never idle while the workers are behind, and the chunks
 it cleans cost no trip between processes. At the end of its input it takes
 back the chunks no worker has started (``claim``: whoever renames a chunk's
-file first cleans it) rather than wait while the workers work through them. (Until 2026-11-23 ``-j 2`` started
-two workers and this process only waited for them: three processes on two
-cores, and every chunk's records and results pickled both ways.) Chunks and
-results travel as files in the pool's scratch folder (``PickleFile``), not
-through the pipes: a worker never waits for this busy process to fill or
-empty a pipe.
+file first cleans it) rather than wait while the workers work through them.
+(Until 2026-11-23 ``-j 2`` started two workers and this process only waited
+for them: three processes on two cores, and every chunk's records and
+results pickled both ways.) Chunks and results travel as files in the
+pool's scratch folder (``PickleFile``), not through the pipes: a worker
+never waits for this busy process to fill or empty a pipe.
 
 Order: chunks are submitted in input order and their results taken back in
 the same order, and within a chunk every record (live or rejected, by any
@@ -650,7 +650,7 @@ class Segment:
             else:
                 while pending >= limit:  # a pool that does not share: wait for the oldest chunk
                     yield from take()
-                in_flight.append([*send(item)])
+                in_flight.append(list(send(item)))
                 pending += 1
             while in_flight and _ready(in_flight[0][0]):
                 yield from take()
@@ -660,21 +660,18 @@ class Segment:
             yield from take()
 
     def _collect(self, future: Any, live: list[Record], waiting: Waiting) -> Iterator[Record]:
-        result = self._result(future)
+        result = self.pool.result(future)
         _apply_changes(live, result)
         yield from self._emit(result, waiting, merge=True)
 
     def _collect_file(self, future: Any, fields: list[dict[str, Any]], waiting: Waiting) -> Iterator[Record]:
-        result = self._result(future)
+        result = self.pool.result(future)
         # A step that set fields replaces the input fields, as in ``_apply_changes``.
         result.records = [
             kind(id, text, own or input_fields, *rest)
             for (kind, id, text, own, *rest), input_fields in zip(result.packed, fields, strict=True)
         ]
         yield from self._emit(result, waiting, merge=True)
-
-    def _result(self, future: Any) -> ChunkResult:
-        return self.pool.result(future)
 
     def _emit(self, result: ChunkResult, waiting: Waiting, merge: bool = False) -> Iterator[Record]:
         if self.feed is not None:  # before the records: the next step asks for a batch's arrays
