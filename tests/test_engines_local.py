@@ -316,6 +316,13 @@ def test_a_chunk_sent_after_a_worker_died_stops_the_run_with_the_same_error():
             pool.submit(0, [Record(id="y", text="fine")])
 
 
+def test_a_chunk_file_gone_before_a_worker_read_it_stops_the_run_with_a_clear_error(tmp_path):
+    with WorkerPool(2, [[Tag()]], processes=1) as pool:
+        future = pool.submit_file(0, str(tmp_path / "deleted.chunk"))
+        with pytest.raises(VoccleanError, match=r"deleted\.chunk: a chunk file of this run was gone"):
+            pool.result(future)
+
+
 def test_records_sent_to_workers_round_trip_through_pickle():
     record = Record(
         id="1", text="正文", fields={"id": "1", "text": "正文", "url": "u"}, source="f:1", file="f"

@@ -457,9 +457,15 @@ class WorkerPool:
                 return self.executor().submit(function, *args)
 
     def result(self, future: Future[Any]) -> Any:
-        self._chunk_files.pop(future, None)
+        chunk = self._chunk_files.pop(future, None)
         with _worker_deaths():
             value = future.result()
+        if value is None and chunk is not None:  # not taken back (see take_back): it was gone
+            raise VoccleanError(
+                f"{chunk}: a chunk file of this run was gone before a worker read it (deleted from "
+                "the temporary folder while the run went on?); no partial output was kept. Run "
+                "again with TMPDIR set to a folder nothing cleans up"
+            )
         return value.read() if isinstance(value, PickleFile) else value
 
     def close(self, failed: bool = False) -> None:
