@@ -217,7 +217,7 @@ class UnstartedPool:
 
 
 def tagged_here(records):
-    return [(r.id, r.text, r.fields, dict(r.annotations)) for r in Tag().__call__(iter(records))]
+    return [(r.id, r.text, r.fields, dict(r.annotations)) for r in Tag()(iter(records))]
 
 
 def test_at_the_end_this_process_takes_back_the_chunks_a_worker_has_not_started(tmp_path):
