@@ -101,6 +101,7 @@ POOL_MIN_CHUNKS = 3
 # worker never waits for work while this one cleans a chunk (xwlb: about 30 ms a chunk);
 # 3, 4, 6 and 8 measured within 2% of each other (bench/LOG.md, 2026-11-23).
 PENDING_PER_WORKER = 6
+PICKLE_FILE_BUFFER = 1 << 20  # bytes (see PickleFile.write)
 LIVE = -1  # reject_step value of a record that left the segment alive
 Waiting = list[tuple[int, Record]]  # records rejected earlier, each with the position it comes before
 
@@ -315,7 +316,9 @@ class PickleFile:
 
     @classmethod
     def write(cls, path: str, value: Any) -> PickleFile:
-        with open(path, "wb") as stream:  # no copy of the whole pickle in memory first
+        # Straight into the file, through a buffer larger than pickle's 64 KB frames: no copy of
+        # the whole pickle in memory first, nor a write call per frame.
+        with open(path, "wb", buffering=PICKLE_FILE_BUFFER) as stream:
             pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
         return cls(path)
 
