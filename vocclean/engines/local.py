@@ -543,8 +543,7 @@ class Segment:
 
     def __call__(self, stream: Iterable[Record]) -> Iterator[Record]:
         def here(item: tuple[list[Record], Waiting]) -> Iterator[Record]:
-            live, waiting = item
-            return self._emit(run_chunk(self.steps, live, fresh_counters=False), waiting)
+            return self._clean_here(*item)
 
         chunks = _chunks(iter(stream), self.chunk_records, self.chunk_chars)
         head = list(islice(chunks, POOL_MIN_CHUNKS))
@@ -580,7 +579,7 @@ class Segment:
         def here(chunk: SpooledChunk) -> Iterator[Record]:
             # A chunk of only inline records (every record rejected in the first pass) has no file.
             live = load_chunk(chunk.path) if chunk.path is not None else []
-            return self._emit(run_chunk(self.steps, live, fresh_counters=False), chunk.waiting)
+            return self._clean_here(live, chunk.waiting)
 
         head = list(islice(chunks, POOL_MIN_CHUNKS))
         if self.pool.jobs <= 1 or self.here or len(head) < POOL_MIN_CHUNKS:
@@ -597,10 +596,7 @@ class Segment:
 
         def reclaim(sent: tuple[list[dict[str, Any]], Waiting], path: str) -> Iterator[Record]:
             fields, waiting = sent  # ``send`` read them (and deleted their file)
-            live = load_chunk_apart(path)
-            for record, own in zip(live, fields, strict=True):
-                record.fields = own
-            return self._emit(run_chunk(self.steps, live, fresh_counters=False), waiting)
+            return self._clean_here(load_chunk(path, fields), waiting)
 
         yield from self._in_order(
             chain(head, chunks), send, here, collect, reclaim, local=lambda chunk: chunk.path is None
@@ -667,6 +663,10 @@ class Segment:
             while shares and not _ready(in_flight[0][0]) and reclaim_newest():
                 pass
             yield from take()
+
+    def _clean_here(self, live: list[Record], waiting: Waiting) -> Iterator[Record]:
+        """A chunk cleaned in this process, with the code ``-j 1`` runs."""
+        return self._emit(run_chunk(self.steps, live, fresh_counters=False), waiting)
 
     def _collect(self, future: Any, live: list[Record], waiting: Waiting) -> Iterator[Record]:
         result = self.pool.result(future)

@@ -70,9 +70,10 @@ def spooled_fields(record: Record, text_field: str | None) -> dict[str, Any]:
     return fields
 
 
-def load_chunk(path: str) -> list[Record]:
-    """The records of a chunk file with their input fields; both files are deleted."""
-    pairs = zip(_load_once(path), load_fields(path), strict=True)
+def load_chunk(path: str, fields: list[dict[str, Any]] | None = None) -> list[Record]:
+    """The records of a chunk file with their input fields (``fields``: read already, with
+    ``load_fields``, else read now); the files are deleted."""
+    pairs = zip(_load_once(path), load_fields(path) if fields is None else fields, strict=True)
     return [kind(id, text, own, *rest) for (kind, id, text, _, *rest), own in pairs]
 
 
