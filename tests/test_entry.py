@@ -3,6 +3,7 @@ teardown, once the streams are flushed and the ``atexit`` functions have run."""
 
 from __future__ import annotations
 
+import atexit
 import subprocess
 import sys
 import threading
@@ -17,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 LEAVING = """
 import atexit, sys
 from vocclean.entry import leave
-atexit.register(lambda: open(sys.argv[1], "w").write("atexit ran"))
+atexit.register(lambda: open(sys.argv[1], "w").write("atexit ran") and sys.stdout.write(", then atexit"))
 sys.stdout.write("buffered, no newline")
 sys.stderr.write("a note")
 leave({code})
@@ -34,10 +35,10 @@ def run_leaving(tmp_path: Path, code: str) -> tuple[subprocess.CompletedProcess,
 
 
 @pytest.mark.parametrize(("code", "returncode"), [("0", 0), ("3", 3), ("None", 0)])
-def test_leaving_flushes_the_streams_runs_atexit_and_keeps_the_code(tmp_path, code, returncode):
+def test_leaving_runs_atexit_flushes_the_streams_and_keeps_the_code(tmp_path, code, returncode):
     result, mark = run_leaving(tmp_path, code)
     assert result.returncode == returncode
-    assert result.stdout == b"buffered, no newline"
+    assert result.stdout == b"buffered, no newline, then atexit"
     assert result.stderr == b"a note"
     assert mark.read_text() == "atexit ran"
 
@@ -68,10 +69,13 @@ def test_a_stream_that_cannot_be_flushed_leaves_the_exit_to_python(monkeypatch):
         def flush(self) -> None:
             raise ValueError("I/O operation on closed file")
 
+    ran: list[bool] = []
+    monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: ran.append(True))  # not this session's
     monkeypatch.setattr(sys, "stdout", Closed())
     with pytest.raises(SystemExit) as exit_:
         leave(0)
     assert exit_.value.code == 0
+    assert ran == [True]  # before the flush, as at any exit; Python's exit then has none left
 
 
 def test_the_command_leaves_through_it(tmp_path):

@@ -46,19 +46,19 @@ def leave(code: object) -> NoReturn:
     Python's own exit frees every module and object one by one: 40 ms after
     importing vocclean, 60 ms after a 200 MB ``clean``, in every run, the
     shortest included (``bench/LOG.md``, 2026-11-23). The process ends here
-    instead, once what an exit must do is done: the standard streams
-    flushed and the ``atexit`` functions run (temporary folders, pools'
-    finalizers). Where that cannot be sure (another thread still runs, a
+    instead, once what an exit must do is done: the ``atexit`` functions
+    run (temporary folders, pools' finalizers) and the standard streams
+    flushed. Where that cannot be sure (another thread still runs, a
     flush fails, a code that is not a number), Python exits as usual.
     """
     if code is None:
         code = 0
     if not isinstance(code, int) or threading.active_count() > 1:
         raise SystemExit(code)
+    atexit._run_exitfuncs()  # first, as Python's exit does: what they print is flushed too
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except (OSError, ValueError):  # a reader gone, a stream closed: Python's exit says so
         raise SystemExit(code) from None
-    atexit._run_exitfuncs()
     os._exit(code)
