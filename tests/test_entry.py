@@ -71,6 +71,7 @@ def test_a_stream_that_cannot_be_flushed_leaves_the_exit_to_python(monkeypatch):
 
     ran: list[bool] = []
     monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: ran.append(True))  # not this session's
+    monkeypatch.setattr(threading, "active_count", lambda: 1)  # earlier tests' threads aside
     monkeypatch.setattr(sys, "stdout", Closed())
     with pytest.raises(SystemExit) as exit_:
         leave(0)
