@@ -1,5 +1,5 @@
 """The entry point's exit (``vocclean.entry.leave``): the process ends without the interpreter's
-teardown, once the streams are flushed and the ``atexit`` functions have run."""
+teardown, once the ``atexit`` functions have run and the streams are flushed."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def test_a_stream_that_cannot_be_flushed_leaves_the_exit_to_python(monkeypatch):
 
 
 def test_the_command_leaves_through_it(tmp_path):
-    """``python -m vocclean``: exit code and output as before, the output file whole."""
+    """``python -m vocclean``: the run's exit code, and its output on stdout whole."""
     source = tmp_path / "in.jsonl"
     source.write_text('{"id": "1", "text": "今天,天气很好。"}\n{"id": "2"}\n', encoding="utf-8")
     result = subprocess.run(
