@@ -232,6 +232,86 @@ def test_at_the_end_this_process_takes_back_the_chunks_a_worker_has_not_started(
     assert list(tmp_path.iterdir()) == []  # the files of the chunks taken back are deleted
 
 
+class BurstPool:
+    """A pool that shares the work and whose worker finishes its chunks in bursts: the chunks
+    sent are cleaned (in this process, with the workers' code) all at once when as many wait as
+    the queue holds. It logs each chunk sent and each result taken."""
+
+    jobs, processes, shares_work = 2, 1, True
+
+    def __init__(self, steps):
+        self.steps, self.log, self.queued = steps, [], []
+
+    def submit(self, segment, records, fields=True):
+        self.log.append("send")
+        future = Future()
+        self.queued.append((future, copy_records(records)))
+        if len(self.queued) == local.PENDING_PER_WORKER:
+            self._burst()
+        return future
+
+    def _burst(self):
+        for queued, chunk in self.queued:
+            queued.set_result(local.run_chunk_remotely(self.steps, chunk))
+        self.queued = []
+
+    def take_back(self, future):
+        self._burst()  # at the end of the input: the worker has them all
+        return None
+
+    def result(self, future):
+        self.log.append("take")
+        return future.result()
+
+
+def copy_records(records):
+    return [Record(id=r.id, text=r.text, fields=dict(r.fields), source=r.source) for r in records]
+
+
+def test_the_workers_queue_is_topped_up_between_results_taken():
+    """While input is left, this process sends the next chunk as soon as a result it took leaves
+    room at the workers, before it takes the next result: a worker is not left idle while this
+    process hands a run of finished chunks to the steps after (until 2026-11-23 it took every
+    finished result first, and a worker waited 25-80 ms at a time on the 200 MB corpus)."""
+    records = [Record(id=str(i), text=f"t{i}", source=f"in:{i}") for i in range(200)]
+    pool = BurstPool([Tag()])
+    segment = local.Segment(0, [Tag()], [StepStats("tag")], pool, chunk_records=10)
+    out = [(r.id, r.text) for r in segment(iter(copy_records(records)))]
+    assert out == [(r.id, r.text) for r in Tag()(iter(copy_records(records)))]
+    sends = pool.log.count("send")
+    assert sends >= 20 - local.PENDING_PER_WORKER  # the worker was behind only at the end
+    before_last_send = pool.log[: len(pool.log) - pool.log[::-1].index("send")]
+    assert "take,take" not in ",".join(before_last_send)
+    assert pool.log.count("take") == sends
+
+
+class Preparer(Step):
+    """The step a segment feeds: logs what it prepares (one entry per text)."""
+
+    name, batch_size = "preparer", 4
+
+    def __init__(self):
+        super().__init__()
+        self.prepared = []
+
+    def prepare(self, texts):
+        self.prepared.append(list(texts))
+        return list(texts)
+
+
+def test_a_chunk_cleaned_here_is_prepared_for_the_next_step_then_and_handed_over_when_taken():
+    """The arrays of a chunk this process cleans are computed with the cleaning, so that at the
+    end of a pass, when the workers are done, only the whole-stream steps and writing are left;
+    the feed gets them when the chunk's records are taken, in stream order."""
+    step = Preparer()
+    segment = local.Segment(0, [Tag()], [StepStats("tag")], UnstartedPool(None), feeds=step)
+    records = segment._clean_here([Record(id="1", text="a"), Record(id="2", text="b")], [])
+    assert step.prepared == [["<a>", "<b>"]]
+    assert segment.feed.available == 0  # not handed over before the records
+    assert [r.text for r in records] == ["<a>", "<b>"]
+    assert segment.feed.available == 2 and step.prepared == [["<a>", "<b>"]]
+
+
 class FieldBlindTag(Tag):
     reads_fields = False  # its chunks go to workers as spool files, by path
 

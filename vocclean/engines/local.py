@@ -11,7 +11,10 @@ chunk goes to the workers while fewer than ``PENDING_PER_WORKER`` chunks per
 worker wait there; otherwise this process cleans it itself, between its own
 work (reading, the whole-stream steps, writing), with the code ``-j 1`` runs.
 So this process is never idle while the workers are behind, and the chunks
-it cleans cost no trip between processes. At the end of its input it takes
+it cleans cost no trip between processes. Each result taken back makes room
+at the workers, and the next chunk is sent before the next result is taken:
+a worker does not wait while this process hands a run of finished chunks to
+the steps after it (a dedup-articles batch). At the end of its input it takes
 back the chunks no worker has started (``claim``: whoever renames a chunk's
 file first cleans it) rather than wait while the workers work through them.
 (Until 2026-11-23 ``-j 2`` started two workers and this process only waited
@@ -659,14 +662,22 @@ class Segment:
                 pending += 1
             while in_flight and _ready(in_flight[0][0]):
                 yield from take()
+                if shares and pending < limit:
+                    break
         while in_flight:
             while shares and not _ready(in_flight[0][0]) and reclaim_newest():
                 pass
             yield from take()
 
     def _clean_here(self, live: list[Record], waiting: Waiting) -> Iterator[Record]:
-        """A chunk cleaned in this process, with the code ``-j 1`` runs."""
-        return self._emit(run_chunk(self.steps, live, fresh_counters=False), waiting)
+        """A chunk cleaned in this process, with the code ``-j 1`` runs, and its arrays for the
+        next step prepared now (handed to it when the records are taken, in order): at the end
+        of a pass the chunks cleaned here wait for the workers' older ones, and what is left to
+        do once the workers are done is then only the whole-stream steps and writing."""
+        result = run_chunk(self.steps, live, fresh_counters=False)
+        if self.feed is not None:
+            result.prepared = self.feed.step.prepare(live_texts(result))
+        return self._emit(result, waiting)
 
     def _collect(self, future: Any, live: list[Record], waiting: Waiting) -> Iterator[Record]:
         result = self.pool.result(future)
@@ -683,9 +694,8 @@ class Segment:
         yield from self._emit(result, waiting, merge=True)
 
     def _emit(self, result: ChunkResult, waiting: Waiting, merge: bool = False) -> Iterator[Record]:
-        if self.feed is not None:  # before the records: the next step asks for a batch's arrays
-            prepared = result.prepared  # after them
-            self.feed.push(prepared if prepared is not None else self.feed.step.prepare(live_texts(result)))
+        if self.feed is not None:  # before the records: the next step asks for a batch's arrays after them
+            self.feed.push(result.prepared)
         for index, stats in enumerate(self.stats):
             stats.records_in += result.records_in[index]
             stats.rejected += result.rejected[index]
