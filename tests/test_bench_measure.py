@@ -93,3 +93,21 @@ def test_process_sample_reads_a_command_name_with_spaces_and_parentheses(tmp_pat
         process.kill()
         process.wait()
     assert measure.process_sample(process.pid) is None  # reaped: gone
+
+
+def test_the_bytecode_of_a_package_is_written_before_a_timed_command(tmp_path):
+    """A module edited since its .pyc was written gets a fresh one, so a benchmark does not time
+    Python's compiler where PYTHONDONTWRITEBYTECODE is set."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "mod.py").write_text("VALUE = 1\n")
+    assert measure.compile_bytecode(package)
+    cached = package / "__pycache__" / f"mod.{sys.implementation.cache_tag}.pyc"
+    assert cached.exists()
+    first = cached.read_bytes()
+    (package / "mod.py").write_text("VALUE = 2\n")
+    later = time.time() + 10  # the .pyc records the source's mtime in whole seconds
+    os.utime(package / "mod.py", (later, later))
+    measure.compile_bytecode.cache_clear()
+    assert measure.compile_bytecode(package)
+    assert cached.read_bytes() != first
