@@ -13,7 +13,10 @@ def test_scale_bench_prints_the_speedup_rate_and_dask_tables(shared_data):
     assert "speed-up -j 2 / -j 1" in out
     assert "ceiling, two pure-Python loops" in out
     ceiling = next(line for line in out.splitlines() if "two `-j 1` runs side by side" in line)
-    assert 0.5 < float(ceiling.rsplit(" ", 1)[1].rstrip("x")) < 2.5, ceiling
+    # Two runs side by side give at most ~2x; on this tiny corpus a run is mostly start-up and one
+    # slow start moves the figure by a third (a fresh-clone CI run printed 2.58x: 0.35 s for both,
+    # 0.45 s alone), so the bound only catches a figure computed wrongly (a factor of 2 off: 4x).
+    assert 0.5 < float(ceiling.rsplit(" ", 1)[1].rstrip("x")) < 3.0, ceiling
     assert "| -j 1 |" in out and "| -j 2 |" in out
     assert "MB/s" in out
     assert "identical output: yes" in out
