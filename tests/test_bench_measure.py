@@ -95,9 +95,9 @@ def test_process_sample_reads_a_command_name_with_spaces_and_parentheses(tmp_pat
     assert measure.process_sample(process.pid) is None  # reaped: gone
 
 
-def test_the_bytecode_of_a_package_is_written_before_a_timed_command(tmp_path):
-    """A module edited since its .pyc was written gets a fresh one, so a benchmark does not time
-    Python's compiler where PYTHONDONTWRITEBYTECODE is set."""
+def test_compile_bytecode_writes_a_fresh_pyc_for_a_module_edited_since(tmp_path):
+    """A module edited since its .pyc was written gets a fresh one (``timed`` calls this before its
+    first command), so a benchmark does not time Python's compiler where PYTHONDONTWRITEBYTECODE is set."""
     package = tmp_path / "pkg"
     package.mkdir()
     (package / "mod.py").write_text("VALUE = 1\n")
